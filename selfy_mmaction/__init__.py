@@ -1,0 +1,14 @@
+"""selfy-mmaction: SELFY and a zoo of motion modules for MMAction2.
+
+Importing the package repairs the installed OpenMMLab stack (see
+``selfy_mmaction.utils.stack``) and registers every module of ours into
+MMAction2's registries (``default_scope='mmaction'``).
+"""
+from .utils.stack import apply_stack_repairs
+
+apply_stack_repairs()
+
+from . import datasets, models, ops  # noqa: E402,F401  (registers modules)
+from .version import __version__  # noqa: E402
+
+__all__ = ['__version__']

@@ -1,0 +1,1 @@
+from . import backbones, blocks, heads  # noqa: F401

@@ -1,0 +1,3 @@
+from .resnet_blocks import ResNetTSMWithBlocks, ResNetWithBlocks
+
+__all__ = ['ResNetTSMWithBlocks', 'ResNetWithBlocks']

@@ -1,0 +1,1 @@
+"""Motion blocks, one file per family, registered in MMAction2's MODELS."""

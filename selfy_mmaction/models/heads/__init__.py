@@ -1,0 +1,1 @@
+"""Recognizer heads where MMAction2's are not enough."""

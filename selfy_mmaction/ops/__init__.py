@@ -1,0 +1,7 @@
+from .layout import check_segments, to_4d, to_5d, to_ntchw
+from .temporal import TemporalConv1d, temporal_difference
+
+__all__ = [
+    'check_segments', 'to_4d', 'to_5d', 'to_ntchw', 'TemporalConv1d',
+    'temporal_difference'
+]

@@ -1,0 +1,101 @@
+"""Temporal operations shared by the blocks: shift-initialised depthwise
+temporal convolution and temporal differences, in the ``(N*T, C, H, W)``
+layout."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .layout import to_ntchw
+
+
+def temporal_difference(x: torch.Tensor, num_segments: int, step: int = 1,
+                        neighbour: torch.Tensor = None):
+    """``D_t = y_{t+step} - x_t`` with zeros where ``t+step`` leaves the clip.
+
+    Args:
+        x (Tensor): ``(N*T, C, H, W)``.
+        num_segments (int): ``T``.
+        step (int): ``+1`` for forward differences, ``-1`` for backward.
+        neighbour (Tensor, optional): ``y``, same shape as ``x``; defaults to
+            ``x`` (plain differences). TEA/STM/TDN pass a convolved ``x``.
+
+    Returns:
+        Tensor: ``(N*T, C, H, W)``.
+    """
+    y = x if neighbour is None else neighbour
+    if y.shape != x.shape:
+        raise ValueError(f'neighbour shape {tuple(y.shape)} != input shape '
+                         f'{tuple(x.shape)}')
+    x5, y5 = to_ntchw(x, num_segments), to_ntchw(y, num_segments)
+    out = torch.zeros_like(x5)
+    if step > 0:
+        out[:, :num_segments - step] = y5[:, step:] - x5[:, :num_segments - step]
+    elif step < 0:
+        out[:, -step:] = y5[:, :num_segments + step] - x5[:, -step:]
+    else:
+        raise ValueError('step must be non-zero')
+    return out.view_as(x)
+
+
+class TemporalConv1d(nn.Module):
+    """Depthwise convolution over time, initialised as a shift pattern.
+
+    Input and output ``(N*T, C, H, W)``; zero padding in time. With
+    ``fractions=(1/8, 1/8)`` and ``learnable=False`` it equals MMAction2's
+    ``TemporalShift`` (first ``C/8`` channels read ``t+1``, next ``C/8`` read
+    ``t-1``).
+
+    Args:
+        channels (int): ``C``.
+        num_segments (int): ``T``.
+        kernel_size (int): Temporal kernel size (odd). Defaults to 3.
+        init (str): ``'shift'``, ``'identity'`` or ``'zero'``.
+        fractions (Sequence[float]): For ``'shift'``: fractions of channels
+            that read ``t+1`` and ``t-1``; the rest read ``t``.
+        learnable (bool): Whether the kernel is trained.
+    """
+
+    def __init__(self, channels: int, num_segments: int, kernel_size: int = 3,
+                 init: str = 'shift', fractions: Sequence[float] = (0.125, 0.125),
+                 learnable: bool = True):
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ValueError(f'kernel_size must be odd, got {kernel_size}')
+        if init not in ('shift', 'identity', 'zero'):
+            raise ValueError(f"init must be 'shift', 'identity' or 'zero', "
+                             f'got {init!r}')
+        self.channels = channels
+        self.num_segments = num_segments
+        self.kernel_size = kernel_size
+        self.init = init
+        self.fractions = tuple(fractions)
+        self.weight = nn.Parameter(torch.zeros(channels, 1, kernel_size),
+                                   requires_grad=learnable)
+        self.init_weights()
+
+    def init_weights(self):
+        w = torch.zeros_like(self.weight)
+        centre = self.kernel_size // 2
+        if self.init == 'identity':
+            w[:, 0, centre] = 1
+        elif self.init == 'shift':
+            fwd = int(self.channels * self.fractions[0])
+            bwd = int(self.channels * self.fractions[1])
+            w[:fwd, 0, centre + 1] = 1  # reads t+1
+            w[fwd:fwd + bwd, 0, centre - 1] = 1  # reads t-1
+            w[fwd + bwd:, 0, centre] = 1
+        with torch.no_grad():
+            self.weight.copy_(w)
+
+    def forward(self, x):
+        nt, c, h, w = x.shape
+        x5 = to_ntchw(x, self.num_segments, type(self).__name__)
+        n = x5.shape[0]
+        # (N, T, C, H*W) -> (N*H*W, C, T)
+        y = x5.reshape(n, self.num_segments, c, h * w).permute(0, 3, 2, 1)
+        y = y.reshape(n * h * w, c, self.num_segments)
+        y = F.conv1d(y, self.weight, padding=self.kernel_size // 2, groups=c)
+        y = y.view(n, h * w, c, self.num_segments).permute(0, 3, 2, 1)
+        return y.reshape(nt, c, h, w)

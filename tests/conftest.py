@@ -1,0 +1,24 @@
+import os
+import os.path as osp
+
+import pytest
+import torch
+
+import selfy_mmaction  # noqa: F401  (repairs the stack, registers modules)
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED_DATA = osp.join(osp.dirname(REPO), 'shared', 'data',
+                       'mmaction2-testdata')
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    yield
+
+
+@pytest.fixture
+def testdata_dir():
+    if not osp.isdir(SHARED_DATA):
+        pytest.skip(f'{SHARED_DATA} is not there')
+    return SHARED_DATA
