@@ -1,7 +1,8 @@
 from .layout import check_segments, to_4d, to_5d, to_ntchw
-from .temporal import TemporalConv1d, temporal_difference
+from .temporal import (TemporalConv1d, TemporalDifferenceUnit,
+                       temporal_difference)
 
 __all__ = [
     'check_segments', 'to_4d', 'to_5d', 'to_ntchw', 'TemporalConv1d',
-    'temporal_difference'
+    'TemporalDifferenceUnit', 'temporal_difference'
 ]

@@ -6,6 +6,8 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model.weight_init import constant_init, kaiming_init
 
 from .layout import to_ntchw
 
@@ -99,3 +101,57 @@ class TemporalConv1d(nn.Module):
         y = F.conv1d(y, self.weight, padding=self.kernel_size // 2, groups=c)
         y = y.view(n, h * w, c, self.num_segments).permute(0, 3, 2, 1)
         return y.reshape(nt, c, h, w)
+
+
+class TemporalDifferenceUnit(nn.Module):
+    """Feature-level temporal difference shared by TEA (ME), STM (CMM) and
+    TDN (L-TDM).
+
+    ``F = BN(conv1x1 C->C/r)(x)``, ``G = depthwise kxk(F)`` (no bias), and for
+    every step ``s``: ``D^s_t = G_{t+s} - F_t``, zero where ``t+s`` leaves the
+    clip (see :func:`temporal_difference`).
+
+    Args:
+        in_channels (int): ``C``.
+        num_segments (int): ``T``.
+        reduction (int): ``r``; the unit works on ``C // r`` channels.
+        kernel_size (int): Size of the depthwise spatial conv on the
+            neighbour. Defaults to 3.
+        steps (Sequence[int]): Temporal steps, ``(1,)`` forward (TEA, STM),
+            ``(1, -1)`` forward and backward (TDN).
+
+    Input ``(N*T, C, H, W)``; output a tuple with one ``(N*T, C//r, H, W)``
+    difference per step.
+    """
+
+    def __init__(self, in_channels: int, num_segments: int,
+                 reduction: int = 16, kernel_size: int = 3,
+                 steps: Sequence[int] = (1, )):
+        super().__init__()
+        if in_channels // reduction < 1:
+            raise ValueError(f'in_channels={in_channels} is smaller than '
+                             f'reduction={reduction}')
+        if not steps or 0 in steps:
+            raise ValueError(f'steps must be non-empty and non-zero, got '
+                             f'{tuple(steps)}')
+        self.num_segments = num_segments
+        self.steps = tuple(steps)
+        self.channels = in_channels // reduction
+        self.reduce = ConvModule(in_channels, self.channels, 1, bias=False,
+                                 norm_cfg=dict(type='BN'), act_cfg=None)
+        self.neighbour_conv = nn.Conv2d(self.channels, self.channels,
+                                        kernel_size,
+                                        padding=kernel_size // 2,
+                                        groups=self.channels, bias=False)
+
+    def init_weights(self):
+        kaiming_init(self.reduce.conv, mode='fan_out')
+        constant_init(self.reduce.bn, 1, 0)
+        kaiming_init(self.neighbour_conv, mode='fan_out')
+
+    def forward(self, x):
+        f = self.reduce(x)
+        g = self.neighbour_conv(f)
+        return tuple(
+            temporal_difference(f, self.num_segments, step, neighbour=g)
+            for step in self.steps)
