@@ -1,0 +1,23 @@
+# SELFYNet-TSM-R50 (Kwon et al., "Learning Self-Similarity in Space and Time
+# as Generalized Motion for Video Action Recognition", ICCV 2021): MMAction2's
+# TSM-R50 (shift in every bottleneck, shift_div 8) with one SELFY block after
+# res3 (`layer2`), 8 segments, 174 classes (Something-Something).
+# The head is MMAction2's TSMHead unchanged: average pool, dropout 0.5, FC,
+# average over segments, as the official head.
+_base_ = 'mmaction::_base_/models/tsm_r50.py'
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+
+model = dict(
+    backbone=dict(
+        type='ResNetTSMWithBlocks',
+        num_segments=8,
+        # in_channels (512 after layer2) and num_segments are filled in by
+        # the backbone
+        blocks=[
+            dict(
+                cfg=dict(type='SELFYBlock', window=(5, 9, 9)),
+                position='after_stage',
+                layers=('layer2', ))
+        ]),
+    cls_head=dict(num_classes=174, num_segments=8))

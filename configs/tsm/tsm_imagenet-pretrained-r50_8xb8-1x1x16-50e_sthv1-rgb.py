@@ -1,0 +1,18 @@
+# TSM-R50 baseline, 16 frames, Something-Something V1: the settings of
+# configs/selfy/selfy_imagenet-pretrained-r50_8xb8-1x1x16-50e_sthv1-rgb.py
+# without the SELFY block (official SELFY recipe, not MMAction2's TSM
+# schedule).
+_base_ = [
+    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/datasets/sthv1_rgb_16f.py',
+    '../_base_/schedules/selfy_sgd_50e.py',
+    'mmaction::_base_/default_runtime.py'
+]
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+default_scope = 'mmaction'
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+
+model = dict(
+    backbone=dict(num_segments=16),
+    cls_head=dict(num_classes=174, num_segments=16))
