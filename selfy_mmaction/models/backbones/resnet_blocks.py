@@ -9,7 +9,8 @@ indices=None)``:
   stage (``layers=('layer2',)`` puts SELFY after res3). It must keep the shape.
 * ``position='after_conv1' | 'after_conv2' | 'after_conv3'``: inside every
   bottleneck of the named stages, on the output of that conv (after its BN
-  and ReLU; ``conv3`` is before the residual add).
+  and ReLU; ``conv3`` is before the residual add). Several entries at the
+  same conv run in entry order (TDN: L-TDM, then the learnable shift).
 * ``position='wrap_conv1' | 'wrap_conv2' | 'wrap_conv3'``: the block replaces
   the conv and receives the original ``ConvModule`` as ``net`` (CoST, TAda,
   STM's CSTM+CMM). Keys stay ``...convK.net.conv.weight``, which MMAction2's
@@ -47,6 +48,8 @@ class _AfterConv(nn.Module):
 
 
 def _conv_out_channels(conv_module):
+    while isinstance(conv_module, _AfterConv):  # an earlier entry, same conv
+        conv_module = conv_module.net
     conv = conv_module.conv
     while not isinstance(conv, nn.Conv2d):  # TemporalShift wraps conv1.conv
         conv = conv.net
