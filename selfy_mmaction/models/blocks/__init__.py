@@ -1,2 +1,3 @@
 """Motion blocks, one file per family, registered in MMAction2's MODELS."""
 from . import stm  # noqa: F401
+from . import tea  # noqa: F401
