@@ -1,3 +1,5 @@
 """Motion blocks, one file per family, registered in MMAction2's MODELS."""
 from . import stm  # noqa: F401
 from . import tea  # noqa: F401
+from . import msnet  # noqa: F401
+from . import tdn  # noqa: F401
