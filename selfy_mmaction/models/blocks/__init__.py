@@ -2,4 +2,3 @@
 from . import stm  # noqa: F401
 from . import tea  # noqa: F401
 from . import msnet  # noqa: F401
-from . import tdn  # noqa: F401
