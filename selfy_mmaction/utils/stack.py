@@ -5,6 +5,7 @@ where the installed stack is really broken, so a fixed release is left alone.
 """
 import importlib.util
 import os.path as osp
+import pickle
 import sys
 import types
 
@@ -54,27 +55,55 @@ def repair_missing_drn(mmaction_dir=None):
     return True
 
 
+_BUILTIN_STATISTICS = frozenset(('min', 'max', 'current', 'mean'))
+
+
+def _history_buffer_getattr(obj, name):
+    """Stand-in for ``getattr`` while unpickling a checkpoint.
+
+    MMEngine's message hub pickles ``HistoryBuffer._statistics_methods`` as
+    ``getattr(HistoryBuffer, 'min')`` etc. A general ``getattr`` would let a
+    checkpoint reach any attribute (and from there run code), so only these
+    lookups are allowed.
+    """
+    from mmengine.logging import HistoryBuffer
+
+    allowed = _BUILTIN_STATISTICS | set(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only '
+        f'HistoryBuffer statistics methods are allowed when loading '
+        f'weights-only')
+
+
 def checkpoint_safe_globals():
     """The exact non-tensor globals that MMEngine/MMAction2 checkpoints hold.
 
-    Found by saving real checkpoints (train, resume, ``publish_model``) and
-    listing them with ``torch.serialization.get_unsafe_globals_in_checkpoint``.
+    Found by disassembling checkpoints written by MMEngine's Runner (train,
+    resume, best) and by MMAction2's model zoo tools: the message hub's
+    ``HistoryBuffer`` with its numpy arrays and statistics methods, numpy
+    scalars (eta) and dtypes. Names are given for both numpy 1 (``numpy.core``)
+    and numpy 2 (``numpy._core``) pickles.
     """
     import numpy as np
     from mmengine.logging import HistoryBuffer
-    from numpy.dtypes import (Float32DType, Float64DType, Int64DType)
 
-    multiarray = np._core.multiarray
-    return [
-        HistoryBuffer,
-        multiarray._reconstruct,
-        multiarray.scalar,
-        np.ndarray,
-        np.dtype,
-        Float64DType,
-        Float32DType,
-        Int64DType,
-    ]
+    multiarray = np._core.multiarray if hasattr(np, '_core') else \
+        np.core.multiarray
+    safe = [HistoryBuffer, np.ndarray, np.dtype]
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        safe.append((multiarray._reconstruct, f'{module}._reconstruct'))
+        safe.append((multiarray.scalar, f'{module}.scalar'))
+    # numpy >= 1.25 pickles dtypes through their classes
+    for dtype_name in ('Float64DType', 'Float32DType', 'Int64DType',
+                       'Int32DType', 'BoolDType'):
+        dtype_cls = getattr(getattr(np, 'dtypes', None), dtype_name, None)
+        if dtype_cls is not None:
+            safe.append(dtype_cls)
+    for name in ('builtins.getattr', '__builtin__.getattr'):
+        safe.append((_history_buffer_getattr, name))
+    return safe
 
 
 def allow_checkpoint_globals():
@@ -88,7 +117,46 @@ def allow_checkpoint_globals():
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
 
 
+def repair_cpu_distributed():
+    """Let MMEngine's launcher run distributed training without CUDA.
+
+    MMEngine 0.10.7 always calls ``torch.cuda.set_device`` and defaults to
+    NCCL, and the Runner gives DDP ``device_ids=[LOCAL_RANK]``; on a CPU-only
+    machine all three fail. Where CUDA is absent, the pytorch launcher uses
+    gloo and DDP wraps CPU modules without device ids. Machines with CUDA keep
+    MMEngine's behaviour unchanged.
+
+    Returns:
+        bool: True if the repair was installed.
+    """
+    import mmengine.dist.utils as dist_utils
+    from mmengine.model.wrappers import MMDistributedDataParallel
+
+    if torch.cuda.is_available() or getattr(dist_utils, '_selfy_cpu', False):
+        return False
+    original_init_pytorch = dist_utils._init_dist_pytorch
+
+    def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if init_backend != 'torch':
+            return original_init_pytorch(backend, init_backend, **kwargs)
+        if backend == 'nccl':
+            backend = 'gloo'
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    original_ddp_init = MMDistributedDataParallel.__init__
+
+    def ddp_init(self, module, detect_anomalous_params=False, **kwargs):
+        kwargs.pop('device_ids', None)  # CPU modules take no device ids
+        original_ddp_init(self, module, detect_anomalous_params, **kwargs)
+
+    dist_utils._init_dist_pytorch = _init_dist_pytorch
+    MMDistributedDataParallel.__init__ = ddp_init
+    dist_utils._selfy_cpu = True
+    return True
+
+
 def apply_stack_repairs():
     """Apply every repair; safe to call more than once."""
     repair_missing_drn()
     allow_checkpoint_globals()
+    repair_cpu_distributed()

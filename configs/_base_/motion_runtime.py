@@ -1,0 +1,8 @@
+# MMAction2's runtime, with what a small CPU run needs.
+_base_ = 'mmaction::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=5, max_keep_ckpts=2, save_best='auto'))
+randomness = dict(seed=0, deterministic=False)
