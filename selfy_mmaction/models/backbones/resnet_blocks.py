@@ -180,8 +180,11 @@ class ResNetTSMWithBlocks(ResNetTSM):
             k for k in msg.missing_keys
             if not any(k.startswith(p) for p in inserted_prefixes)
         ]
+        # MMAction2's conversion leaves BN counters (num_batches_tracked,
+        # in newer torchvision files) unmapped; they are not weights
         unexpected = [
             k for k in msg.unexpected_keys if not k.startswith('fc.')
+            and not k.endswith('.num_batches_tracked')
         ]
         if missing or unexpected:
             raise RuntimeError(
@@ -198,6 +201,13 @@ class ResNetTSMWithBlocks(ResNetTSM):
         return prefixes
 
     def init_weights(self):
+        if self.pretrained2d and not isinstance(self.pretrained, str):
+            # ResNetTSM would fail inside the checkpoint loader
+            raise ValueError(
+                f'{type(self).__name__}: pretrained2d=True loads ImageNet '
+                f'weights from `pretrained`, got pretrained='
+                f'{self.pretrained!r}; set pretrained2d=False to start from '
+                'scratch')
         super().init_weights()
         # ResNet's init and the pretrained2d path never reach modules below
         # the direct children: initialise every insertion explicitly.
