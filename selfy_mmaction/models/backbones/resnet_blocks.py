@@ -20,6 +20,10 @@ indices=None)``:
 stage, CoST's ``inflate`` form). Arguments the block's constructor accepts and
 the config leaves out are filled in: ``in_channels`` (the tensor's channels),
 ``num_segments``, and ``net`` for wrap positions.
+
+``stem_pool=False`` (TAda2D's backbone) drops the stem's max-pool and strides
+the first res2 bottleneck instead (its 3x3 conv and its shortcut): the same
+output sizes, res2's first 1x1 conv at twice the resolution.
 """
 import inspect
 from typing import List, Optional, Sequence
@@ -79,6 +83,9 @@ class ResNetTSMWithBlocks(ResNetTSM):
     Args:
         depth (int): ResNet depth (18, 34, 50, 101, 152).
         blocks (list[dict]): Insertions, see the module docstring.
+        stem_pool (bool): Keep the stem's 3x3 max-pool. ``False`` moves its
+            stride into the first res2 bottleneck (needs depth >= 50).
+            Defaults to True.
         **kwargs: Everything ``ResNetTSM`` takes (``num_segments``,
             ``is_shift``, ``shift_div``, ``pretrained``, ``pretrained2d``...).
 
@@ -86,7 +93,8 @@ class ResNetTSMWithBlocks(ResNetTSM):
     """
 
     def __init__(self, depth: int, blocks: Optional[List[dict]] = None,
-                 **kwargs):
+                 stem_pool: bool = True, **kwargs):
+        self.stem_pool = stem_pool
         self.block_cfgs = [dict(b) for b in (blocks or [])]
         for entry in self.block_cfgs:
             if 'cfg' not in entry:
@@ -99,6 +107,8 @@ class ResNetTSMWithBlocks(ResNetTSM):
 
     def init_structure(self):
         super().init_structure()
+        if not self.stem_pool:
+            self._stride_first_block()
         self.stage_blocks = nn.ModuleDict()
         self.inserted = []  # every inserted module, for init_weights
         for entry in self.block_cfgs:
@@ -111,6 +121,17 @@ class ResNetTSMWithBlocks(ResNetTSM):
                     self._insert_after_stage(entry, layer_name)
                 else:
                     self._insert_in_blocks(entry, layer_name)
+
+    def _stride_first_block(self):
+        first = self.layer1[0]
+        if not hasattr(first, 'conv3') or first.downsample is None:
+            raise ValueError(f'stem_pool=False strides the first bottleneck '
+                             f'of layer1 and its shortcut; ResNet-{self.depth} '
+                             f'has {type(first).__name__} blocks (use depth '
+                             f'>= 50)')
+        self.maxpool = nn.Identity()
+        first.conv2.conv.stride = (2, 2)
+        first.downsample.conv.stride = (2, 2)
 
     def _stage_segments(self, layer_name):
         # ResNetTSM's temporal_pool halves T from layer2 on
