@@ -1,0 +1,33 @@
+# TCP on TSM-ResNet-50, 8 frames, Something-Something V1: the TSM baseline
+# (configs/tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py) with a
+# stride-1 last stage and TCPHead instead of TSMHead (see the TSN-TCP config
+# for the head).
+_base_ = [
+    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/datasets/sthv1_rgb_8f.py',
+    '../_base_/schedules/selfy_sgd_50e.py',
+    'mmaction::_base_/default_runtime.py'
+]
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+default_scope = 'mmaction'
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+
+num_segments = 8
+model = dict(
+    backbone=dict(num_segments=num_segments, strides=(1, 2, 2, 1)),
+    cls_head=dict(
+        _delete_=True,
+        type='TCPHead',
+        num_classes=174,
+        in_channels=2048,
+        num_segments=num_segments,
+        reduce_channels=(256, 128),
+        level='video',
+        num_iters=3,
+        dropout_ratio=0.5,
+        init_std=0.001,
+        average_clips='prob'))
+
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys={'cls_head': dict(lr_mult=5)}))
