@@ -2,3 +2,4 @@ from .resnet_blocks import ResNetTSMWithBlocks, ResNetWithBlocks
 
 __all__ = ['ResNetTSMWithBlocks', 'ResNetWithBlocks']
 from .res2net_tea import TEARes2Net  # noqa: F401,E402
+from .tdn import TDNResNet  # noqa: F401,E402
