@@ -1,0 +1,35 @@
+# STM (Jiang et al., "STM: SpatioTemporal and Motion Encoding for Action
+# Recognition", ICCV 2019), 8 frames, Something-Something V1.
+# A plain ImageNet ResNet-50 (no temporal shift) whose 16 bottlenecks all
+# replace their 3x3 conv by an STM block: CSTM (shift-initialised learnable
+# temporal conv + the ImageNet 3x3 conv) + CMM (feature-level temporal
+# difference). 33.25 GFLOPs and 23.68 M parameters per 8x224x224 clip
+# (backbone). TSN sampling, one frame per segment.
+# Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
+# schedule) so that it compares with SELFY/TSM under identical settings; STM
+# has no official code or recipe. The paper's SSv1 numbers are 30-view
+# (10 clips x 3 crops) results, this config tests 1 clip x 1 centre crop.
+_base_ = [
+    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/datasets/sthv1_rgb_8f.py',
+    '../_base_/schedules/selfy_sgd_50e.py',
+    'mmaction::_base_/default_runtime.py'
+]
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+default_scope = 'mmaction'
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+
+model = dict(
+    backbone=dict(
+        type='ResNetWithBlocks',  # plain ResNet-50, ImageNet weights
+        num_segments=8,
+        # `net` (the 3x3 ConvModule) and num_segments are filled in by the
+        # backbone
+        blocks=[
+            dict(
+                cfg=dict(type='STMBlock', reduction=16),
+                position='wrap_conv2',
+                layers=('layer1', 'layer2', 'layer3', 'layer4'))
+        ]),
+    cls_head=dict(num_classes=174, num_segments=8))
