@@ -119,11 +119,11 @@ class MotionSqueezeBlock(nn.Module):
         feats = l2_normalize(to_ntchw(self.reduce(x), t, type(self).__name__),
                              dim=2, eps=self.eps)
         size = 2 * self.radius + 1
-        corr = local_correlation(feats, None, temporal_offsets=(1, ),
-                                 window=(size, size))
+        # the T-1 pairs (t, t+1): frames 0..T-2 against frames 1..T-1
+        corr = local_correlation(feats[:, :-1], feats[:, 1:],
+                                 temporal_offsets=(0, ), window=(size, size))
         n, _, _, _, _, h, w = corr.shape
-        # (N, T-1, window, H, W); frame T-1 has no successor
-        corr = corr[:, :t - 1, 0].reshape(n, t - 1, size * size, h, w).relu()
+        corr = corr.reshape(n, t - 1, size * size, h, w).relu()
         confidence, peak = corr.max(dim=2, keepdim=True)
         dy = self.window_dy.to(corr.dtype).view(1, 1, -1, 1, 1)
         dx = self.window_dx.to(corr.dtype).view(1, 1, -1, 1, 1)
