@@ -4,3 +4,4 @@ from . import tea  # noqa: F401
 from . import msnet  # noqa: F401
 from . import tada  # noqa: F401
 from . import tdn  # noqa: F401
+from . import eca  # noqa: F401
