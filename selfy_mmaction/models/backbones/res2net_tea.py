@@ -77,12 +77,12 @@ class TEARes2Net(ResNet):
         super().__init__(depth, pretrained=pretrained, **kwargs)
 
     def init_weights(self):
-        """Kaiming (fan_out) convs and unit BNs everywhere (``init_cfg``),
-        identity/shift temporal convs, then the Res2Net checkpoint if
-        ``pretrained`` is set."""
+        """Kaiming (fan_out) convs and unit BNs (``init_cfg``), the TEA
+        layers of every block (identity/shift temporal convs), then the
+        Res2Net checkpoint if ``pretrained`` is set."""
         BaseModule.init_weights(self)
         for module in self.modules():
-            if isinstance(module, TemporalConv1d):
+            if isinstance(module, TEABottleneck):
                 module.init_weights()
         if self.pretrained:
             self.load_res2net_weights(MMLogger.get_current_instance())
