@@ -2,6 +2,7 @@
 parameter counts, gradient reach, optimizer construction, config smoke runs.
 """
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -87,3 +88,42 @@ def check_config_steps(name, size=32, batch=2):
     assert len(preds) == batch
     assert preds[0].pred_score.shape == (classes, )
     return model
+
+
+def _torchvision_keys(state_dict):
+    """MMAction2 ResNet keys -> torchvision's (what MMAction2's ImageNet
+    loaders read): ``layer1.0.conv1.conv.weight`` -> ``layer1.0.conv1.weight``,
+    ``layer1.0.conv1.bn.*`` -> ``layer1.0.bn1.*``, downsample -> ``.0``/``.1``.
+    """
+    out = {}
+    for key, value in state_dict.items():
+        if key.endswith('num_batches_tracked'):
+            continue
+        key = re.sub(r'conv(\d)\.conv\.', r'conv\1.', key)
+        key = re.sub(r'conv(\d)\.bn\.', r'bn\1.', key)
+        key = key.replace('downsample.conv.', 'downsample.0.')
+        out[key.replace('downsample.bn.', 'downsample.1.')] = value
+    return out
+
+
+def imagenet_pair(tmp_path, depth, blocks, backbone='ResNetWithBlocks',
+                  **kwargs):
+    """A plain MMAction2 ResNet with random (non-trivial BN) weights, saved
+    as a torchvision checkpoint, and our backbone loading it through the
+    ImageNet path (which raises if a ResNet weight is missed). Both float64.
+    """
+    plain = MODELS.build(dict(type='ResNet', depth=depth, pretrained=None))
+    plain.init_weights()
+    with torch.no_grad():
+        for m in plain.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_()
+                m.running_mean.normal_()
+                m.running_var.uniform_(0.5, 1.5)
+    path = str(tmp_path / f'r{depth}.pth')
+    torch.save(_torchvision_keys(plain.state_dict()), path)
+    ours = MODELS.build(dict(type=backbone, depth=depth, pretrained=path,
+                             pretrained2d=True, blocks=blocks, **kwargs))
+    ours.init_weights()
+    return plain.double(), ours.double()

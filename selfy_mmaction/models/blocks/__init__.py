@@ -5,3 +5,4 @@ from . import msnet  # noqa: F401
 from . import tada  # noqa: F401
 from . import tdn  # noqa: F401
 from . import eca  # noqa: F401
+from . import stsm  # noqa: F401

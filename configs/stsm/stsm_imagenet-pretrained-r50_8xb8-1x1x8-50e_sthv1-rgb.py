@@ -1,0 +1,34 @@
+# STSM-R50 (Yang, An, Zhang, "STSM: Spatio-Temporal Shift Module for
+# Efficient Action Recognition", arXiv 2112.02523 / Mathematics 2022),
+# 8 frames, Something-Something V1. ImageNet ResNet-50 whose every
+# bottleneck shifts its input before conv1 (TSM's residual placement): C/8
+# channels read t+1, C/8 read t-1 (TSM) and C/16 each read h+1, h-1, w+1,
+# w-1; zero padding. No public code: group sizes, padding and placement are
+# our choices (selfy_mmaction/models/blocks/stsm.py). No parameters and no
+# FLOPs beyond the ResNet-50.
+# Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
+_base_ = [
+    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/datasets/sthv1_rgb_8f.py',
+    '../_base_/schedules/selfy_sgd_50e.py',
+    'mmaction::_base_/default_runtime.py'
+]
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+default_scope = 'mmaction'
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+
+model = dict(
+    backbone=dict(
+        type='ResNetTSMWithBlocks',
+        num_segments=8,
+        # STSM replaces TSM's own shift (which would also wrap conv1.conv)
+        is_shift=False,
+        blocks=[
+            dict(
+                cfg=dict(
+                    type='SpatioTemporalShift', shift_div=8, spatial_div=16),
+                position='wrap_conv1',
+                layers=('layer1', 'layer2', 'layer3', 'layer4'))
+        ]),
+    cls_head=dict(num_classes=174, num_segments=8))
