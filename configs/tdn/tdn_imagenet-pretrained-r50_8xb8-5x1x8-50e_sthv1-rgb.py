@@ -24,7 +24,9 @@ model = dict(
         snippet_len=5,
         # (rgb, difference) weights of the fusions; (0.75, 0.25) for 16
         fusion_weights=(0.5, 0.5)),
-    cls_head=dict(num_classes=174, num_segments=8))
+    # TSMHead that counts the 5 frames of a snippet as one segment
+    cls_head=dict(
+        type='TDNHead', num_classes=174, num_segments=8, snippet_len=5))
 
 # 5-frame snippets per segment; frames past the end repeat the last one, as
 # TDN's loader. The pipelines are restated because a child's pipeline

@@ -243,6 +243,24 @@ def test_imagenet_loading_fills_rgb_path_and_short_term_tdm(tmp_path):
                                TemporalShift.shift(x, 2, 8))
 
 
+def test_head_counts_a_snippet_as_one_segment():
+    head = MODELS.build(
+        dict(type='TDNHead', num_classes=7, in_channels=16, num_segments=4,
+             snippet_len=5, dropout_ratio=0))
+    plain = MODELS.build(
+        dict(type='TSMHead', num_classes=7, in_channels=16, num_segments=4,
+             dropout_ratio=0))
+    plain.load_state_dict(head.state_dict())
+    x = torch.randn(2 * 3 * 4, 16, 2, 2)  # 2 samples x 3 views x 4 segments
+    for training, frames, views in ((True, 20, 1), (False, 60, 3)):
+        head.train(training)
+        plain.train(training)
+        torch.testing.assert_close(head(x[:2 * 4 * views], frames),
+                                   plain(x[:2 * 4 * views], frames // 5))
+    with pytest.raises(ValueError, match='not a multiple of snippet_len=5'):
+        head(x, 12)
+
+
 @pytest.mark.parametrize('test_mode', [False, True])
 def test_sampling_gives_segment_ordered_snippets(test_mode):
     sampler = SampleFrames(clip_len=5, frame_interval=1, num_clips=8,
@@ -261,6 +279,7 @@ def test_config_builds_and_runs_train_and_test_step():
     init_default_scope('mmaction')
     cfg = Config.fromfile(CONFIG)
     assert cfg.model.backbone.type == 'TDNResNet'
+    assert cfg.model.cls_head.type == 'TDNHead'
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         sampling = cfg[loader].dataset.pipeline[0]
         assert (sampling.clip_len, sampling.num_clips) == (5, 8), loader

@@ -6,7 +6,7 @@ of :class:`ResNetTSMWithBlocks`).
 Input ``(N*T*L, 3, H, W)``: ``T`` segments of ``L`` consecutive frames,
 ordered segment by segment, as ``SampleFrames(clip_len=L, frame_interval=1,
 num_clips=T, out_of_bound_opt='repeat_last')`` + ``FormatShape('NCHW')``
-give. Output ``(N*T, 2048, H/32, W/32)``; use ``TSMHead(num_segments=T)``.
+give. Output ``(N*T, 2048, H/32, W/32)``; use ``TDNHead(num_segments=T)``.
 
 Differences from the official code (FBResNet): convs have no bias (the
 official ones have random, trained biases, 28 K parameters) and the unused
