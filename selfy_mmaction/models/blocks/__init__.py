@@ -6,3 +6,4 @@ from . import tada  # noqa: F401
 from . import tdn  # noqa: F401
 from . import eca  # noqa: F401
 from . import stsm  # noqa: F401
+from . import p3d  # noqa: F401

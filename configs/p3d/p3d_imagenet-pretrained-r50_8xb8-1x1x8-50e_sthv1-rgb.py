@@ -1,0 +1,49 @@
+# P3D-R50 (Qiu, Yao, Mei, "Learning Spatio-Temporal Representation with
+# Pseudo-3D Residual Networks", ICCV 2017) in the 2D recipe, 8 frames,
+# Something-Something V1. ImageNet ResNet-50 (no shift) whose 3x3 conv2 in
+# res2-res4 becomes a P3D block cycling A, B, C (2a A, 2b B, 2c C, 3a A,
+# ...; res5 stays 2D), with a full 3x1x1 temporal conv T run on the
+# (N, C, T, H, W) view; T = 8 in every stage (no temporal pooling).
+# Initialised so that the network starts as the ImageNet ResNet-50 exactly
+# (A: identity T, B/C: zero-gamma BN after T); see
+# selfy_mmaction/models/blocks/p3d.py.
+# Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
+_base_ = [
+    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/datasets/sthv1_rgb_8f.py',
+    '../_base_/schedules/selfy_sgd_50e.py',
+    'mmaction::_base_/default_runtime.py'
+]
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+default_scope = 'mmaction'
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+
+# the A -> B -> C cycle over the 13 bottlenecks of res2-res4
+# (selfy_mmaction.models.blocks.p3d.p3d_blocks((3, 4, 6, 3)))
+p3d_layers = ('layer1', 'layer2', 'layer3')
+model = dict(
+    backbone=dict(
+        type='ResNetWithBlocks',
+        num_segments=8,
+        blocks=[
+            dict(
+                cfg=dict(type='P3DBlock', block_type='A'),
+                position='wrap_conv2',
+                layers=p3d_layers,
+                indices=((1, 0, 0), (1, 0, 0, 1), (0, 0, 1, 0, 0, 1),
+                         (0, 0, 0))),
+            dict(
+                cfg=dict(type='P3DBlock', block_type='B'),
+                position='wrap_conv2',
+                layers=p3d_layers,
+                indices=((0, 1, 0), (0, 1, 0, 0), (1, 0, 0, 1, 0, 0),
+                         (0, 0, 0))),
+            dict(
+                cfg=dict(type='P3DBlock', block_type='C'),
+                position='wrap_conv2',
+                layers=p3d_layers,
+                indices=((0, 0, 1), (0, 0, 1, 0), (0, 1, 0, 0, 1, 0),
+                         (0, 0, 0))),
+        ]),
+    cls_head=dict(num_classes=174, num_segments=8))
