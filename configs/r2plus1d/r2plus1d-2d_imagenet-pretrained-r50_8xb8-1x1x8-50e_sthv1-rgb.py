@@ -1,0 +1,30 @@
+# (2+1)D-ResNet-50 in the 2D recipe (R(2+1)D: Tran et al., CVPR 2018),
+# 8 frames, Something-Something V1. ImageNet ResNet-50 (no shift) whose 3x3
+# conv2 in all 16 bottlenecks is followed (after its BN and ReLU) by a full
+# 3x1x1 temporal conv on the (N, C, T, H, W) view, initialised as the
+# identity: the network starts as the ImageNet ResNet-50 exactly
+# (selfy_mmaction/models/blocks/r2plus1d.py). MMAction2's own ResNet2Plus1d
+# cannot load ImageNet 2D weights (pretrained2d=False), hence this form.
+# Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
+_base_ = [
+    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/datasets/sthv1_rgb_8f.py',
+    '../_base_/schedules/selfy_sgd_50e.py',
+    'mmaction::_base_/default_runtime.py'
+]
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+default_scope = 'mmaction'
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+
+model = dict(
+    backbone=dict(
+        type='ResNetWithBlocks',
+        num_segments=8,
+        blocks=[
+            dict(
+                cfg=dict(type='R2Plus1DConv'),
+                position='wrap_conv2',
+                layers=('layer1', 'layer2', 'layer3', 'layer4'))
+        ]),
+    cls_head=dict(num_classes=174, num_segments=8))
