@@ -8,7 +8,7 @@ from .utils.stack import apply_stack_repairs
 
 apply_stack_repairs()
 
-from . import datasets, models, ops  # noqa: E402,F401  (registers modules)
+from . import datasets, engine, models, ops  # noqa: E402,F401  (registers)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

@@ -6,3 +6,6 @@ default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=5, max_keep_ckpts=2, save_best='auto'))
 randomness = dict(seed=0, deterministic=False)
+# Exact resume (random states in checkpoints, per-sample seeding) and a
+# per-epoch count of skipped unreadable samples (selfy_mmaction.engine).
+custom_hooks = [dict(type='RNGStateHook'), dict(type='CorruptSampleHook')]

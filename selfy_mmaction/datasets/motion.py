@@ -21,9 +21,10 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
-from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
 from mmengine.utils import ProgressBar
+
+from .checked import CheckedVideoDataset
 
 #: (forward, reversed) class names; label 2k = forward, 2k+1 = reversed.
 MOTION_PAIRS: List[Tuple[str, str]] = [
@@ -233,14 +234,15 @@ def generate_motion_dataset(root: str, spec: MotionDatasetSpec = None,
 
 
 @DATASETS.register_module()
-class MotionVideoDataset(VideoDataset):
-    """``VideoDataset`` over the embedded motion dataset, generated on first
-    use into the directory of ``ann_file`` (one process generates, others wait
-    on a file lock).
+class MotionVideoDataset(CheckedVideoDataset):
+    """``CheckedVideoDataset`` over the embedded motion dataset, generated on
+    first use into the directory of ``ann_file`` (one process generates,
+    others wait on a file lock).
 
     Args:
         spec (dict, optional): :class:`MotionDatasetSpec` fields.
-        **kwargs: Arguments of MMAction2's ``VideoDataset``.
+        **kwargs: Arguments of ``CheckedVideoDataset`` (``skip_corrupt``)
+            and MMAction2's ``VideoDataset``.
     """
 
     def __init__(self, ann_file: str, spec: dict = None, **kwargs):

@@ -155,8 +155,83 @@ def repair_cpu_distributed():
     return True
 
 
+def repair_atomic_checkpoints():
+    """Write checkpoints and ``last_checkpoint`` atomically.
+
+    MMEngine 0.10.7 writes a checkpoint straight into its final file and
+    ``last_checkpoint`` with a plain ``open``, and deletes the outdated
+    checkpoint before saving the new one: a crash or SIGKILL during a save
+    leaves a truncated file that ``--resume`` then picks up, or (with
+    ``max_keep_ckpts=1``) no checkpoint at all. Route ``LocalBackend.put``/
+    ``put_text`` and the hook's ``last_checkpoint`` write through
+    :func:`selfy_mmaction.utils.checkpoint.atomic_write` (temp file, fsync,
+    rename) and delete outdated checkpoints after the save.
+
+    Returns:
+        bool: True if the repair was installed.
+    """
+    from mmengine.fileio.backends import LocalBackend
+    from mmengine.hooks import CheckpointHook, checkpoint_hook
+
+    from .checkpoint import (atomic_open, atomic_put, atomic_put_text,
+                             remove_after_save)
+
+    if LocalBackend.put is atomic_put:
+        return False
+    LocalBackend.put = atomic_put
+    LocalBackend.put_text = atomic_put_text
+    checkpoint_hook.open = atomic_open  # its only open(): last_checkpoint
+    for name in ('_save_checkpoint_with_step', '_save_best_checkpoint'):
+        setattr(CheckpointHook, name,
+                remove_after_save(getattr(CheckpointHook, name)))
+    return True
+
+
+def repair_tsm_head_segments():
+    """Make ``TSMHead`` refuse clips whose frame count does not fit.
+
+    ``TSMHead.forward`` reshapes its ``N*F`` frame scores by its own
+    ``num_segments`` T and ignores the frames per sample F it is given. When
+    F is not a multiple of T but ``N*F`` is (e.g. 2 clips of 12 frames,
+    T=8), test-time predictions come out silently wrong (3 scores shared out
+    to 2 samples) and training fails with an unrelated broadcast error.
+    Raise a clear error instead: training takes exactly T frames per sample
+    (one view), testing a multiple of T (several clips or crops).
+
+    Returns:
+        bool: True if the repair was installed.
+    """
+    from mmaction.models.heads import TSMHead
+
+    original = TSMHead.forward
+    if getattr(original, '_selfy_checked', False):
+        return False
+
+    def forward(self, x, num_segs: int, **kwargs):
+        if not isinstance(num_segs, int):
+            return original(self, x, num_segs, **kwargs)
+        if self.training and num_segs != self.num_segments:
+            expected = f'exactly num_segments={self.num_segments}'
+        elif num_segs % self.num_segments:
+            expected = f'a multiple of num_segments={self.num_segments}'
+        else:
+            return original(self, x, num_segs, **kwargs)
+        mode = 'training' if self.training else 'testing'
+        raise ValueError(
+            f'TSMHead: each sample has {num_segs} frames (features of shape '
+            f'{tuple(x.shape)}); {mode} needs {expected} frames per sample: '
+            f'set the pipeline\'s SampleFrames clip_len * num_clips (times '
+            f'the crops when testing) accordingly')
+
+    forward._selfy_checked = True
+    TSMHead.forward = forward
+    return True
+
+
 def apply_stack_repairs():
     """Apply every repair; safe to call more than once."""
     repair_missing_drn()
     allow_checkpoint_globals()
     repair_cpu_distributed()
+    repair_atomic_checkpoints()
+    repair_tsm_head_segments()
