@@ -59,7 +59,7 @@ def _no_pretrained(backbone):
     backbone['pretrained2d'] = False
 
 
-def check_config_steps(name, size=32, batch=2):
+def check_config_steps(name, size=16, batch=2):
     """Build the config's model without pretrained weights and run one
     ``train_step`` and one ``test_step`` on a tiny random batch (frames per
     clip from the model's layout). Returns the model."""

@@ -8,3 +8,4 @@ from . import eca  # noqa: F401
 from . import stsm  # noqa: F401
 from . import p3d  # noqa: F401
 from . import r2plus1d  # noqa: F401
+from . import cost  # noqa: F401

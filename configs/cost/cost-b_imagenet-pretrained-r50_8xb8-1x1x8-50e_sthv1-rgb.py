@@ -1,0 +1,35 @@
+# CoST(b)-R50 (Li, Zhong, Xie, Pu, "Collaborative Spatiotemporal Feature
+# Learning for Video Action Recognition", CVPR 2019) in the 2D recipe,
+# 8 frames, Something-Something V1. ImageNet ResNet-50 (no shift) whose 3x3
+# conv2 in the 8 bottlenecks of the authors' inflate pattern convolves the
+# H-W, T-W and T-H views of the (N, C, T, H, W) volume with its one shared
+# ImageNet kernel; T = 8 in every stage (no temporal pooling).
+# CoST(b): per-sample view coefficients from the max-pooled views (FC C_out->C_out shared by the views, FC 3->3 across views, softmax).
+# The authors' own form (Recognizer3D, ResNet3dCoST) is
+# cost-b_imagenet-pretrained-r50-3d_8xb8-8x1x1-50e_sthv1-rgb.py.
+# Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
+_base_ = [
+    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/datasets/sthv1_rgb_8f.py',
+    '../_base_/schedules/selfy_sgd_50e.py',
+    'mmaction::_base_/default_runtime.py'
+]
+
+custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
+default_scope = 'mmaction'
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+
+model = dict(
+    backbone=dict(
+        type='ResNetWithBlocks',
+        num_segments=8,
+        blocks=[
+            dict(
+                cfg=dict(type='CoSTConv', variant='b'),
+                position='wrap_conv2',
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+                # the authors' inflate pattern (COST_INDICES_R50)
+                indices=((0, 1, 0), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0),
+                         (1, 0, 1)))
+        ]),
+    cls_head=dict(num_classes=174, num_segments=8))

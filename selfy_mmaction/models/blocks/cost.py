@@ -1,0 +1,221 @@
+"""CoST: Collaborative SpatioTemporal feature learning (Li, Zhong, Xie, Pu,
+CVPR 2019).
+
+One ``k x k`` kernel (the ResNet's 3x3 conv2 weight) convolves three views of
+the ``(T, H, W)`` volume, H-W (``1x3x3``), T-W (``3x1x3``) and T-H
+(``3x3x1``) (:func:`shared_kernel_views`), and the outputs are summed with
+per-channel view coefficients ``a`` (softmax over the 3 views), then the
+conv's own BN and ReLU:
+
+* CoST(a): ``a = softmax(P)`` of a learned ``(3, C_out)`` parameter ``P``,
+  initialised 0.7 for H-W and -0.7 for the others (3 C_out parameters).
+* CoST(b): per sample, the global max of each view -> an FC C_out -> C_out
+  (no bias, shared by the views) -> an FC 3 -> 3 across the views of each
+  channel (no bias) -> softmax over views. FCs start N(0, 0.01)
+  (C_out^2 + 9 parameters).
+
+Two forms:
+
+* 2D recipe (Recognizer2D): :class:`CoSTConv` at ``position='wrap_conv2'``
+  of :class:`ResNetWithBlocks`, ``indices=COST_INDICES_R50`` (the authors'
+  ``inflate`` pattern: 8 of the 16 bottlenecks); it reshapes the frames to
+  ``(N, C, T, H, W)`` inside, T kept in every stage.
+* The authors' form (Recognizer3D): :class:`ResNet3dCoST`, MMAction2's
+  ``ResNet3d`` with 1x1x1 conv1 and 1x3x3 conv2 everywhere (``inflate=0``)
+  and conv2 replaced by :class:`CoSTConv` in the marked blocks; the inherited
+  ``with_pool2`` (temporal max-pool /2 after res2) is kept, as the authors.
+
+The view coefficients are held in ``nn.Linear`` layers (CoST(a)'s ``P`` as
+the weight of a bias-free ``Linear(1, 3 C_out)``) so that optimizer
+constructors that dispatch on module type (MMAction2's
+``TSMOptimWrapperConstructor``) see them as weights with weight decay, as
+the authors' default optimizer does.
+"""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmaction.models.backbones.resnet3d import ResNet3d
+from mmaction.registry import MODELS
+from mmengine.model.weight_init import normal_init
+
+from ...ops.factorised import shared_kernel_views
+from ...ops.layout import to_4d, to_5d
+
+#: The authors' ``inflate`` pattern for ResNet-50: blocks that get CoST.
+COST_INDICES_R50 = ((0, 1, 0), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (1, 0, 1))
+COST_VARIANTS = ('a', 'b')
+VIEWS = ('hw', 'tw', 'th')
+
+
+@MODELS.register_module()
+class CoSTConv(nn.Module):
+    """CoST(a) or CoST(b) around a ResNet's 3x3 ``ConvModule``.
+
+    Args:
+        net (nn.Module): ``ConvModule`` with an ``nn.Conv2d`` ``k x k`` conv
+            (2D layout) or an ``nn.Conv3d`` ``1 x k x k`` conv (3D layout),
+            no bias, groups 1, "same" padding, then its norm and activation;
+            filled in by the backbone. Its weight is the shared kernel.
+        num_segments (int, optional): ``T`` for the 2D layout (filled in by
+            the backbone); unused for a Conv3d ``net``.
+        variant (str): ``'a'`` or ``'b'``. Defaults to ``'a'``.
+        init_logits (Sequence[float]): CoST(a)'s initial ``P`` for the H-W,
+            T-W, T-H views. Defaults to ``(0.7, -0.7, -0.7)``.
+        fc_init_std (float): CoST(b)'s FC init std. Defaults to 0.01.
+
+    Input ``(N*T, C_in, H, W)`` (2D) or ``(N, C_in, T, H, W)`` (3D); output
+    the layout of the input with ``net``'s channels and spatial size.
+    """
+
+    def __init__(self, net: nn.Module, num_segments: Optional[int] = None,
+                 variant: str = 'a',
+                 init_logits: Sequence[float] = (0.7, -0.7, -0.7),
+                 fc_init_std: float = 0.01):
+        super().__init__()
+        conv = getattr(net, 'conv', None)
+        if not isinstance(conv, (nn.Conv2d, nn.Conv3d)):
+            raise TypeError(f'CoSTConv wraps a ConvModule holding an '
+                            f'nn.Conv2d or nn.Conv3d (wrap_conv2 of a plain '
+                            f'ResNet, is_shift=False), got '
+                            f'{type(net).__name__} with conv '
+                            f'{type(conv).__name__}')
+        if variant not in COST_VARIANTS:
+            raise ValueError(f'variant must be one of {COST_VARIANTS}, got '
+                             f'{variant!r}')
+        if len(init_logits) != 3:
+            raise ValueError(f'init_logits needs one value per view (3), got '
+                             f'{tuple(init_logits)}')
+        self.is_3d = isinstance(conv, nn.Conv3d)
+        k = conv.kernel_size[-1]
+        spatial = tuple(conv.kernel_size[-2:])
+        if (self.is_3d and conv.kernel_size[0] != 1) or spatial != (k, k) \
+                or k % 2 != 1 or conv.groups != 1 or conv.bias is not None \
+                or tuple(conv.padding[-2:]) != (k // 2, k // 2) \
+                or any(d != 1 for d in conv.dilation):
+            raise ValueError(
+                f'CoSTConv shares a square odd k x k kernel (1 x k x k in '
+                f'3D) with "same" padding, no dilation, groups or bias; got '
+                f'kernel {conv.kernel_size}, padding {conv.padding}, '
+                f'dilation {conv.dilation}, groups {conv.groups}, bias '
+                f'{conv.bias is not None}')
+        if tuple(getattr(net, 'order', ())) != ('conv', 'norm', 'act'):
+            raise ValueError(f'CoSTConv needs a ConvModule ordered (conv, '
+                             f'norm, act), got {getattr(net, "order", None)}')
+        if not self.is_3d and num_segments is None:
+            raise ValueError('CoSTConv around an nn.Conv2d needs '
+                             'num_segments (the 2D layout)')
+        self.net = net
+        self.num_segments = num_segments
+        self.variant = variant
+        self.init_logits = tuple(init_logits)
+        self.fc_init_std = fc_init_std
+        self.stride = tuple(conv.stride) if self.is_3d else \
+            (1, *conv.stride)
+        channels = conv.out_channels
+        if variant == 'a':
+            self.view_logits = nn.Linear(1, 3 * channels, bias=False)
+        else:
+            self.channel_fc = nn.Linear(channels, channels, bias=False)
+            self.view_fc = nn.Linear(3, 3, bias=False)
+
+    def init_weights(self):
+        """CoST(a): ``P`` rows to ``init_logits``; CoST(b): FCs N(0, std).
+        ``net`` keeps its weights."""
+        if self.variant == 'a':
+            with torch.no_grad():
+                logits = self.view_logits.weight.view(3, -1)
+                for row, value in zip(logits, self.init_logits):
+                    row.fill_(value)
+        else:
+            normal_init(self.channel_fc, std=self.fc_init_std)
+            normal_init(self.view_fc, std=self.fc_init_std)
+
+    def view_coefficients(self, views):
+        """``(3, N or 1, C_out)`` view weights, summing to 1 over views."""
+        if self.variant == 'a':
+            logits = self.view_logits.weight.view(3, 1, -1)
+        else:
+            pooled = torch.stack([v.amax(dim=(2, 3, 4)) for v in views])
+            logits = self.channel_fc(pooled)  # (3, N, C)
+            logits = self.view_fc(logits.permute(1, 2, 0)).permute(2, 0, 1)
+        return logits.softmax(dim=0)
+
+    def forward(self, x):
+        x5 = x if self.is_3d else to_5d(x, self.num_segments,
+                                        type(self).__name__)
+        views = shared_kernel_views(x5, self.net.conv.weight, self.stride,
+                                    VIEWS)
+        coeffs = self.view_coefficients(views)[..., None, None, None]
+        y = sum(a * v for a, v in zip(coeffs, views))
+        y = self.net.norm(y if self.is_3d else to_4d(y))
+        return self.net.activate(y) if self.net.with_activation else y
+
+
+@MODELS.register_module()
+class ResNet3dCoST(ResNet3d):
+    """The authors' CoST network: MMAction2's ResNet3d (Recognizer3D) with
+    1x1x1 conv1 and 1x3x3 conv2 in every bottleneck and conv2 replaced by
+    :class:`CoSTConv` where ``cost_indices`` is 1.
+
+    Args:
+        depth (int): 50, 101 or 152 (bottlenecks). Defaults to 50.
+        variant (str): ``'a'`` or ``'b'``. Defaults to ``'a'``.
+        cost_indices (Sequence[Sequence[int]]): 0/1 per block and stage.
+            Defaults to :data:`COST_INDICES_R50`.
+        cost_cfg (dict, optional): Further :class:`CoSTConv` arguments.
+        **kwargs: ``ResNet3d`` arguments except ``inflate`` (``pretrained``,
+            ``pretrained2d``, ``conv1_kernel``, ``with_pool2`` ...).
+
+    Input ``(N, 3, T, H, W)``; output as ``ResNet3d``.
+    """
+
+    def __init__(self, depth: int = 50, variant: str = 'a',
+                 cost_indices: Sequence[Sequence[int]] = COST_INDICES_R50,
+                 cost_cfg: Optional[dict] = None, **kwargs):
+        if 'inflate' in kwargs:
+            raise ValueError('ResNet3dCoST fixes inflate=0 (1x1x1 conv1, '
+                             '1x3x3 conv2); choose blocks with cost_indices')
+        if depth < 50:
+            raise ValueError(f'ResNet3dCoST needs bottlenecks (depth >= '
+                             f'50), got depth={depth}')
+        super().__init__(depth=depth, inflate=0, **kwargs)
+        stages = [getattr(self, name) for name in self.res_layers]
+        shape = tuple(len(stage) for stage in stages)
+        if tuple(len(row) for row in cost_indices) != shape:
+            raise ValueError(f'cost_indices must have {shape} entries per '
+                             f'stage, got {tuple(map(tuple, cost_indices))}')
+        self.variant = variant
+        self.cost_indices = tuple(tuple(row) for row in cost_indices)
+        for stage, row in zip(stages, self.cost_indices):
+            for block, flag in zip(stage, row):
+                if flag:
+                    block.conv2 = CoSTConv(block.conv2, variant=variant,
+                                           **(cost_cfg or {}))
+
+    def _cost_blocks(self):
+        return [
+            block for name in self.res_layers for block in getattr(self, name)
+            if isinstance(block.conv2, CoSTConv)
+        ]
+
+    def inflate_weights(self, logger):
+        """Inflate ImageNet 2D weights as ResNet3d, which maps keys by
+        ``ConvModule`` name: it sees the plain conv2 modules meanwhile."""
+        blocks = self._cost_blocks()
+        costs = [block.conv2 for block in blocks]
+        for block, cost in zip(blocks, costs):
+            block.conv2 = cost.net
+        try:
+            super().inflate_weights(logger)
+        finally:
+            for block, cost in zip(blocks, costs):
+                block.conv2 = cost
+
+    def init_weights(self, pretrained: Optional[str] = None):
+        """ResNet3d's init or ImageNet inflation, then the view coefficients
+        (kept as loaded when a full 3D checkpoint is loaded)."""
+        super().init_weights(pretrained)
+        if self.pretrained is None or self.pretrained2d:
+            for block in self._cost_blocks():
+                block.conv2.init_weights()
