@@ -20,6 +20,7 @@
   depend on the data loader worker nor on resumes.
 """
 import contextlib
+import logging
 from typing import List, Optional
 
 import numpy as np
@@ -135,8 +136,8 @@ class _CheckedMixin:
                     return super().prepare_data(idx)
             except Exception as err:  # noqa: BLE001 (re-raised with context)
                 error = SampleLoadError(
-                    f'cannot load sample {idx} of {self.ann_file}: '
-                    f'{self._sample_path(idx)}: {type(err).__name__}: {err}')
+                    f'cannot load {self._sample_path(idx)} (sample {idx} of '
+                    f'{self.ann_file}): {type(err).__name__}: {err}')
                 if self.test_mode or not self.skip_corrupt:
                     raise error from err
                 self._mark_corrupt(idx, error)
@@ -153,7 +154,7 @@ class _CheckedMixin:
             f'skipping a corrupt sample ({int(self._corrupt.sum())} so far): '
             f'{error}',
             logger='current',
-            level='WARNING')
+            level=logging.WARNING)
 
     def _substitute(self, idx: int, attempt: int) -> int:
         """Another sample: deterministic when seeded, else MMEngine's

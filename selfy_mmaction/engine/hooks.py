@@ -109,7 +109,8 @@ class RNGStateHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         # a best checkpoint is saved during validation: store the training
         # stream, which after_val puts back
-        checkpoint['rng_states'] = self._val_states or rng_states()
+        checkpoint['rng_states'] = (self._val_states if self._val_states
+                                    is not None else rng_states())
 
 
 @HOOKS.register_module()
