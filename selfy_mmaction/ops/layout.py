@@ -43,3 +43,20 @@ def to_ntchw(x: torch.Tensor, num_segments: int, where: str = 'input'):
                          f'got shape {tuple(x.shape)}')
     n = check_segments(x, num_segments, where)
     return x.view(n, num_segments, *x.shape[1:])
+
+
+def split_snippets(x: torch.Tensor, num_segments: int, snippet_len: int,
+                   where: str = 'input'):
+    """``(N*T*L, C, H, W)`` -> ``(N*T, L, C, H, W)`` (a view): ``T`` segments
+    of ``L`` consecutive frames each (TDN 5, EAN 5, BQN 3), ordered segment by
+    segment as ``SampleFrames(clip_len=L, frame_interval=1, num_clips=T)`` +
+    ``FormatShape('NCHW')`` give them. The backbone then picks its RGB frame
+    (``[:, L // 2]`` for TDN/EAN, ``[:, 0]`` for BQN's quiet path)."""
+    frames = num_segments * snippet_len
+    if x.dim() != 4 or frames < 1 or x.shape[0] % frames != 0:
+        raise ValueError(
+            f'{where} expects N*{frames} frames (num_segments={num_segments} '
+            f'snippets of snippet_len={snippet_len} frames, ordered segment '
+            f'by segment; sample with SampleFrames(clip_len={snippet_len}, '
+            f'num_clips={num_segments})), got input shape {tuple(x.shape)}')
+    return x.view(-1, snippet_len, *x.shape[1:])

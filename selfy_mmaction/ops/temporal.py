@@ -44,35 +44,54 @@ def temporal_difference(x: torch.Tensor, num_segments: int, step: int = 1,
 class TemporalConv1d(nn.Module):
     """Depthwise convolution over time, initialised as a shift pattern.
 
-    Input and output ``(N*T, C, H, W)``; zero padding in time. With
-    ``fractions=(1/8, 1/8)`` and ``learnable=False`` it equals MMAction2's
-    ``TemporalShift`` (first ``C/8`` channels read ``t+1``, next ``C/8`` read
-    ``t-1``).
+    Input and output ``(N*T, C, H, W)``; zero (or replicate) padding in time.
+    With ``fractions=(1/8, 1/8)`` and ``learnable=False`` it equals
+    MMAction2's ``TemporalShift`` (first ``C/8`` channels read ``t+1``, next
+    ``C/8`` read ``t-1``).
 
     Args:
         channels (int): ``C``.
         num_segments (int): ``T``.
         kernel_size (int): Temporal kernel size (odd). Defaults to 3.
-        init (str): ``'shift'``, ``'identity'`` or ``'zero'``.
+        init (str | Sequence[float]): ``'shift'``, ``'identity'``, ``'zero'``
+            or explicit taps shared by every channel (BQN's MBPM:
+            ``(-1/3, 2/3, -1/3)``).
         fractions (Sequence[float]): For ``'shift'``: fractions of channels
-            that read ``t+1`` and ``t-1``; the rest read ``t``.
+            that read ``t+1`` and ``t-1`` (``t +- dilation``); the rest read
+            ``t``.
         learnable (bool): Whether the kernel is trained.
+        dilation (int): Temporal dilation: tap ``i`` reads
+            ``t + (i - kernel_size // 2) * dilation``. Defaults to 1.
+        padding_mode (str): ``'zeros'`` or ``'replicate'`` (frames outside
+            the clip repeat the first/last frame). Defaults to ``'zeros'``.
     """
 
     def __init__(self, channels: int, num_segments: int, kernel_size: int = 3,
-                 init: str = 'shift', fractions: Sequence[float] = (0.125, 0.125),
-                 learnable: bool = True):
+                 init='shift', fractions: Sequence[float] = (0.125, 0.125),
+                 learnable: bool = True, dilation: int = 1,
+                 padding_mode: str = 'zeros'):
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f'kernel_size must be odd, got {kernel_size}')
-        if init not in ('shift', 'identity', 'zero'):
-            raise ValueError(f"init must be 'shift', 'identity' or 'zero', "
-                             f'got {init!r}')
+        if isinstance(init, str):
+            if init not in ('shift', 'identity', 'zero'):
+                raise ValueError(f"init must be 'shift', 'identity', 'zero' "
+                                 f'or a sequence of taps, got {init!r}')
+        elif len(init) != kernel_size:
+            raise ValueError(f'init taps {tuple(init)} do not match '
+                             f'kernel_size={kernel_size}')
+        if dilation < 1:
+            raise ValueError(f'dilation must be >= 1, got {dilation}')
+        if padding_mode not in ('zeros', 'replicate'):
+            raise ValueError(f"padding_mode must be 'zeros' or 'replicate', "
+                             f'got {padding_mode!r}')
         self.channels = channels
         self.num_segments = num_segments
         self.kernel_size = kernel_size
-        self.init = init
+        self.init = init if isinstance(init, str) else tuple(init)
         self.fractions = tuple(fractions)
+        self.dilation = dilation
+        self.padding_mode = padding_mode
         self.weight = nn.Parameter(torch.zeros(channels, 1, kernel_size),
                                    requires_grad=learnable)
         self.init_weights()
@@ -80,7 +99,9 @@ class TemporalConv1d(nn.Module):
     def init_weights(self):
         w = torch.zeros_like(self.weight)
         centre = self.kernel_size // 2
-        if self.init == 'identity':
+        if not isinstance(self.init, str):
+            w[:, 0] = torch.tensor(self.init, dtype=w.dtype)
+        elif self.init == 'identity':
             w[:, 0, centre] = 1
         elif self.init == 'shift':
             fwd = int(self.channels * self.fractions[0])
@@ -98,7 +119,12 @@ class TemporalConv1d(nn.Module):
         # (N, T, C, H*W) -> (N*H*W, C, T)
         y = x5.reshape(n, self.num_segments, c, h * w).permute(0, 3, 2, 1)
         y = y.reshape(n * h * w, c, self.num_segments)
-        y = F.conv1d(y, self.weight, padding=self.kernel_size // 2, groups=c)
+        pad = self.dilation * (self.kernel_size // 2)
+        if self.padding_mode == 'replicate':
+            y = F.pad(y, (pad, pad), mode='replicate')
+            pad = 0
+        y = F.conv1d(y, self.weight, padding=pad, dilation=self.dilation,
+                     groups=c)
         y = y.view(n, h * w, c, self.num_segments).permute(0, 3, 2, 1)
         return y.reshape(nt, c, h, w)
 

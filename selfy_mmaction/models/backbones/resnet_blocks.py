@@ -234,10 +234,15 @@ class ResNetTSMWithBlocks(ResNetTSM):
         # the direct children: initialise every insertion explicitly.
         self._init_inserted()
 
-    def forward(self, x):
+    def forward_stem(self, x):
+        """Input frames -> the stem output that enters layer1 (conv1 +
+        max-pool). Backbones with their own input path override it (EAN's
+        latent motion code, BQN's band-pass input)."""
         check_segments(x, self.num_segments, type(self).__name__)
-        x = self.conv1(x)
-        x = self.maxpool(x)
+        return self.maxpool(self.conv1(x))
+
+    def forward(self, x):
+        x = self.forward_stem(x)
         outs = []
         for i, layer_name in enumerate(self.res_layers):
             x = getattr(self, layer_name)(x)

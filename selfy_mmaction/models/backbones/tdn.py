@@ -21,6 +21,7 @@ from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from ...ops.layout import split_snippets
 from ..blocks.tdn import TDNShortTermTDM
 from .resnet_blocks import ResNetTSMWithBlocks
 
@@ -148,16 +149,8 @@ class TDNResNet(ResNetTSMWithBlocks):
         return rgb_weight * x + difference_weight * difference
 
     def forward(self, x):
-        frames = self.num_segments * self.snippet_len
-        if x.dim() != 4 or x.shape[0] % frames != 0:
-            raise ValueError(
-                f'TDNResNet expects N*{frames} frames (num_segments='
-                f'{self.num_segments} snippets of snippet_len='
-                f'{self.snippet_len} frames, ordered segment by segment; '
-                f'sample with SampleFrames(clip_len={self.snippet_len}, '
-                f'num_clips={self.num_segments})), got input shape '
-                f'{tuple(x.shape)}')
-        snippets = x.view(-1, self.snippet_len, *x.shape[1:])
+        snippets = split_snippets(x, self.num_segments, self.snippet_len,
+                                  type(self).__name__)
         short_term = self.short_term_tdm(snippets)
         x = self.maxpool(self.conv1(snippets[:, self.snippet_len // 2]))
         x = self._fuse(x, short_term)
