@@ -1,0 +1,121 @@
+# Recognition from scratch on the embedded motion dataset rendered with 32
+# frames per video (data/motion32): a tiny R3D-18 (ResNet3d, base width 16,
+# temporal strides (1, 2, 2, 2)) with TemporalGroupNorm, 8 frames x interval
+# 2 at 32 px. The baseline of the playback-speed pretext comparison
+# (tools/pretext_vs_scratch.py); the pretrained variant differs only by
+# `load_from`.
+_base_ = ['../_base_/motion_runtime.py']
+
+clip_len = 8
+img_size = 32
+base_channels = 16
+backbone = dict(
+    type='ResNet3d',
+    depth=18,
+    base_channels=base_channels,
+    pretrained=None,
+    pretrained2d=False,
+    conv1_kernel=(3, 7, 7),
+    conv1_stride_t=1,
+    pool1_stride_t=1,
+    with_pool2=False,
+    inflate=(1, 1, 1, 1),
+    spatial_strides=(1, 2, 2, 2),
+    temporal_strides=(1, 2, 2, 2),
+    zero_init_residual=False,
+    norm_eval=False,
+    # 2 temporal groups at width 16 (T=8 in the stem and res2), 1 from res3 on
+    norm_cfg=dict(
+        type='TemporalGroupNorm',
+        num_groups=2,
+        base_channels=base_channels,
+        requires_grad=True))
+model = dict(
+    type='Recognizer3D',
+    backbone=backbone,
+    cls_head=dict(
+        type='I3DHead',
+        num_classes=8,
+        in_channels=8 * base_channels,
+        spatial_type='avg',
+        dropout_ratio=0.5,
+        init_std=0.01,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        format_shape='NCTHW'))
+
+dataset_type = 'MotionVideoDataset'
+data_root = 'data/motion32/videos'
+ann_file_train = 'data/motion32/motion_train_list_videos.txt'
+ann_file_val = 'data/motion32/motion_val_list_videos.txt'
+motion_spec = dict(seed=0, num_frames=32)
+
+# No flip: a horizontal flip turns 'move_right' into 'move_left'.
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
+         num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='RandomResizedCrop', area_range=(0.7, 1.0),
+         aspect_ratio_range=(0.85, 1.18)),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=2,
+         num_clips=1, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+test_pipeline = val_pipeline
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_train,
+        spec=motion_spec,
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_val,
+        spec=motion_spec,
+        data_prefix=dict(video=data_root),
+        pipeline=val_pipeline,
+        test_mode=True))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='AccMetric')
+test_evaluator = val_evaluator
+
+max_epochs = 15
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+    val_interval=5)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0,
+         by_epoch=True, begin=0, end=max_epochs)
+]
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4),
+    clip_grad=dict(max_norm=20, norm_type=2))
+auto_scale_lr = dict(enable=False, base_batch_size=16)
