@@ -4,7 +4,8 @@
 # conv2 in the 8 bottlenecks of the authors' inflate pattern convolves the
 # H-W, T-W and T-H views of the (N, C, T, H, W) volume with its one shared
 # ImageNet kernel; T = 8 in every stage (no temporal pooling).
-# CoST(a): view coefficients = softmax over views of a learned (3, C_out) parameter, initialised 0.7 (H-W) / -0.7 (T-W, T-H).
+# CoST(a): view coefficients = softmax over views of a learned (3, C_out)
+# parameter, initialised 0.7 (H-W) / -0.7 (T-W, T-H).
 # The authors' own form (Recognizer3D, ResNet3dCoST) is
 # cost-b_imagenet-pretrained-r50-3d_8xb8-8x1x1-50e_sthv1-rgb.py.
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).

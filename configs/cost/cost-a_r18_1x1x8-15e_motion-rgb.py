@@ -3,7 +3,8 @@
 # of half of the basic blocks (the second block of res2, the first of res3,
 # res4 and res5: our choice, the authors give no ResNet-18 pattern)
 # convolving the H-W, T-W and T-H views with one shared kernel.
-# CoST(a): view coefficients = softmax over views of a learned (3, C_out) parameter, initialised 0.7 (H-W) / -0.7 (T-W, T-H).
+# CoST(a): view coefficients = softmax over views of a learned (3, C_out)
+# parameter, initialised 0.7 (H-W) / -0.7 (T-W, T-H).
 _base_ = ['../tsm/tsm_r18_1x1x8-15e_motion-rgb.py']
 
 model = dict(

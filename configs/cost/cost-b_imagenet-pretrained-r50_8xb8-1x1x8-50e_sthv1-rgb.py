@@ -4,7 +4,8 @@
 # conv2 in the 8 bottlenecks of the authors' inflate pattern convolves the
 # H-W, T-W and T-H views of the (N, C, T, H, W) volume with its one shared
 # ImageNet kernel; T = 8 in every stage (no temporal pooling).
-# CoST(b): per-sample view coefficients from the max-pooled views (FC C_out->C_out shared by the views, FC 3->3 across views, softmax).
+# CoST(b): per-sample view coefficients from the max-pooled views (FC
+# C_out->C_out shared by the views, FC 3->3 across views, softmax).
 # The authors' own form (Recognizer3D, ResNet3dCoST) is
 # cost-b_imagenet-pretrained-r50-3d_8xb8-8x1x1-50e_sthv1-rgb.py.
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).

@@ -3,7 +3,8 @@
 # of half of the basic blocks (the second block of res2, the first of res3,
 # res4 and res5: our choice, the authors give no ResNet-18 pattern)
 # convolving the H-W, T-W and T-H views with one shared kernel.
-# CoST(b): per-sample view coefficients from the max-pooled views (FC C_out->C_out shared by the views, FC 3->3 across views, softmax).
+# CoST(b): per-sample view coefficients from the max-pooled views (FC
+# C_out->C_out shared by the views, FC 3->3 across views, softmax).
 _base_ = ['../tsm/tsm_r18_1x1x8-15e_motion-rgb.py']
 
 model = dict(

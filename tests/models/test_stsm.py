@@ -31,8 +31,10 @@ def _shift_reference(x, t, groups):
     return out.view_as(x)
 
 
-@pytest.mark.parametrize('t,c,div,hw', [(8, 64, 8, (3, 3)), (3, 20, 4, (5, 2)),
-                                        (1, 16, 8, (2, 2)), (5, 13, 3, (1, 4))])
+@pytest.mark.parametrize('t,c,div,hw', [(8, 64, 8, (3, 3)),
+                                        (3, 20, 4, (5, 2)),
+                                        (1, 16, 8, (2, 2)),
+                                        (5, 13, 3, (1, 4))])
 def test_without_spatial_shift_it_is_mmaction_tsm(t, c, div, hw):
     x = torch.randn(2 * t, c, *hw, dtype=torch.float64)
     stsm = SpatioTemporalShift(nn.Identity(), t, shift_div=div,
