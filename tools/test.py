@@ -3,7 +3,8 @@
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump FILE]
         [--cfg-options k=v ...] [--launcher pytorch]
 
-Checkpoints load weights-only (see ``selfy_mmaction.utils.stack``).
+Checkpoints load weights-only (see ``selfy_mmaction.utils.stack``) and must
+fit the model exactly (``selfy_mmaction.utils.checkpoint``).
 """
 import argparse
 import os
@@ -13,6 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import selfy_mmaction  # noqa: F401  (repairs the stack, registers modules)
+from selfy_mmaction.utils import check_checkpoint_fits
 
 
 def parse_args():
@@ -58,6 +60,9 @@ def main():
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
     runner = Runner.from_cfg(cfg)
+    # the Runner loads non-strictly: a checkpoint that does not fit would be
+    # evaluated with freshly initialised layers; refuse it with a report
+    check_checkpoint_fits(runner.model, args.checkpoint)
     metrics = runner.test()
     print(metrics)
 

@@ -121,8 +121,12 @@ def remove_after_save(save):
             result = save(hook, runner, *args, **kwargs)
         finally:
             hook.file_backend = backend
+        # never the file just written (an old best of the same name)
+        current = {hook.last_ckpt, getattr(hook, 'best_ckpt_path', None),
+                   *(getattr(hook, 'best_ckpt_path_dict', None) or {}).values()}
         for operation, path in pending:
-            getattr(backend, operation)(path)
+            if path not in current:
+                getattr(backend, operation)(path)
         return result
 
     wrapper._selfy_deferred = True
