@@ -153,3 +153,26 @@ def test_pretext_and_finetune_configs(tmp_path):
         torch.testing.assert_close(model.backbone.state_dict()[key], value)
     assert torch.equal(model.cls_head.fc_cls.weight, head_before)
     _steps(model, x[:, :1], [1, 6], 8)
+
+
+def test_ucf101_configs_build():
+    init_default_scope('mmaction')
+    folder = osp.join(REPO, 'configs', 'pretext')
+    pretext = Config.fromfile(osp.join(
+        folder, 'speedorder_r2plus1d-r18-tgn_8xb8-4x16x1-120e_ucf101-pretext.py'))
+    finetune = Config.fromfile(osp.join(
+        folder,
+        'r2plus1d-r18-tgn_speedorder-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py'))
+    sampler = pretext.train_dataloader.dataset.pipeline[1]
+    assert sampler.type == 'PlaybackSpeedSampleFrames'
+    assert finetune.load_from.endswith(
+        f'ucf101-pretext/epoch_{pretext.train_cfg.max_epochs}.pth')
+    model = MODELS.build(pretext.model)
+    assert isinstance(model.cls_head, SpeedOrderHead)
+    groups = {layer: getattr(model.backbone, layer)[0].conv1.bn.num_groups
+              for layer in ('layer1', 'layer2', 'layer3', 'layer4')}
+    assert groups == dict(layer1=4, layer2=2, layer3=1, layer4=1)
+    ft = MODELS.build(finetune.model)
+    assert ft.cls_head.num_classes == 101
+    assert ({k: v.shape for k, v in ft.backbone.state_dict().items()} ==
+            {k: v.shape for k, v in model.backbone.state_dict().items()})
