@@ -3,6 +3,7 @@
 Each repair is applied once, when ``selfy_mmaction`` is imported, and only
 where the installed stack is really broken, so a fixed release is left alone.
 """
+import functools
 import importlib.util
 import os.path as osp
 import pickle
@@ -207,6 +208,7 @@ def repair_tsm_head_segments():
     if getattr(original, '_selfy_checked', False):
         return False
 
+    @functools.wraps(original)
     def forward(self, x, num_segs: int, **kwargs):
         if not isinstance(num_segs, int):
             return original(self, x, num_segs, **kwargs)
