@@ -1,0 +1,180 @@
+"""tools/analysis/get_flops.py: mmengine counts plus analytic correlations."""
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.analysis import get_model_complexity_info
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SELFY_8F = osp.join(
+    REPO, 'configs', 'selfy',
+    'selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py')
+TSM_8F = SELFY_8F.replace('selfy', 'tsm')
+
+_spec = importlib.util.spec_from_file_location(
+    'get_flops', osp.join(REPO, 'tools', 'analysis', 'get_flops.py'))
+get_flops = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(get_flops)
+
+
+def r18(path, **model):
+    cfg = Config.fromfile(path)
+    cfg.model.backbone.depth = 18
+    cfg.model.cls_head.in_channels = 512
+    for key, value in model.items():
+        cfg.model.backbone[key] = value
+    return cfg
+
+
+def test_without_pretrained_switches_every_load_off():
+    cfg = dict(
+        type='Recognizer2D',
+        backbone=dict(
+            type='ResNetTSMWithBlocks',
+            depth=50,
+            pretrained='torchvision://resnet50',
+            blocks=[dict(cfg=dict(type='X', pretrained='a.pth'))]),
+        neck=dict(
+            type='ResNet',
+            depth=18,
+            init_cfg=dict(type='Pretrained', checkpoint='b.pth')),
+        cls_head=dict(
+            type='TSMHead',
+            init_cfg=[
+                dict(type='Normal', std=0.01),
+                dict(type='Pretrained', checkpoint='c.pth')
+            ]))
+    out = get_flops.without_pretrained(cfg)
+    assert out['backbone']['pretrained'] is None
+    # ResNetTSM defaults to pretrained2d=True, which needs a path
+    assert out['backbone']['pretrained2d'] is False
+    assert out['backbone']['blocks'][0]['cfg']['pretrained'] is None
+    assert 'init_cfg' not in out['neck']
+    assert 'pretrained2d' not in out['neck']  # ResNet does not take it
+    assert out['cls_head']['init_cfg'] == [dict(type='Normal', std=0.01)]
+    assert cfg['backbone']['pretrained'] == 'torchvision://resnet50'
+
+
+def test_clip_input_shape_follows_the_val_pipeline():
+    cfg = Config.fromfile(SELFY_8F)
+    assert get_flops.clip_input_shape(cfg) == (1, 8, 3, 224, 224)
+    assert get_flops.clip_input_shape(cfg, 64) == (1, 8, 3, 64, 64)
+    snippets = Config(
+        dict(val_dataloader=dict(dataset=dict(pipeline=[
+            dict(type='SampleFrames', clip_len=5, num_clips=8),
+            dict(type='CenterCrop', crop_size=256),
+            dict(type='FormatShape', input_format='NCHW')
+        ]))))
+    assert get_flops.clip_input_shape(snippets) == (1, 40, 3, 256, 256)
+    clips3d = Config(
+        dict(val_dataloader=dict(dataset=dict(pipeline=[
+            dict(type='SampleFrames', clip_len=16, num_clips=4),
+            dict(type='CenterCrop', crop_size=112),
+            dict(type='FormatShape', input_format='NCTHW')
+        ]))))
+    assert get_flops.clip_input_shape(clips3d) == (1, 4, 3, 16, 112, 112)
+    with pytest.raises(ValueError, match='SampleFrames'):
+        get_flops.clip_input_shape(
+            Config(dict(val_dataloader=dict(dataset=dict(pipeline=[
+                dict(type='CenterCrop', crop_size=112)
+            ])))))
+
+
+@pytest.mark.parametrize('window', [(5, 9, 9), (3, 7, 5)])
+def test_selfy_correlation_counted_analytically(window):
+    """The correlation is N*T*L*U*V*H'*W'*C multiply-adds on the block's
+    128-channel, stride-2 map, and mmengine sees no matrix product of it."""
+    cfg = r18(
+        SELFY_8F,
+        blocks=[
+            dict(
+                cfg=dict(type='SELFYBlock', window=window),
+                position='after_stage',
+                layers=('layer2', ))
+        ])
+    res = get_flops.complexity(cfg, (1, 8, 3, 64, 64))
+    L, U, V = window
+    # 64 px: layer2 8x8, the block's stride-2 reduction 4x4
+    assert res['correlation'] == 8 * L * U * V * 4 * 4 * 128
+    ops = res['analyzer'].by_operator()
+    assert not {'bmm', 'matmul', 'einsum', 'baddbmm'} & set(ops)
+    assert res['total'] == res['flops'] + res['correlation']
+
+
+def test_tsm_count_is_mmengines_get_model_complexity_info():
+    """Without correlations the tool's count is mmengine's own on the
+    backbone + head, parameters included."""
+    cfg = r18(TSM_8F)
+    res = get_flops.complexity(cfg, (1, 8, 3, 64, 64))
+    assert res['correlation'] == 0
+    wrapper = get_flops._BackboneAndHead(get_flops.build_model(cfg))
+    ref = get_model_complexity_info(
+        wrapper, inputs=(torch.randn(1, 8, 3, 64, 64), ), show_table=False,
+        show_arch=False)
+    assert res['flops'] == ref['flops']
+    assert res['params'] == ref['params']
+    # the 174-class head is in: 8 x 512 x 174 multiply-adds, 512x174 + 174
+    head = res['analyzer'].by_module()['recognizer.cls_head']
+    assert head >= 8 * 512 * 174
+
+
+def test_selfy_tsm_r50_8f_matches_the_paper():
+    """SELFYNet-TSM-R50, 8 x 224 x 224, 174 classes: within 3% of the
+    paper's 37 GFLOPs and of the official 24.83 M parameters."""
+    res = get_flops.complexity(Config.fromfile(SELFY_8F))
+    assert res['input_shape'] == (1, 8, 3, 224, 224)
+    # 8 frames x (5 x 9 x 9) x 14 x 14 x 128
+    assert res['correlation'] == 8 * 405 * 196 * 128
+    assert abs(res['total'] / 1e9 - 37) / 37 < 0.03
+    assert abs(res['params'] / 1e6 - 24.83) / 24.83 < 0.03
+
+
+def test_paper_entries_match_config_names():
+    entry = get_flops.paper_entry(SELFY_8F, Config.fromfile(SELFY_8F))
+    assert entry['gflops'] == 37
+    window9 = SELFY_8F.replace('r50_', 'r50-window9x9x9_').replace(
+        '1x1x8', '1x1x16')
+    assert get_flops.paper_entry(window9,
+                                 Config.fromfile(window9))['gflops'] == 77
+    assert get_flops.paper_entry(TSM_8F,
+                                 Config.fromfile(TSM_8F))['gflops'] == 33
+    assert get_flops.paper_entry('/x/unknownnet_r50.py',
+                                 Config.fromfile(TSM_8F)) is None
+
+
+def test_cli_and_all_table(tmp_path, capsys):
+    """`--all` measures each model once, marks test-protocol variants as the
+    same row, and prints the paper column; the single-config CLI honours
+    --shape and --cfg-options."""
+    root = tmp_path / 'configs'
+    (root / 'selfy').mkdir(parents=True)
+    (root / '_base_').mkdir()
+    (root / '_base_' / 'ignored.py').write_text('x = 1\n')
+    train = root / 'selfy' / 'selfy_tiny_r18_sthv1.py'
+    train.write_text(f"_base_ = ['{SELFY_8F}']\n"
+                     'model = dict(backbone=dict(depth=18), '
+                     'cls_head=dict(in_channels=512))\n'
+                     'val_dataloader = dict(dataset=dict(pipeline=[\n'
+                     "    dict(type='SampleFrames', clip_len=1, num_clips=8),\n"
+                     "    dict(type='CenterCrop', crop_size=64)]))\n")
+    (root / 'selfy' / 'selfy_tiny_r18_sthv1_test-2clip3crop.py').write_text(
+        "_base_ = ['./selfy_tiny_r18_sthv1.py']\n"
+        "test_dataloader = dict(dataset=dict(pipeline=[]))\n")
+    rows = get_flops.measure_all(str(root))
+    table = capsys.readouterr().out
+    assert len(rows) == 1
+    assert rows[0]['input_shape'] == (1, 8, 3, 64, 64)
+    assert 'same model and clip as selfy/selfy_tiny_r18_sthv1.py' in table
+    assert '| 37.0 |' in table and 'ignored' not in table
+
+    get_flops.main([
+        str(train), '--shape', '8', '3', '32', '32', '--cfg-options',
+        'model.cls_head.num_classes=10'
+    ])
+    out = capsys.readouterr().out
+    assert 'input:        (1, 8, 3, 32, 32)' in out
+    res = get_flops.complexity(
+        Config.fromfile(str(train)), (1, 8, 3, 32, 32))
+    assert f"params:       {(res['params'] - 164 * 513) / 1e6:.3f} M" in out

@@ -1,0 +1,393 @@
+"""FLOPs (multiply-accumulates) and parameters of one clip through backbone
+and head, with the local-correlation cost that mmengine cannot see.
+
+    python tools/analysis/get_flops.py CONFIG [--shape T 3 H W | H W | S]
+    python tools/analysis/get_flops.py --all [--root configs]
+
+How it counts:
+
+* ``mmengine.analysis.FlopAnalyzer`` (the engine of
+  ``get_model_complexity_info``; fvcore rules: one multiply-add = 1 FLOP,
+  BatchNorm/pool/upsample elementwise) traces ``extract_feat(stage='head')``
+  of the recognizer on one clip, input ``(1, T, 3, H, W)`` (``T`` = frames per
+  clip from the config's val pipeline, e.g. 5 x 8 for TDN). Pretrained
+  weights are switched off: nothing is downloaded.
+* Local correlations (``selfy_mmaction.ops.stss``: SELFY's STSS, MSNet's
+  matching) are replaced by zeros of the right shape during the trace, and
+  counted analytically instead: ``N*T*L*U*V*H*W*C`` multiply-adds (one per
+  channel per output similarity). mmengine would otherwise count the
+  implementation's padded row products (several times more) or nothing.
+* Parameters: ``mmengine.analysis.parameter_count`` of backbone + head.
+
+``--all`` measures every config under ``--root`` (``_base_`` skipped; configs
+that only change the test protocol share their training config's row) and
+prints a markdown table beside the numbers the papers report (``PAPER``
+below, with sources). It builds every ResNet-50: about a minute.
+
+MMAction2's own ``tools/analysis_tools/get_flops.py`` also works with our
+configs (``custom_imports`` loads the plugin); it counts the backbone only,
+with mmengine's count of the correlation, e.g.
+``python $MMACTION/tools/analysis_tools/get_flops.py CONFIG --shape 8 3 224 224
+--cfg-options model.backbone.pretrained=None model.backbone.pretrained2d=False``.
+"""
+import argparse
+import contextlib
+import copy
+import glob
+import importlib
+import inspect
+import os.path as osp
+import sys
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer, parameter_count
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+
+# Numbers the papers report for one clip at 224x224 (unless `res` says
+# otherwise), ImageNet-initialised ResNet-50 variants. Keys: config algorithm
+# prefix, frames, SELFY window (None: no window). GFLOPs are multiply-adds.
+# `params` in M with a 174-class head. Sources: /work/shared/design
+# PAPER_NUMBERS.md and BASELINES.md ("unconfirmed" = not read in the PDF).
+PAPER = {
+    ('selfy', 8, (5, 9, 9)): dict(
+        gflops=37, params=24.83,
+        source='SELFY paper 37 G (unverified); params computed from the '
+        'official code (PAPER_NUMBERS.md)'),
+    ('selfy', 16, (9, 9, 9)): dict(
+        gflops=77, params=24.98,
+        source='StructViT T5a 77 G (matches L=9, PAPER_NUMBERS.md); params '
+        'computed from the official code'),
+    ('selfy', 16, (5, 9, 9)): dict(
+        gflops=None, params=24.83,
+        source='not reported (official code, L=5: 71.98 G MACs computed in '
+        'PAPER_NUMBERS.md)'),
+    ('tsm', 8, None): dict(
+        gflops=33, params=23.86,
+        source='TSM paper 33 G; params computed (PAPER_NUMBERS.md)'),
+    ('tsm', 16, None): dict(
+        gflops=65, params=23.86,
+        source='TSM paper 65 G (not re-checked); params computed'),
+    ('tea', 8, None): dict(gflops=35, params=None,
+                           source='TEA paper (BASELINES.md, unconfirmed)'),
+    ('tea', 16, None): dict(gflops=70, params=None,
+                            source='TEA paper (BASELINES.md, unconfirmed)'),
+    ('stm', 8, None): dict(gflops=33.3, params=24.0,
+                           source='STM paper (BASELINES.md, unconfirmed)'),
+    ('stm', 16, None): dict(gflops=66.5, params=24.0,
+                            source='STM paper (BASELINES.md, unconfirmed)'),
+    ('msnet', 8, None): dict(gflops=34, params=None,
+                             source='MSNet paper (BASELINES.md, unconfirmed)'),
+    ('msnet', 16, None): dict(
+        gflops=67, params=None,
+        source='MSNet paper (BASELINES.md, unconfirmed)'),
+    ('tdn', 8, None): dict(gflops=36, params=None,
+                           source='TDN paper (BASELINES.md, unconfirmed)'),
+    ('tdn', 16, None): dict(gflops=72, params=None,
+                            source='TDN paper (BASELINES.md, unconfirmed)'),
+    ('tada', 8, None): dict(
+        gflops=43, params=None, res=256,
+        source='TAda2D paper, at 256x256 (BASELINES.md, unconfirmed)'),
+    ('tada', 16, None): dict(
+        gflops=86, params=None, res=256,
+        source='TAda2D paper, at 256x256 (BASELINES.md, unconfirmed)'),
+}
+ALGO_ALIASES = {'ms': 'msnet', 'motionsqueeze': 'msnet', 'tada2d': 'tada'}
+
+
+def without_pretrained(node):
+    """Copy of a (model) config with every weight loading switched off:
+    ``pretrained`` -> None, ``pretrained2d`` -> False (also added where the
+    class takes it, since ResNetTSM defaults to True and then needs a path),
+    ``init_cfg`` entries of type ``Pretrained`` dropped."""
+    if isinstance(node, (list, tuple)):
+        items = [without_pretrained(v) for v in node]
+        items = [v for v in items if not _is_pretrained_init(v)]
+        return type(node)(items)
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == 'pretrained':
+            out[key] = None
+        elif key == 'pretrained2d':
+            out[key] = False
+        elif key == 'init_cfg' and _is_pretrained_init(value):
+            continue
+        else:
+            out[key] = without_pretrained(value)
+    if 'pretrained2d' not in out and _accepts(out.get('type'),
+                                              'pretrained2d'):
+        out['pretrained2d'] = False
+    return out
+
+
+def _is_pretrained_init(value):
+    return isinstance(value, dict) and value.get('type') == 'Pretrained'
+
+
+def _accepts(type_name, arg):
+    """Whether the MODELS class ``type_name`` (or a base class it forwards
+    ``**kwargs`` to) takes ``arg``."""
+    if not isinstance(type_name, str):
+        return False
+    from mmaction.registry import MODELS
+    cls = MODELS.get(type_name)
+    if cls is None:
+        return False
+    for klass in inspect.getmro(cls):
+        if '__init__' in vars(klass):
+            params = inspect.signature(klass.__init__).parameters
+            if arg in params:
+                return True
+            if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+                return False
+    return False
+
+
+def _val_pipeline(cfg) -> List[dict]:
+    for name in ('val_dataloader', 'test_dataloader', 'train_dataloader'):
+        loader = cfg.get(name)
+        if loader and loader.get('dataset', {}).get('pipeline'):
+            return loader['dataset']['pipeline']
+    raise ValueError('config has no dataloader pipeline to read the clip '
+                     'size from; pass --shape T 3 H W')
+
+
+def clip_input_shape(cfg, size: Optional[int] = None) -> Tuple[int, ...]:
+    """Recognizer input of one val sample, one crop (``twice_sample``
+    ignored): ``(1, T, 3, S, S)`` for 2D recognizers (``T = clip_len *
+    num_clips`` of the val pipeline's frame sampler), ``(1, num_clips, 3,
+    clip_len, S, S)`` for 3D ones. ``S``: ``size`` or the val pipeline's
+    CenterCrop (224 if none)."""
+    pipeline = _val_pipeline(cfg)
+    samplers = [t for t in pipeline if 'SampleFrames' in t['type']]
+    if not samplers:
+        raise ValueError('no *SampleFrames transform in the val pipeline; '
+                         'pass --shape T 3 H W')
+    sampler = samplers[0]
+    frames = sampler.get('clip_len', 1) * sampler.get('num_clips', 1)
+    if size is None:
+        crops = [t for t in pipeline if t['type'] == 'CenterCrop']
+        size = crops[0]['crop_size'] if crops else 224
+        if isinstance(size, (tuple, list)):
+            size = size[0]
+    formats = [t['input_format'] for t in pipeline
+               if t['type'] == 'FormatShape']
+    if formats and formats[0] == 'NCTHW':
+        return (1, sampler.get('num_clips', 1), 3, sampler.get('clip_len', 1),
+                size, size)
+    return (1, frames, 3, size, size)
+
+
+class _BackboneAndHead(nn.Module):
+    """``forward(inputs)`` = the recognizer's logits for one batch of views
+    (``extract_feat(stage='head')``), no data preprocessor."""
+
+    def __init__(self, recognizer: nn.Module):
+        super().__init__()
+        self.recognizer = recognizer
+
+    def forward(self, inputs):
+        return self.recognizer.extract_feat(inputs, stage='head')[0]
+
+
+def build_model(cfg) -> nn.Module:
+    """The recognizer of ``cfg`` without pretrained weights, in eval mode
+    (weights as constructed: counting needs no initialisation)."""
+    from mmaction.registry import MODELS
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    model = MODELS.build(without_pretrained(copy.deepcopy(cfg.model)))
+    return model.eval()
+
+
+@contextlib.contextmanager
+def correlations_counted_analytically(records: List[int]):
+    """Replace every local correlation (``selfy_mmaction.ops.stss``) by zeros
+    of its output shape and append its multiply-adds ``N*T*L*U*V*H*W*C`` to
+    ``records``."""
+    # the module, not the function `stss` that selfy_mmaction.ops exports
+    stss_module = importlib.import_module('selfy_mmaction.ops.stss')
+    original = stss_module._forward
+
+    def zeros_forward(query, key, g):
+        records.append(g.n * g.t * len(g.offsets) * g.u * g.v * g.h * g.w *
+                       g.c)
+        out = query.new_zeros(g.n, g.t, g.h, g.w, len(g.offsets), g.u, g.v)
+        return out.permute(0, 1, 4, 5, 6, 2, 3)
+
+    stss_module._forward = zeros_forward
+    try:
+        yield records
+    finally:
+        stss_module._forward = original
+
+
+def complexity(cfg,
+               input_shape: Optional[Sequence[int]] = None,
+               size: Optional[int] = None) -> Dict:
+    """Count one clip of ``cfg``'s recognizer.
+
+    Returns dict: ``input_shape``, ``flops`` (mmengine, correlation
+    excluded), ``correlation`` (analytic MACs), ``total``, ``params``,
+    ``analyzer`` (the FlopAnalyzer, for per-module tables).
+    """
+    model = build_model(cfg)
+    if input_shape is None:
+        input_shape = clip_input_shape(cfg, size)
+    inputs = torch.randn(*input_shape)
+    wrapper = _BackboneAndHead(model)
+    records: List[int] = []
+    with torch.no_grad(), correlations_counted_analytically(records):
+        analyzer = FlopAnalyzer(wrapper, (inputs, ))
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        analyzer.tracer_warnings('none')
+        flops = analyzer.total()
+    correlation = sum(records)
+    return dict(
+        input_shape=tuple(input_shape),
+        flops=flops,
+        correlation=correlation,
+        total=flops + correlation,
+        params=parameter_count(wrapper)[''],
+        analyzer=analyzer)
+
+
+def _window(cfg) -> Optional[Tuple[int, ...]]:
+    """The SELFY window of a config (None without a SELFY block)."""
+    for entry in cfg.model.get('backbone', {}).get('blocks', None) or []:
+        block = entry.get('cfg', {})
+        if block.get('type') == 'SELFYBlock':
+            return tuple(block.get('window', (5, 9, 9)))
+    return None
+
+
+def paper_entry(config_path: str, cfg) -> Optional[dict]:
+    """The PAPER row matching a config: algorithm = the config name's first
+    ``_``-separated token, frames from the val pipeline, SELFY window."""
+    algo = osp.basename(config_path).split('_')[0].split('-')[0].lower()
+    algo = ALGO_ALIASES.get(algo, algo)
+    sampler = [t for t in _val_pipeline(cfg) if 'SampleFrames' in t['type']]
+    frames = sampler[0].get('num_clips', 1) if sampler else None
+    return PAPER.get((algo, frames, _window(cfg)))
+
+
+def list_configs(root: str) -> List[str]:
+    paths = sorted(glob.glob(osp.join(root, '**', '*.py'), recursive=True))
+    return [p for p in paths if '_base_' not in p.split(osp.sep)]
+
+
+def _fmt(value, digits=2):
+    return '-' if value is None else f'{value:.{digits}f}'
+
+
+def measure_all(root: str, out=None) -> List[dict]:
+    """Markdown table of every config under ``root`` beside PAPER, written to
+    ``out`` (stdout by default)."""
+    out = out or sys.stdout
+    rows, seen = [], {}
+    out.write('| config | input | GFLOPs (mmengine) | + correlation | '
+              'GFLOPs total | params (M) | paper GFLOPs | paper params (M) '
+              '| source |\n|---|---|---|---|---|---|---|---|---|\n')
+    for path in list_configs(root):
+        cfg = Config.fromfile(path)
+        paper = paper_entry(path, cfg) or {}
+        size = paper.get('res')
+        key = (repr(without_pretrained(cfg.model.to_dict())),
+               clip_input_shape(cfg, size))
+        name = osp.relpath(path, root)
+        if key in seen:
+            out.write(f'| {name} | same model and clip as {seen[key]} '
+                      '|||||||\n')
+            continue
+        seen[key] = name
+        res = complexity(cfg, size=size)
+        res.pop('analyzer')
+        res.update(config=name, paper=paper)
+        rows.append(res)
+        shape = 'x'.join(str(s) for s in res['input_shape'][1:])
+        out.write(f"| {name} | {shape} | {_fmt(res['flops'] / 1e9)} | "
+                  f"{_fmt(res['correlation'] / 1e9, 3)} | "
+                  f"{_fmt(res['total'] / 1e9)} | "
+                  f"{_fmt(res['params'] / 1e6)} | "
+                  f"{_fmt(paper.get('gflops'), 1)} | "
+                  f"{_fmt(paper.get('params'))} | "
+                  f"{paper.get('source', '-')} |\n")
+        out.flush()
+    return rows
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='FLOPs and params of one clip (backbone + head), '
+        'local correlations counted analytically')
+    parser.add_argument('config', nargs='?', help='config file')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs='+',
+        help='recognizer input without the batch: T 3 H W, or H W / S '
+        '(frames from the config)')
+    parser.add_argument(
+        '--all', action='store_true', help='table of every config in --root')
+    parser.add_argument(
+        '--root',
+        default=osp.join(osp.dirname(osp.dirname(osp.dirname(
+            osp.abspath(__file__)))), 'configs'),
+        help='configs folder for --all')
+    parser.add_argument(
+        '--table', action='store_true', help="print mmengine's per-module "
+        'table too')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys, as in tools/train.py')
+    args = parser.parse_args(argv)
+    if not args.all and not args.config:
+        parser.error('give a CONFIG or --all')
+    return args
+
+
+def _shape_from_args(cfg, shape):
+    if shape is None:
+        return None
+    if len(shape) == 4:
+        return (1, ) + tuple(shape)
+    if len(shape) in (1, 2):
+        h, w = (shape[0], shape[0]) if len(shape) == 1 else shape
+        base = clip_input_shape(cfg)
+        return base[:-2] + (h, w)
+    raise ValueError(f'--shape takes T 3 H W, H W or S; got {shape}')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import selfy_mmaction  # noqa: F401  (registers our modules)
+    if args.all:
+        measure_all(args.root)
+        return
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    res = complexity(cfg, _shape_from_args(cfg, args.shape))
+    if args.table:
+        from mmengine.analysis import complexity_stats_table
+        print(complexity_stats_table(res['analyzer'], max_depth=3))
+    paper = paper_entry(args.config, cfg) or {}
+    print(f"config:       {args.config}\n"
+          f"input:        {res['input_shape']} (one clip, one crop)\n"
+          f"mmengine:     {res['flops'] / 1e9:.3f} GFLOPs (backbone + head, "
+          'correlation excluded)\n'
+          f"correlation:  {res['correlation'] / 1e9:.3f} G multiply-adds "
+          '(analytic)\n'
+          f"total:        {res['total'] / 1e9:.3f} GFLOPs\n"
+          f"params:       {res['params'] / 1e6:.3f} M\n"
+          f"paper:        {_fmt(paper.get('gflops'), 1)} GFLOPs, "
+          f"{_fmt(paper.get('params'))} M params "
+          f"({paper.get('source', 'no entry')})")
+
+
+if __name__ == '__main__':
+    main()
