@@ -9,3 +9,4 @@ from . import stsm  # noqa: F401
 from . import p3d  # noqa: F401
 from . import r2plus1d  # noqa: F401
 from . import cost  # noqa: F401
+from . import tsi  # noqa: F401
