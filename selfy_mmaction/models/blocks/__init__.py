@@ -10,3 +10,5 @@ from . import p3d  # noqa: F401
 from . import r2plus1d  # noqa: F401
 from . import cost  # noqa: F401
 from . import tsi  # noqa: F401
+from . import ean  # noqa: F401
+from . import bqn  # noqa: F401
