@@ -1,6 +1,8 @@
 """A training run killed with SIGKILL in the middle of epoch 2 and resumed
 with ``--resume`` ends bitwise equal to an uninterrupted run (CPU, same seed,
-2 persistent data loader workers, random crops, dropout)."""
+2 persistent data loader workers, random crops, dropout, and one unreadable
+clip skipped with ``skip_corrupt=True``)."""
+import glob
 import os
 import os.path as osp
 import re
@@ -49,7 +51,9 @@ def _load(path):
 
 
 def test_sigkill_in_epoch_2_then_resume_is_bitwise_exact(tmp_path):
-    cfg = write_tiny_config(tmp_path)
+    cfg = write_tiny_config(tmp_path, train_dataset_options='skip_corrupt=True')
+    broken = tmp_path / 'data' / 'videos' / 'train' / 'train_00003.mp4'
+    broken.write_bytes(b'not a video')
     full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
     # the two first runs are independent: run them side by side
     result = {}
@@ -77,3 +81,6 @@ def test_sigkill_in_epoch_2_then_resume_is_bitwise_exact(tmp_path):
                            b['optimizer']['state'][key]['momentum_buffer'])
     top1 = VAL_TOP1.findall(result['log'])
     assert top1 and top1 == VAL_TOP1.findall(resumed_log)
+    for log in (result['log'], resumed_log):
+        assert f'1 corrupt training samples skipped so far: {broken}' in log
+    assert not glob.glob(osp.join(killed, '.*.tmp'))  # no temp file left

@@ -24,17 +24,20 @@ def _pipeline(train):
 
 
 def write_tiny_config(tmp_path, batch_size=2, num_workers=2, max_epochs=3,
-                      extra=''):
-    """Write the config (and generate its data once); return its path."""
+                      train_dataset_options=''):
+    """Write the config (and generate its data once); return its path.
+    ``train_dataset_options``: extra ``key=value, ...`` for the training
+    dataset."""
     data = tmp_path / 'data'
     generate_motion_dataset(str(data), MotionDatasetSpec(**SPEC))
 
     def loader(split, batch, train):
+        options = train_dataset_options if train else ''
         return (f"dict(batch_size={batch}, num_workers={num_workers}, "
                 f"persistent_workers={num_workers > 0}, dataset=dict("
                 f"ann_file='{data}/motion_{split}_list_videos.txt', "
                 f"data_prefix=dict(video='{data}/videos'), spec={SPEC!r}, "
-                f"pipeline={_pipeline(train)!r}))")
+                f"pipeline={_pipeline(train)!r}, {options}))")
 
     cfg = tmp_path / 'tiny.py'
     cfg.write_text(f"""
@@ -47,7 +50,6 @@ param_scheduler = [dict(type='CosineAnnealingLR', T_max={max_epochs},
                         by_epoch=True)]
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3),
                      logger=dict(interval=1))
-{extra}
 """)
     return str(cfg)
 
