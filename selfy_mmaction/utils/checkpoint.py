@@ -122,8 +122,9 @@ def remove_after_save(save):
         finally:
             hook.file_backend = backend
         # never the file just written (an old best of the same name)
+        best = getattr(hook, 'best_ckpt_path_dict', None) or {}
         current = {hook.last_ckpt, getattr(hook, 'best_ckpt_path', None),
-                   *(getattr(hook, 'best_ckpt_path_dict', None) or {}).values()}
+                   *best.values()}
         for operation, path in pending:
             if path not in current:
                 getattr(backend, operation)(path)

@@ -51,7 +51,8 @@ def _load(path):
 
 
 def test_sigkill_in_epoch_2_then_resume_is_bitwise_exact(tmp_path):
-    cfg = write_tiny_config(tmp_path, train_dataset_options='skip_corrupt=True')
+    cfg = write_tiny_config(tmp_path,
+                            train_dataset_options='skip_corrupt=True')
     broken = tmp_path / 'data' / 'videos' / 'train' / 'train_00003.mp4'
     broken.write_bytes(b'not a video')
     full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
