@@ -4,10 +4,11 @@
 ``VideoDataset`` / ``RawframeDataset`` and add:
 
 - a check of every annotation line before MMAction2 parses it: an empty or
-  malformed line, a non-integer or negative label (or one >= ``num_classes``
-  when given) raises :class:`AnnotationError` naming the file, the line
-  number and the expected format (MMAction2 would turn an empty line into a
-  sample with no file, and other mistakes into a bare ``ValueError``);
+  malformed line, a missing, non-integer or negative label (or one >=
+  ``num_classes`` when given) raises :class:`AnnotationError` naming the
+  file, the line number and the expected format (MMAction2 would turn an
+  empty line into a sample with no file, and other mistakes into a bare
+  ``ValueError``); label-less inference lists need MMAction2's own types;
 - an error naming the sample's file when it cannot be loaded (missing, empty
   or corrupt video, missing frames): :class:`SampleLoadError`;
 - ``skip_corrupt=True``: during training, a sample that cannot be loaded is
@@ -118,11 +119,11 @@ class _CheckedMixin:
         self._sample_seed[0] = seed
         self._sample_seed[1] = epoch
 
-    def _sample_rng(self, idx: int, *extra: int):
+    def _sample_rng(self, idx: int):
         seed, epoch = (int(v) for v in self._sample_seed)
         if seed < 0:
             return contextlib.nullcontext()
-        return seeded_rng([seed, epoch, idx, *extra])
+        return seeded_rng([seed, epoch, idx])
 
     def _sample_path(self, idx: int) -> str:
         info = self.get_data_info(idx)
