@@ -119,13 +119,14 @@ def allow_checkpoint_globals():
 
 
 def repair_cpu_distributed():
-    """Let MMEngine's launcher run distributed training without CUDA.
+    """Let MMEngine's launchers run distributed training without CUDA.
 
     MMEngine 0.10.7 always calls ``torch.cuda.set_device`` and defaults to
     NCCL, and the Runner gives DDP ``device_ids=[LOCAL_RANK]``; on a CPU-only
-    machine all three fail. Where CUDA is absent, the pytorch launcher uses
-    gloo and DDP wraps CPU modules without device ids. Machines with CUDA keep
-    MMEngine's behaviour unchanged.
+    machine all three fail. Where CUDA is absent, the pytorch (torchrun),
+    slurm and mpi launchers use gloo and skip ``set_device``, and DDP wraps
+    CPU modules without device ids. Machines with CUDA keep MMEngine's
+    behaviour unchanged.
 
     Returns:
         bool: True if the repair was installed.
@@ -135,14 +136,24 @@ def repair_cpu_distributed():
 
     if torch.cuda.is_available() or getattr(dist_utils, '_selfy_cpu', False):
         return False
-    original_init_pytorch = dist_utils._init_dist_pytorch
 
-    def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
-        if init_backend != 'torch':
-            return original_init_pytorch(backend, init_backend, **kwargs)
-        if backend == 'nccl':
-            backend = 'gloo'
-        torch.distributed.init_process_group(backend=backend, **kwargs)
+    def on_cpu(init_dist):
+
+        @functools.wraps(init_dist)
+        def init(backend, *args, **kwargs):
+            set_device = torch.cuda.set_device
+            torch.cuda.set_device = lambda device: None  # there is no CUDA
+            try:
+                return init_dist('gloo' if backend == 'nccl' else backend,
+                                 *args, **kwargs)
+            finally:
+                torch.cuda.set_device = set_device
+
+        return init
+
+    for launcher in ('pytorch', 'slurm', 'mpi'):
+        name = f'_init_dist_{launcher}'
+        setattr(dist_utils, name, on_cpu(getattr(dist_utils, name)))
 
     original_ddp_init = MMDistributedDataParallel.__init__
 
@@ -150,7 +161,6 @@ def repair_cpu_distributed():
         kwargs.pop('device_ids', None)  # CPU modules take no device ids
         original_ddp_init(self, module, detect_anomalous_params, **kwargs)
 
-    dist_utils._init_dist_pytorch = _init_dist_pytorch
     MMDistributedDataParallel.__init__ = ddp_init
     dist_utils._selfy_cpu = True
     return True

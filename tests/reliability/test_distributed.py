@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 import torch
 from tiny_run import REPO, tool_env, write_tiny_config
 
@@ -60,3 +61,43 @@ def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path):
         assert (value - b[key]).abs().max() <= 1e-4 * scale, key
         compared += 1
     assert compared > 50
+
+
+_ALL_REDUCE = '''
+import sys
+import torch
+import torch.distributed as dist
+import selfy_mmaction  # noqa: F401  (the CPU repair)
+from mmengine.dist import all_reduce, get_rank, get_world_size, init_dist
+init_dist(sys.argv[1], backend='nccl')  # the configs' default backend
+value = torch.ones(1) * (get_rank() + 1)
+all_reduce(value)
+print(get_rank(), get_world_size(), dist.get_backend(), float(value))
+'''
+
+
+@pytest.mark.parametrize('launcher', ['slurm', 'mpi'])
+def test_slurm_and_mpi_launchers_on_cpu(launcher):
+    """MMEngine's slurm/mpi launchers, fed the environment srun/mpirun set,
+    form a gloo group of 2 on a machine without CUDA."""
+    port = str(_free_port())
+    procs = []
+    for rank in range(2):
+        env = dict(tool_env(), MASTER_ADDR='127.0.0.1', MASTER_PORT=port)
+        if launcher == 'slurm':
+            env.update(SLURM_PROCID=str(rank), SLURM_NTASKS='2',
+                       SLURM_LOCALID=str(rank), SLURM_NODELIST='localhost')
+        else:
+            env.update(OMPI_COMM_WORLD_RANK=str(rank),
+                       OMPI_COMM_WORLD_SIZE='2',
+                       OMPI_COMM_WORLD_LOCAL_RANK=str(rank))
+        procs.append(subprocess.Popen(
+            [sys.executable, '-c', _ALL_REDUCE, launcher],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env))
+    outputs = [proc.communicate(timeout=300) for proc in procs]
+    for proc, (out, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err[-3000:]
+    assert sorted(out.split()[0] for out, _ in outputs) == ['0', '1']
+    for out, _ in outputs:
+        assert out.split()[1:] == ['2', 'gloo', '3.0']
