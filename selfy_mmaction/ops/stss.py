@@ -1,0 +1,398 @@
+"""Local space-time correlation: SELFY's STSS and MotionSqueeze's matching.
+
+``local_correlation(query, key)`` compares every position of frame ``t`` of
+``query`` with a ``U x V`` spatial window around the same position in frames
+``t + o`` of ``key`` (``o`` in ``temporal_offsets``)::
+
+    out[n, t, i, u, v, h, w] = sum_c query[n, t, c, h, w]
+        * key[n, t + o_i, c, h + (u - U//2) * dy, w + (v - V//2) * dx]
+
+with zeros where the frame or the position is outside the clip (zero padding
+in time and space). It is a plain channel sum: L2-normalise the inputs
+(:func:`l2_normalize`) to get cosine similarities.
+
+How it is computed (pure PyTorch, traceable to standard ONNX ops):
+
+* The frames are laid out as rows: frame ``f``, row ``h`` of the query is
+  the ``W x C`` matrix at index ``f * Hp + h`` of a ``(F * Hp, W, C)`` tensor,
+  the key likewise with zero-padded ``Hp x Wp`` frames. Then every
+  ``(temporal offset, row offset)`` pair is a constant shift between query
+  and key rows, and one ``bmm`` of ``(W x C) @ (C x Wp)`` per row gives all
+  ``W x Wp`` dot products of a query row with the shifted key row.
+* The ``V`` wanted column offsets are diagonals ``w' = w + v * dx`` of each
+  ``W x Wp`` product; they are read by a pad-and-reshape (no gather).
+* A custom autograd function recomputes the same products in its backward,
+  so neither pass stores ``C x window`` copies of the input: memory is
+  ``O(output + input)``. Frames are processed in chunks to bound the
+  temporary buffers.
+
+Under autocast the correlation runs in float32. ``torch.jit`` tracing,
+``torch.compile``/``torch.export`` and calls without gradients use the same
+forward without the custom autograd function.
+"""
+import contextlib
+import warnings
+from typing import NamedTuple, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ['l2_normalize', 'local_correlation', 'stss']
+
+# Temporary buffers of one chunk of frames stay below this many elements, or
+# below a quarter of (output + input), whichever is larger.
+_MIN_CHUNK_ELEMENTS = 1 << 20
+
+
+def _float32_under_autocast(x: torch.Tensor):
+    """``(x, context)``: under autocast on x's device, x in float32 and a
+    context that switches autocast off; otherwise x and a no-op context."""
+    if torch.is_autocast_enabled(x.device.type) and x.is_floating_point():
+        return x.float(), torch.autocast(x.device.type, enabled=False)
+    return x, contextlib.nullcontext()
+
+
+def l2_normalize(x: torch.Tensor, dim: int = 2, eps: float = 1e-6):
+    """``x / sqrt(sum(x ** 2, dim) + eps)`` (eps inside the square root).
+
+    All-zero vectors stay zero. Under autocast the result is float32.
+
+    Args:
+        x (Tensor): Any shape, e.g. ``(N, T, C, H, W)``.
+        dim (int): The feature dimension. Defaults to 2.
+        eps (float): Added to the squared norm. Defaults to 1e-6.
+    """
+    x, context = _float32_under_autocast(x)
+    with context:
+        return x / torch.sqrt((x * x).sum(dim, keepdim=True) + eps)
+
+
+class _Geometry(NamedTuple):
+    """Sizes of one correlation problem (see the module docstring)."""
+    n: int
+    t: int
+    c: int
+    h: int
+    w: int
+    offsets: Tuple[int, ...]
+    u: int
+    v: int
+    dy: int
+    dx: int
+
+    @property
+    def pad_h(self):
+        return (self.u // 2) * self.dy
+
+    @property
+    def pad_w(self):
+        return (self.v // 2) * self.dx
+
+    @property
+    def hp(self):
+        return self.h + 2 * self.pad_h
+
+    @property
+    def wp(self):
+        return self.w + 2 * self.pad_w
+
+
+def _static_shape(x: torch.Tensor):
+    """``x.shape`` as ints; ``torch.jit.trace`` sees sizes as tensors, and
+    the loops here specialise on them anyway."""
+    if not torch.jit.is_tracing():
+        return tuple(x.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        return tuple(int(s) for s in x.shape)
+
+
+def _check_inputs(query, key, temporal_offsets, window, dilation):
+    if query.dim() != 5:
+        raise ValueError('local_correlation: expected query of shape '
+                         f'(N, T, C, H, W), got {tuple(query.shape)}')
+    if key is not None and key.shape != query.shape:
+        raise ValueError('local_correlation: key shape must equal query shape '
+                         f'{tuple(query.shape)}, got {tuple(key.shape)}')
+    if key is not None and key.dtype != query.dtype:
+        raise ValueError(f'local_correlation: key dtype {key.dtype} != query '
+                         f'dtype {query.dtype}')
+    if len(window) != 2 or any(int(s) < 1 or int(s) % 2 != 1 for s in window):
+        raise ValueError('local_correlation: window must be two odd sizes '
+                         f'(U, V) >= 1, got {tuple(window)}')
+    if len(dilation) != 2 or any(int(d) < 1 for d in dilation):
+        raise ValueError('local_correlation: dilation must be two integers '
+                         f'>= 1, got {tuple(dilation)}')
+    offsets = tuple(int(o) for o in temporal_offsets)
+    if len(offsets) == 0:
+        raise ValueError('local_correlation: temporal_offsets is empty')
+    n, t, c, h, w = _static_shape(query)
+    return _Geometry(n, t, c, h, w, offsets, int(window[0]), int(window[1]),
+                     int(dilation[0]), int(dilation[1]))
+
+
+def _chunks(g: _Geometry):
+    """``(first, count)`` ranges of flattened frames, each either whole
+    clips or part of one clip, whose buffers stay bounded."""
+    total = g.n * g.t
+    out_and_in = total * g.h * g.w * (
+        len(g.offsets) * g.u * g.v + 2 * g.c)
+    budget = max(_MIN_CHUNK_ELEMENTS, out_and_in // 4)
+    # query and key rows, their gradients, one (W + 1) x (Wp + 1) product
+    per_frame = g.hp * (2 * (g.w + 1) * g.c + 2 * g.wp * g.c +
+                        2 * (g.w + 1) * (g.wp + 1))
+    frames = max(1, budget // per_frame)
+    if frames >= g.t:
+        step = (frames // g.t) * g.t
+        return [(first, min(step, total - first))
+                for first in range(0, total, step)]
+    return [(clip * g.t + t, min(frames, g.t - t))
+            for clip in range(g.n) for t in range(0, g.t, frames)]
+
+
+def _zero_invalid_frames(a: torch.Tensor, first: int, offset: int,
+                         g: _Geometry):
+    """Zero the frames of a chunk (leading dim of ``a``) whose frame
+    ``t + offset`` is outside the clip, in place."""
+    count = a.shape[0]
+    if first % g.t == 0 and count % g.t == 0:
+        clips = a.view(count // g.t, g.t, *a.shape[1:])
+        if offset > 0:
+            clips[:, max(g.t - offset, 0):] = 0
+        elif offset < 0:
+            clips[:, :min(-offset, g.t)] = 0
+        return
+    t0 = first % g.t
+    lo = min(max(0, -offset - t0), count)
+    hi = max(min(count, g.t - offset - t0), lo)
+    a[:lo] = 0
+    a[hi:] = 0
+
+
+def _valid_frames(first: int, count: int, offset: int, g: _Geometry,
+                  like: torch.Tensor):
+    """``(count, 1, 1, 1, 1)`` mask (dtype of ``like``): 1 where frame
+    ``t + offset`` of flattened frame ``first + j`` is inside its clip."""
+    t = torch.arange(first, first + count, device=like.device) % g.t + offset
+    return ((t >= 0) & (t < g.t)).to(like.dtype).view(count, 1, 1, 1, 1)
+
+
+def _query_rows(frames: torch.Tensor, g: _Geometry):
+    """``(F, C, H, W)`` -> ``(F * Hp, W + 1, C)``: row ``h`` of frame ``f`` at
+    ``f * Hp + h``; zero rows ``H..Hp-1`` and a zero position ``W`` (which
+    makes each ``(W + 1) x Wp`` product readable as ``W x (Wp + 1)``)."""
+    rows = F.pad(frames.permute(0, 2, 3, 1), (0, 0, 0, 1, 0, g.hp - g.h))
+    return rows.reshape(-1, g.w + 1, g.c)
+
+
+def _key_rows(key_flat: torch.Tensor, first: int, last: int, g: _Geometry):
+    """Key frames ``first..last-1`` (zeros outside the tensor), each zero-
+    padded to ``Hp x Wp``, plus one zero frame: ``((F + 1) * Hp, Wp, C)``.
+    Row ``h`` (``-pad_h <= h < H + pad_h``) of frame ``first + j`` is at
+    ``j * Hp + pad_h + h``."""
+    total = key_flat.shape[0]
+    frames = key_flat[max(first, 0):min(last, total)].permute(0, 2, 3, 1)
+    rows = F.pad(frames, (0, 0, g.pad_w, g.pad_w, g.pad_h, g.pad_h,
+                          max(0, -first), max(0, last - total) + 1))
+    return rows.reshape(-1, g.wp, g.c)
+
+
+def _diagonals(prod: torch.Tensor, g: _Geometry):
+    """``(R, W + 1, Wp)`` -> ``(R, W, V)`` view with
+    ``out[r, w, j] = prod[r, w, w + j * dx]``: the first ``W * (Wp + 1)``
+    elements of a flattened product, read as ``W x (Wp + 1)``, hold the
+    diagonals in columns."""
+    r = prod.shape[0]
+    flat = prod.reshape(r, (g.w + 1) * g.wp)[:, :g.w * (g.wp + 1)]
+    return flat.view(r, g.w, g.wp + 1)[:, :, :(g.v - 1) * g.dx + 1:g.dx]
+
+
+def _key_shift(offset: int, row: int, g: _Geometry):
+    """Key row of query row 0 for temporal offset ``offset`` and window row
+    ``row`` (``0..U-1``)."""
+    return (offset - min(g.offsets)) * g.hp + row * g.dy
+
+
+def _forward(query: torch.Tensor, key: torch.Tensor, g: _Geometry,
+             functional: bool = False):
+    """The correlation without a custom backward. Returns the output with
+    shape ``(N, T, L, U, V, H, W)`` laid out as ``(N, T, H, W, L, U, V)``.
+
+    By default the rows are written into one output buffer; ``functional``
+    stacks them instead (2x the output's memory), which tracers (ONNX,
+    ``torch.export``) follow."""
+    total = g.n * g.t
+    q_flat = query.reshape(total, g.c, g.h, g.w)
+    k_flat = key.reshape(total, g.c, g.h, g.w)
+    out = None if functional else query.new_empty(
+        total, g.h, g.w, len(g.offsets), g.u, g.v)
+    chunks = []
+    for first, count in _chunks(g):
+        q_rows = _query_rows(q_flat[first:first + count], g)
+        k_rows = _key_rows(k_flat, first + min(g.offsets),
+                           first + count + max(g.offsets), g)
+        per_offset = []
+        for i, offset in enumerate(g.offsets):
+            rows = []
+            for u in range(g.u):
+                shift = _key_shift(offset, u, g)
+                k_slice = k_rows[shift:shift + q_rows.shape[0]]
+                band = _diagonals(torch.bmm(q_rows, k_slice.transpose(1, 2)),
+                                  g).view(count, g.hp, g.w, g.v)[:, :g.h]
+                if functional:
+                    rows.append(band)
+                else:
+                    out[first:first + count, :, :, i, u] = band
+            if functional:
+                per_offset.append(torch.stack(rows, 3) * _valid_frames(
+                    first, count, offset, g, query))
+            else:
+                _zero_invalid_frames(out[first:first + count, ..., i, :, :],
+                                     first, offset, g)
+        if functional:
+            chunks.append(torch.stack(per_offset, 3))
+    if functional:
+        out = torch.cat(chunks, 0)
+    return out.view(g.n, g.t, g.h, g.w, len(g.offsets), g.u,
+                    g.v).permute(0, 1, 4, 5, 6, 2, 3)
+
+
+def _backward(grad_out, query, key, g: _Geometry, need_query: bool,
+              need_key: bool):
+    """Gradients w.r.t. query and key (``key`` None: self-correlation, the
+    two gradients summed into the first)."""
+    total = g.n * g.t
+    self_corr = key is None
+    key = query if self_corr else key
+    q_flat = query.reshape(total, g.c, g.h, g.w)
+    k_flat = key.reshape(total, g.c, g.h, g.w)
+    grad = grad_out.reshape(total, len(g.offsets), g.u, g.v, g.h, g.w)
+    dtype = torch.promote_types(query.dtype, grad.dtype)
+    grad_q = torch.zeros(total, g.c, g.h, g.w, dtype=dtype,
+                         device=query.device) if need_query else None
+    grad_k = None
+    if need_key:
+        grad_k = grad_q if self_corr else torch.zeros(
+            total, g.c, g.h, g.w, dtype=dtype, device=query.device)
+    extent = (g.v - 1) * g.dx + 1
+    for first, count in _chunks(g):
+        q_rows = _query_rows(q_flat[first:first + count], g).to(dtype)
+        q_rows = q_rows[:, :g.w]
+        k_first = first + min(g.offsets)
+        k_last = first + count + max(g.offsets)
+        k_rows = _key_rows(k_flat, k_first, k_last, g).to(dtype)
+        gq_rows = torch.zeros_like(q_rows) if need_query else None
+        gk_rows = torch.zeros_like(k_rows) if need_key else None
+        for i, offset in enumerate(g.offsets):
+            for u in range(g.u):
+                # gradient of the (W x Wp) product: the band, zeros elsewhere
+                buf = grad.new_zeros(count, g.hp, g.w, g.wp + 1, dtype=dtype)
+                buf[:, :g.h, :, :extent:g.dx] = grad[
+                    first:first + count, i, u].permute(0, 2, 3, 1)
+                _zero_invalid_frames(buf, first, offset, g)
+                prod = buf.view(-1, g.w * (g.wp + 1))[:, :g.w * g.wp].view(
+                    -1, g.w, g.wp)
+                shift = _key_shift(offset, u, g)
+                rows = slice(shift, shift + prod.shape[0])
+                if need_query:
+                    gq_rows.baddbmm_(prod, k_rows[rows])
+                if need_key:
+                    gk_rows[rows].baddbmm_(prod.transpose(1, 2), q_rows)
+        if need_query:
+            grad_q[first:first + count] += gq_rows.view(
+                count, g.hp, g.w, g.c)[:, :g.h].permute(0, 3, 1, 2)
+        if need_key:
+            lo, hi = max(k_first, 0), min(k_last, total)
+            gk = gk_rows.view(-1, g.hp, g.wp, g.c)[
+                lo - k_first:hi - k_first, g.pad_h:g.pad_h + g.h,
+                g.pad_w:g.pad_w + g.w]
+            grad_k[lo:hi] += gk.permute(0, 3, 1, 2)
+    shape = (g.n, g.t, g.c, g.h, g.w)
+    grad_q = None if grad_q is None else grad_q.view(shape).to(query.dtype)
+    if self_corr or grad_k is None:
+        return grad_q, None
+    return grad_q, grad_k.view(shape).to(key.dtype)
+
+
+class _LocalCorrelation(torch.autograd.Function):
+    """Streaming forward and backward (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, query, key, g):
+        ctx.g = g
+        ctx.self_corr = key is None
+        ctx.save_for_backward(query, *(() if key is None else (key, )))
+        return _forward(query, query if key is None else key, g)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        query, *rest = ctx.saved_tensors
+        key = rest[0] if rest else None
+        need_q, need_k = ctx.needs_input_grad[:2]
+        if ctx.self_corr:
+            need_q = need_k = need_q
+        with torch.autocast(grad_out.device.type, enabled=False):
+            grad_q, grad_k = _backward(grad_out, query, key, ctx.g, need_q,
+                                       need_k)
+        return grad_q, grad_k, None
+
+
+def local_correlation(query: torch.Tensor,
+                      key: Optional[torch.Tensor] = None,
+                      temporal_offsets: Sequence[int] = (-2, -1, 0, 1, 2),
+                      window: Sequence[int] = (9, 9),
+                      dilation: Sequence[int] = (1, 1)):
+    """Dot products of each query position with a local window of key
+    positions in other frames (definition in the module docstring).
+
+    Args:
+        query (Tensor): ``(N, T, C, H, W)``.
+        key (Tensor, optional): Same shape and dtype; defaults to ``query``
+            (self-similarity).
+        temporal_offsets (Sequence[int]): ``o_i``: index ``i`` of the output
+            compares frame ``t`` with frame ``t + o_i``. Defaults to -2..2.
+        window (Sequence[int]): Odd ``(U, V)``; spatial offsets
+            ``(u - U//2) * dy`` rows and ``(v - V//2) * dx`` columns.
+        dilation (Sequence[int]): ``(dy, dx)``. Defaults to ``(1, 1)``.
+
+    Returns:
+        Tensor: ``(N, T, L, U, V, H, W)`` with ``L = len(temporal_offsets)``,
+        stored position-major (``(N, T, H, W, L, U, V)`` in memory, like a
+        channels-last tensor); ``.reshape`` or ``.contiguous()`` copy it
+        where another layout is needed. Same dtype as the inputs, float32
+        under autocast.
+    """
+    g = _check_inputs(query, key, temporal_offsets, window, dilation)
+    tracing = torch.jit.is_tracing() or torch.compiler.is_compiling()
+    query, context = _float32_under_autocast(query)
+    if key is not None:
+        key = key.to(query.dtype)
+    with context:
+        if not tracing and torch.is_grad_enabled() and (
+                query.requires_grad or key is not None and key.requires_grad):
+            return _LocalCorrelation.apply(query, key, g)
+        return _forward(query, query if key is None else key, g,
+                        functional=tracing)
+
+
+def stss(x: torch.Tensor, window: Sequence[int] = (5, 9, 9),
+         dilation: Sequence[int] = (1, 1)):
+    """Self-similarity of ``x`` over an ``(L, U, V)`` space-time window.
+
+    ``local_correlation(x, None, range(-(L//2), L//2 + 1), (U, V),
+    dilation)``; ``L`` odd.
+
+    Args:
+        x (Tensor): ``(N, T, C, H, W)``, usually L2-normalised.
+        window (Sequence[int]): Odd ``(L, U, V)``. Defaults to ``(5, 9, 9)``.
+        dilation (Sequence[int]): Spatial ``(dy, dx)``.
+
+    Returns:
+        Tensor: ``(N, T, L, U, V, H, W)``, see :func:`local_correlation`.
+    """
+    if len(window) != 3 or any(int(s) < 1 or int(s) % 2 != 1 for s in window):
+        raise ValueError('stss: window must be three odd sizes (L, U, V) '
+                         f'>= 1, got {tuple(window)}')
+    half = int(window[0]) // 2
+    return local_correlation(x, None, tuple(range(-half, half + 1)),
+                             tuple(window[1:]), dilation)
