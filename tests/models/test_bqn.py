@@ -1,4 +1,5 @@
 import math
+import os.path as osp
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ from selfy_mmaction.models.blocks.bqn import (BusyQuietLateral,
                                               MotionBandPass, log_kernel)
 from selfy_mmaction.ops.temporal import TemporalConv1d
 
-from test_ean_lmc import run_config_steps
+from test_ean_lmc import predict_video, run_config_steps
 from zoo_helpers import count_params, imagenet_pair
 from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
@@ -278,11 +279,15 @@ def test_clear_errors():
 @pytest.mark.parametrize('name,segments,backbone', [
     ('bqn/bqn-busy_r18_3x1x8-15e_motion-rgb.py', None, BusyResNetTSM),
     ('bqn/bqn_r18_3x1x8-15e_motion-rgb.py', None, BQNResNet),
-    ('bqn/bqn-busy_imagenet-pretrained-r50_8xb8-3x1x8-50e_sthv1-rgb.py', 2,
+    ('bqn/bqn-busy_imagenet-pretrained-r50_8xb8-3x1x8-50e_sthv1-rgb.py', 1,
      BusyResNetTSM),
-    ('bqn/bqn_imagenet-pretrained-r50_8xb8-3x1x8-50e_sthv1-rgb.py', 2,
+    ('bqn/bqn_imagenet-pretrained-r50_8xb8-3x1x8-50e_sthv1-rgb.py', 1,
      BQNResNet),
 ])
-def test_configs_build_and_step(name, segments, backbone):
+def test_configs_build_and_step(name, segments, backbone, testdata_dir):
     model = run_config_steps(name, 3, segments=segments)
     assert type(model.backbone) is backbone
+    if segments is None:  # the motion configs, on a real video
+        shape = predict_video(model, name, osp.join(testdata_dir,
+                                                    'test.mp4'))
+        assert shape == (24, 3, 64, 64)

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.registry import MODELS
+from mmaction.registry import MODELS, TRANSFORMS
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
@@ -51,6 +51,19 @@ def run_config_steps(name, snippet_len, segments=None, size=64, batch=2):
     preds = model.test_step(data)
     assert len(preds) == batch and preds[0].pred_score.shape == (classes, )
     return model
+
+
+def predict_video(model, name, video):
+    """Run the config's test pipeline on a real video and the model's
+    test_step on the result; returns the packed inputs' shape."""
+    cfg = Config.fromfile(osp.join(CONFIGS, name))
+    results = dict(filename=video, start_index=0, modality='RGB', label=0)
+    for step in cfg.test_dataloader.dataset.pipeline:
+        results = TRANSFORMS.build(step)(results)
+    preds = model.test_step(dict(inputs=[results['inputs']],
+                                 data_samples=[results['data_samples']]))
+    assert preds[0].pred_score.shape == (cfg.model.cls_head.num_classes, )
+    return tuple(results['inputs'].shape)
 
 
 def _lmc(**kwargs):
@@ -243,6 +256,9 @@ def test_r50_config_builds_and_steps():
     assert type(model.backbone).__name__ == 'EANResNet'
 
 
-def test_motion_config_builds_and_steps():
+def test_motion_config_builds_and_steps(testdata_dir):
     model = run_config_steps(MOTION_CONFIG, 5)
     assert model.backbone.depth == 18
+    shape = predict_video(model, MOTION_CONFIG,
+                          osp.join(testdata_dir, 'test.mp4'))
+    assert shape == (40, 3, 64, 64)

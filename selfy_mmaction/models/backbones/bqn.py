@@ -75,9 +75,12 @@ class BQNResNet(BaseModule):
         lateral_sigma (float): Feature MBPM sigma. Defaults to 0.9.
         lateral_kernel_sizes (Sequence[int]): Feature MBPM LoG size per
             stage. Defaults to ``(7, 7, 7, 3)``.
-        **kwargs: ``ResNetTSMWithBlocks`` arguments shared by both pathways
-            (``pretrained``: the ImageNet checkpoint loaded into each,
-            ``is_shift``, ``blocks`` ...).
+        pretrained (str, optional): ImageNet (torchvision) checkpoint loaded
+            into each pathway.
+        pretrained2d (bool): Load ``pretrained`` as a 2D ImageNet
+            checkpoint (ResNetTSM's default True).
+        **kwargs: Other ``ResNetTSMWithBlocks`` arguments shared by both
+            pathways (``is_shift``, ``shift_div``, ``blocks`` ...).
     """
 
     snippet_len = BQN_SNIPPET_LEN
@@ -86,11 +89,13 @@ class BQNResNet(BaseModule):
                  input_band_pass: Optional[dict] = None,
                  lateral_sigma: float = 0.9,
                  lateral_kernel_sizes: Sequence[int] = (7, 7, 7, 3),
+                 pretrained: Optional[str] = None, pretrained2d: bool = True,
                  **kwargs):
         super().__init__()
         if kwargs.get('temporal_pool'):
             raise ValueError('BQNResNet does not support temporal_pool')
         self.num_segments = num_segments
+        kwargs.update(pretrained=pretrained, pretrained2d=pretrained2d)
         self.quiet = ResNetTSMWithBlocks(depth, num_segments=num_segments,
                                          **kwargs)
         self.busy = BusyResNetTSM(depth, band_pass=input_band_pass,
