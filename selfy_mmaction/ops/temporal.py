@@ -100,7 +100,7 @@ class TemporalConv1d(nn.Module):
         w = torch.zeros_like(self.weight)
         centre = self.kernel_size // 2
         if not isinstance(self.init, str):
-            w[:, 0] = torch.tensor(self.init, dtype=w.dtype)
+            w[:, 0] = torch.tensor(self.init, dtype=w.dtype, device=w.device)
         elif self.init == 'identity':
             w[:, 0, centre] = 1
         elif self.init == 'shift':
