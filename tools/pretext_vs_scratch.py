@@ -3,21 +3,24 @@ then fine-tuning, against the same recognition recipe from scratch, on the
 32-frame motion dataset (generated on first use into data/motion32).
 
     python tools/pretext_vs_scratch.py [--seeds 0 1 2] [--work-dir DIR]
-        [--pretrain-per-seed] [--pretext-epochs E] [--epochs E]
+        [--pretrain-per-seed] [--pretext-epochs E]
+        [--protocols VIDEOS:EPOCHS ...]
 
 Steps (each through tools/train.py; a step whose last checkpoint exists is
 not run again, so an interrupted comparison continues where it stopped):
 
-1. pretext: ``configs/pretext/speedorder_*_motion32-pretext.py`` on the
+1. pretext: ``configs/pretext/speedorder_*_motion32-pretext.py`` on all 320
    training videos (their labels replaced by the clip order), seed 0, or
    every seed with ``--pretrain-per-seed``;
-2. for every seed, ``configs/pretext/r3d18-tiny-tgn_1x8x2-15e_motion32-rgb.py``
-   from scratch and from the pretext checkpoint (``load_from``; nothing else
-   differs).
+2. for every protocol and seed,
+   ``configs/pretext/r3d18-tiny-tgn_1x8x2-15e_motion32-rgb.py`` from scratch
+   and from the pretext checkpoint (``load_from``; nothing else differs),
+   trained on the first VIDEOS labelled training videos (the list interleaves
+   the 8 classes, so 40 = 5 per class) for EPOCHS epochs.
 
-Reported: the validation top-1 after the last epoch (no best-epoch
-selection), per seed, mean and standard deviation; written to
-``WORK_DIR/summary.json`` and printed as a markdown table.
+Reported: the validation top-1 (96 videos) after the last epoch (no
+best-epoch selection), per seed, mean and standard deviation; written to
+``WORK_DIR/summary.json`` and printed as markdown tables.
 """
 import argparse
 import glob
@@ -29,8 +32,9 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PRETEXT = osp.join(REPO, 'configs', 'pretext',
-                   'speedorder_r3d18-tiny-tgn_8fx4clips-20e_motion32-pretext.py')
+PRETEXT = osp.join(
+    REPO, 'configs', 'pretext',
+    'speedorder_r3d18-tiny-tgn_8fx4clips-12e_motion32-pretext.py')
 SCRATCH = osp.join(REPO, 'configs', 'pretext',
                    'r3d18-tiny-tgn_1x8x2-15e_motion32-rgb.py')
 
@@ -55,8 +59,10 @@ def train(config: str, work_dir: str, seed: int, epochs: int, *options):
         cmd = [
             sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
             '--work-dir', work_dir, '--seed', str(seed), '--cfg-options',
-            f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
-            f'param_scheduler.1.T_max={epochs}', f'param_scheduler.1.end={epochs}',
+            f'train_cfg.max_epochs={epochs}',
+            f'train_cfg.val_interval={epochs}',
+            f'param_scheduler.1.T_max={epochs}',
+            f'param_scheduler.1.end={epochs}',
             *options
         ]
         print('$', ' '.join(cmd), flush=True)
@@ -74,45 +80,64 @@ def main():
     parser.add_argument('--pretrain-per-seed', action='store_true',
                         help='one pretext run per seed (default: seed 0 '
                         'for all)')
-    parser.add_argument('--pretext-epochs', type=int, default=20)
-    parser.add_argument('--epochs', type=int, default=15)
+    parser.add_argument('--pretext-epochs', type=int, default=12)
+    parser.add_argument(
+        '--protocols',
+        nargs='+',
+        default=['40:100', '320:15'],
+        help='VIDEOS:EPOCHS, labelled training videos and epochs')
     args = parser.parse_args()
 
-    rows, pretext = [], {}
+    pretext = {}
     for seed in args.seeds:
         pre_seed = seed if args.pretrain_per_seed else args.seeds[0]
-        pre_dir = osp.join(args.work_dir, f'pretext_seed{pre_seed}')
         if pre_seed not in pretext:
-            pretext[pre_seed] = train(PRETEXT, pre_dir, pre_seed,
-                                      args.pretext_epochs)['acc/top1']
-        ckpt = osp.join(pre_dir, f'epoch_{args.pretext_epochs}.pth')
-        scratch = train(SCRATCH, osp.join(args.work_dir, f'scratch_seed{seed}'),
-                        seed, args.epochs)['acc/top1']
-        finetune = train(SCRATCH, osp.join(args.work_dir,
-                                           f'finetune_seed{seed}'), seed,
-                         args.epochs, f'load_from={ckpt}')['acc/top1']
-        rows.append(dict(seed=seed, pretext_seed=pre_seed, scratch=scratch,
-                         finetune=finetune))
+            pretext[pre_seed] = train(
+                PRETEXT, osp.join(args.work_dir, f'pretext_seed{pre_seed}'),
+                pre_seed, args.pretext_epochs)['acc/top1']
 
-    def mean_std(key):
-        values = [r[key] for r in rows]
-        std = statistics.stdev(values) if len(values) > 1 else float('nan')
-        return statistics.mean(values), std
+    summary = dict(pretext_top1=pretext, pretext_epochs=args.pretext_epochs,
+                   protocols={})
+    for protocol in args.protocols:
+        videos, epochs = (int(v) for v in protocol.split(':'))
+        rows = []
+        for seed in args.seeds:
+            pre_seed = seed if args.pretrain_per_seed else args.seeds[0]
+            ckpt = osp.join(args.work_dir, f'pretext_seed{pre_seed}',
+                            f'epoch_{args.pretext_epochs}.pth')
+            subset = f'train_dataloader.dataset.indices={videos}'
+            row = dict(seed=seed, pretext_seed=pre_seed)
+            for name, extra in (('scratch', []),
+                                ('finetune', [f'load_from={ckpt}'])):
+                work = osp.join(args.work_dir, f'{videos}videos',
+                                f'{name}_seed{seed}')
+                row[name] = train(SCRATCH, work, seed, epochs, subset,
+                                  *extra)['acc/top1']
+            rows.append(row)
+        summary['protocols'][protocol] = dict(
+            rows=rows,
+            **{
+                key: (statistics.mean(r[key] for r in rows),
+                      statistics.stdev(r[key] for r in rows)
+                      if len(rows) > 1 else float('nan'))
+                for key in ('scratch', 'finetune')
+            })
+        with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
+            json.dump(summary, f, indent=1)
 
-    summary = dict(rows=rows, pretext_top1=pretext,
-                   scratch=mean_std('scratch'), finetune=mean_std('finetune'),
-                   pretext_epochs=args.pretext_epochs, epochs=args.epochs)
-    with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
-        json.dump(summary, f, indent=1)
     print('\npretext val top-1 (24 orders, chance 0.042): ' + ', '.join(
         f'seed {s}: {v:.4f}' for s, v in pretext.items()))
-    print('\n| seed | scratch top-1 | pretext + fine-tune top-1 |')
-    print('|---|---|---|')
-    for r in rows:
-        print(f"| {r['seed']} | {r['scratch']:.4f} | {r['finetune']:.4f} |")
-    for key in ('scratch', 'finetune'):
-        m, s = summary[key]
-        print(f'{key}: mean {m:.4f}, std {s:.4f} over {len(rows)} seeds')
+    for protocol, result in summary['protocols'].items():
+        videos, epochs = protocol.split(':')
+        print(f'\n{videos} labelled videos, {epochs} epochs: val top-1')
+        print('| seed | scratch | pretext + fine-tune |')
+        print('|---|---|---|')
+        for r in result['rows']:
+            print(f"| {r['seed']} | {r['scratch']:.4f} | "
+                  f"{r['finetune']:.4f} |")
+        print(f"| mean (std) | {result['scratch'][0]:.4f} "
+              f"({result['scratch'][1]:.4f}) | {result['finetune'][0]:.4f} "
+              f"({result['finetune'][1]:.4f}) |")
 
 
 if __name__ == '__main__':

@@ -197,8 +197,8 @@ def test_constructor_errors():
 def test_pretext_config_pipeline_on_a_motion_video(tmp_path):
     init_default_scope('mmaction')
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'pretext',
-                 'speedorder_r3d18-tiny-tgn_8fx4clips-20e_motion32-pretext.py'))
+        osp.join(REPO, 'configs', 'pretext', 'speedorder_r3d18-tiny-tgn_'
+                 '8fx4clips-12e_motion32-pretext.py'))
     path = _coded_video(tmp_path / 'v.mp4', 32, size=40)
     np.random.seed(0)
     for pipeline in (cfg.train_pipeline, cfg.val_pipeline):

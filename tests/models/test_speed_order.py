@@ -18,8 +18,9 @@ from selfy_mmaction.models.heads.speed_order import SpeedOrderHead
 from selfy_mmaction.models.norms import TemporalGroupNorm
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PRETEXT = osp.join(REPO, 'configs', 'pretext',
-                   'speedorder_r3d18-tiny-tgn_8fx4clips-20e_motion32-pretext.py')
+PRETEXT = osp.join(
+    REPO, 'configs', 'pretext',
+    'speedorder_r3d18-tiny-tgn_8fx4clips-12e_motion32-pretext.py')
 FINETUNE = osp.join(
     REPO, 'configs', 'pretext',
     'r3d18-tiny-tgn_speedorder-pretrained_1x8x2-15e_motion32-rgb.py')
@@ -158,11 +159,12 @@ def test_pretext_and_finetune_configs(tmp_path):
 def test_ucf101_configs_build():
     init_default_scope('mmaction')
     folder = osp.join(REPO, 'configs', 'pretext')
-    pretext = Config.fromfile(osp.join(
-        folder, 'speedorder_r2plus1d-r18-tgn_8xb8-4x16x1-120e_ucf101-pretext.py'))
-    finetune = Config.fromfile(osp.join(
-        folder,
-        'r2plus1d-r18-tgn_speedorder-pretrained_8xb30-16x1x1-45e_ucf101-rgb.py'))
+    pretext = Config.fromfile(
+        osp.join(folder, 'speedorder_r2plus1d-r18-tgn_8xb8-4x16x1-120e_'
+                 'ucf101-pretext.py'))
+    finetune = Config.fromfile(
+        osp.join(folder, 'r2plus1d-r18-tgn_speedorder-pretrained_8xb30-'
+                 '16x1x1-45e_ucf101-rgb.py'))
     sampler = pretext.train_dataloader.dataset.pipeline[1]
     assert sampler.type == 'PlaybackSpeedSampleFrames'
     assert finetune.load_from.endswith(

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 from mmaction.models.heads.base import BaseHead
 from mmaction.registry import MODELS
-from mmengine.model.weight_init import normal_init
+from mmengine.model.weight_init import kaiming_init, normal_init
 
 from ...ops.layout import check_segments
 
@@ -30,7 +30,9 @@ class SpeedOrderHead(BaseHead):
         num_clips (int): K. Defaults to 4.
         hidden_channels (int): Width of the pair fc. Defaults to 512.
         dropout_ratio (float): Dropout before the last fc. Defaults to 0.5.
-        init_std (float): Std of the fc init. Defaults to 0.01.
+        init_std (float): Std of the last fc's init (the pair fc gets
+            Kaiming init, so the pair features keep their scale).
+            Defaults to 0.01.
         num_classes (int, optional): Must be K! when given (the classes are
             the orders; see ``permutation_to_label``).
         **kwargs: ``BaseHead`` arguments (``loss_cls``, ``average_clips``,
@@ -68,7 +70,7 @@ class SpeedOrderHead(BaseHead):
         self.fc_order = nn.Linear(len(pairs) * hidden_channels, orders)
 
     def init_weights(self):
-        normal_init(self.pair_fc, std=self.init_std, bias=0)
+        kaiming_init(self.pair_fc, mode='fan_in', bias=0)
         normal_init(self.fc_order, std=self.init_std, bias=0)
 
     def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
