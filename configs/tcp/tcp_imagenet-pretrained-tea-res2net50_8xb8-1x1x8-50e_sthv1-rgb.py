@@ -1,7 +1,9 @@
 # TCP on TEA-Res2Net-50 (26w x 4s), 8 frames, Something-Something V1: the TEA
 # config (configs/tea/) with a stride-1 last stage and TCPHead (see the
 # TSN-TCP config for the head).
-_base_ = ['../tea/tea_imagenet-pretrained-res2net50_8xb8-1x1x8-50e_sthv1-rgb.py']
+_base_ = [
+    '../tea/tea_imagenet-pretrained-res2net50_8xb8-1x1x8-50e_sthv1-rgb.py'
+]
 
 num_segments = 8
 model = dict(
