@@ -10,6 +10,16 @@ from selfy_mmaction.ops.stss import l2_normalize, local_correlation, stss
 # the module (``selfy_mmaction.ops.stss`` is also the function's name)
 stss_module = importlib.import_module('selfy_mmaction.ops.stss')
 
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: extra OpenMP threads only add overhead (and stall on a
+    loaded machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 # (N, T, C, H, W, temporal offsets, window, dilation)
 CASES = [
     (2, 3, 4, 5, 6, (-2, -1, 0, 1, 2), (3, 5), (1, 1)),

@@ -1,0 +1,275 @@
+import pytest
+import torch
+from mmaction.registry import MODELS
+
+from _official_selfy_reference import (OfficialSELFY, official_to_ours,
+                                       randomize_)
+from selfy_mmaction.models.blocks.selfy import (SELFYBlock, STSSExtraction,
+                                                STSSIntegration,
+                                                STSSTransformation)
+from selfy_mmaction.ops.stss import l2_normalize, stss
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: extra OpenMP threads only add overhead (and stall on a
+    loaded machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _pair(in_channels=12, num_segments=3, hidden_channels=6,
+          window=(5, 9, 9)):
+    """An official-formulation block and ours with the same random weights
+    and BN statistics (float64)."""
+    official = randomize_(OfficialSELFY(in_channels, num_segments,
+                                        hidden_channels, window)).double()
+    ours = SELFYBlock(in_channels, num_segments,
+                      hidden_channels=hidden_channels, window=window).double()
+    state = {
+        official_to_ours(k): v.squeeze(2) if v.dim() == 5 else v
+        for k, v in official.state_dict().items()
+    }
+    ours.load_state_dict(state, strict=True)
+    return official, ours
+
+
+@pytest.mark.parametrize('window, size', [
+    ((5, 9, 9), (10, 8)),
+    ((5, 9, 9), (9, 7)),  # odd: the official output_padding would not fit
+    ((3, 5, 5), (6, 6)),
+    ((3, 13, 7), (7, 10)),
+])
+@pytest.mark.parametrize('train', [True, False])
+def test_equals_official_formulation(window, size, train):
+    """Conv2d/operator/1x1-scatter computation == Conv3d/ConvTranspose3d,
+    outputs and all gradients, float64."""
+    official, ours = _pair(window=window)
+    official.train(train)
+    ours.train(train)
+    x = torch.randn(2 * 3, 12, *size, dtype=torch.float64)
+    x_official = x.clone().requires_grad_()
+    x_ours = x.clone().requires_grad_()
+    out_official, out_ours = official(x_official), ours(x_ours)
+    torch.testing.assert_close(out_ours, out_official, rtol=1e-10,
+                               atol=1e-10)
+    assert out_ours.abs().max() > 0.1
+    weight = torch.randn_like(out_ours)
+    (out_official * weight).sum().backward()
+    (out_ours * weight).sum().backward()
+    torch.testing.assert_close(x_ours.grad, x_official.grad, rtol=1e-10,
+                               atol=1e-10)
+    ours_params = dict(ours.named_parameters())
+    for name, param in official.named_parameters():
+        expected = param.grad.squeeze(2) if param.dim() == 5 else param.grad
+        torch.testing.assert_close(ours_params[official_to_ours(name)].grad,
+                                   expected, rtol=1e-10, atol=1e-10,
+                                   msg=lambda m: f'{name}: {m}')
+    if train:  # identical running statistics after the step
+        ours_buffers = dict(ours.named_buffers())
+        for name, buf in official.named_buffers():
+            torch.testing.assert_close(ours_buffers[official_to_ours(name)],
+                                       buf, rtol=1e-12, atol=1e-12)
+
+
+def test_paper_defaults():
+    block = MODELS.build(dict(type='SELFYBlock', in_channels=512,
+                              num_segments=8))
+    assert isinstance(block, SELFYBlock)
+    shapes = {k: tuple(v.shape) for k, v in block.named_parameters()}
+    assert shapes['stss_transformation.downsample.conv.weight'] == (128, 512,
+                                                                    3, 3)
+    assert [shapes[f'stss_extraction.conv{i}.conv.weight'] for i in range(4)
+            ] == [(4, 1, 3, 3), (16, 4, 3, 3), (64, 16, 3, 3), (64, 64, 3, 3)]
+    assert block.stss_extraction.conv1.conv.stride == (2, 2)
+    assert block.stss_extraction.conv3.conv.padding == (0, 0)
+    assert shapes['stss_integration.conv3_fuse.conv.weight'] == (64, 320, 3,
+                                                                 3)
+    assert shapes['stss_integration.upsample.conv.weight'] == (64, 512, 1, 1)
+    assert block.stss_integration.upsample.conv.stride == (2, 2)
+    assert block.window == (5, 9, 9)
+    # 0.966 M parameters (SELFY.md / PAPER_NUMBERS.md)
+    assert sum(p.numel() for p in block.parameters()) == 966284
+    for name in ('STSSTransformation', 'STSSExtraction', 'STSSIntegration'):
+        assert MODELS.get(name) is not None
+
+
+def test_fresh_block_is_relu():
+    block = SELFYBlock(16, num_segments=4, hidden_channels=8)
+    x = torch.randn(8, 16, 12, 11)
+    torch.testing.assert_close(block(x), torch.relu(x), rtol=0, atol=0)
+    assert block.stss_integration.upsample.bn.weight.abs().max() == 0
+    block.stss_integration.upsample.bn.weight.data.fill_(1)
+    block.init_weights()  # as the backbone calls it
+    torch.testing.assert_close(block(x), torch.relu(x), rtol=0, atol=0)
+    # and gradients reach every layer once the last BN moves
+    block.stss_integration.upsample.bn.weight.data.fill_(0.5)
+    block(x).sum().backward()
+    for name, param in block.named_parameters():
+        assert param.grad is not None and param.grad.abs().max() > 0, name
+
+
+def test_inserted_after_layer2_of_tsm_resnet():
+    backbone = MODELS.build(
+        dict(type='ResNetTSMWithBlocks', depth=18, num_segments=4,
+             pretrained=None, pretrained2d=False, out_indices=(3, ),
+             blocks=[dict(cfg=dict(type='SELFYBlock'),
+                          position='after_stage', layers=('layer2', ))]))
+    backbone.init_weights()
+    block = backbone.stage_blocks['layer2'][0]
+    assert (block.in_channels, block.num_segments) == (128, 4)
+    assert 'stage_blocks.layer2.0.stss_integration.upsample.bn.weight' in \
+        backbone.state_dict()
+    assert backbone(torch.randn(8, 3, 72, 72)).shape == (8, 512, 3, 3)
+
+
+@pytest.mark.parametrize('window', [(1, 1, 1), (1, 3, 3), (3, 5, 5),
+                                    (3, 7, 11), (5, 13, 13)])
+def test_other_windows_and_segments(window):
+    block = SELFYBlock(8, num_segments=5, hidden_channels=4, window=window)
+    block.stss_integration.upsample.bn.weight.data.fill_(1)
+    x = torch.randn(10, 8, 9, 12, requires_grad=True)
+    out = block(x)
+    assert out.shape == x.shape
+    out.sum().backward()
+    assert x.grad.abs().max() > 0
+    assert block.stss_extraction.conv3.conv.kernel_size == tuple(
+        (s - 1) // 2 // 2 + 1 for s in window[1:])
+
+
+def test_deterministic():
+    torch.manual_seed(3)
+    a = SELFYBlock(8, 2, hidden_channels=4)
+    torch.manual_seed(3)
+    b = SELFYBlock(8, 2, hidden_channels=4)
+    for block in (a, b):
+        block.stss_integration.upsample.bn.weight.data.fill_(1)
+        block.eval()
+    x = torch.randn(4, 8, 9, 9)
+    torch.testing.assert_close(a(x), b(x), rtol=0, atol=0)
+    torch.testing.assert_close(a(x), a(x), rtol=0, atol=0)
+
+
+def test_bfloat16_autocast_keeps_similarity_in_float32():
+    block = SELFYBlock(16, 2, hidden_channels=8)
+    block.stss_integration.upsample.bn.weight.data.fill_(1)
+    x = torch.randn(4, 16, 10, 10)
+    seen = {}
+
+    def record_dtype(module, inputs, output):
+        seen['stss'] = output.dtype
+
+    block.stss_transformation.register_forward_hook(record_dtype)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = block(x)
+        normed = l2_normalize(block.stss_transformation.downsample(x).view(
+            2, 2, 8, 5, 5))
+        similarity = stss(normed)
+    assert seen['stss'] == torch.float32
+    assert normed.dtype == similarity.dtype == torch.float32
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    out.float().sum().backward()
+    assert block.stss_extraction.conv0.conv.weight.grad is not None
+    # bfloat16 convolutions, float32 similarity: close to float32
+    block.eval()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = block(x)
+    expected = block(x)
+    error = (out.float() - expected).abs().mean()
+    assert error < 0.02 * (expected - x.relu()).abs().mean()
+
+
+def test_channels_last_input():
+    block = SELFYBlock(16, 2, hidden_channels=8).double()
+    block.stss_integration.upsample.bn.weight.data.fill_(1)
+    x = torch.randn(4, 16, 11, 10, dtype=torch.float64)
+    x_last = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    x = x.requires_grad_()
+    out, out_last = block(x), block(x_last)
+    torch.testing.assert_close(out_last, out, rtol=0, atol=1e-12)
+    out.sum().backward()
+    out_last.sum().backward()
+    torch.testing.assert_close(x_last.grad, x.grad, rtol=0, atol=1e-12)
+
+
+def test_mlp_extraction():
+    block = SELFYBlock(8, 2, hidden_channels=4, extraction='mlp',
+                       extraction_cfg=dict(mlp_channels=(32, 16)),
+                       integration_channels=(24, 24, 24, 24))
+    names = [n for n, _ in block.stss_extraction.named_parameters()]
+    assert names[:3] == ['fc0.conv.weight', 'fc0.bn.weight', 'fc0.bn.bias']
+    assert block.stss_extraction.fc0.conv.weight.shape == (32, 81, 1, 1)
+    assert block.stss_integration.conv0.conv.weight.shape == (24, 16, 3, 3)
+    block.stss_integration.upsample.bn.weight.data.fill_(1)
+    x = torch.randn(4, 8, 8, 8, requires_grad=True)
+    block(x).sum().backward()
+    assert block.stss_extraction.fc0.conv.weight.grad.abs().max() > 0
+
+
+def test_softargmax_extraction_reads_the_displacement():
+    """A pattern moving by (dy, dx) = (1, -2) per frame: at temporal offset
+    +1 the expected displacement is (dx / 4, dy / 4), at -1 its negative;
+    confidence is the peak similarity."""
+    extraction = STSSExtraction((3, 9, 9), variant='softargmax',
+                                temperature=0.01, gaussian_sigma=5.0)
+    assert extraction.out_channels == 3
+    assert not list(extraction.parameters())
+    frame = torch.randn(32, 16, 16)
+    clip = torch.stack([torch.roll(frame, (k, -2 * k), (1, 2))
+                        for k in range(3)])
+    feats = extraction(stss(l2_normalize(clip[None]), (3, 9, 9)))
+    assert feats.shape == (1, 3, 3, 3, 16, 16)
+    # frame 1, position (8, 8): offsets -1, 0, +1
+    centre = feats[0, 1, :, :, 8, 8]
+    torch.testing.assert_close(centre[2, :2], torch.tensor([-0.5, 0.25]),
+                               atol=1e-3, rtol=0)
+    torch.testing.assert_close(centre[0, :2], torch.tensor([0.5, -0.25]),
+                               atol=1e-3, rtol=0)
+    torch.testing.assert_close(centre[1], torch.tensor([0.0, 0.0, 1.0]),
+                               atol=1e-3, rtol=0)
+    plain = STSSExtraction((3, 9, 9), variant='softargmax',
+                           gaussian_sigma=None, with_confidence=False)
+    assert plain.out_channels == 2
+
+
+def test_parts_compose_like_the_block():
+    torch.manual_seed(1)
+    block = SELFYBlock(8, 2, hidden_channels=4, window=(3, 5, 5))
+    block.stss_integration.upsample.bn.weight.data.fill_(1)
+    x = torch.randn(4, 8, 7, 9)
+    similarity = block.stss_transformation(x)
+    assert isinstance(block.stss_transformation, STSSTransformation)
+    assert similarity.shape == (2, 2, 3, 5, 5, 4, 5)
+    feats = block.stss_extraction(similarity)
+    assert feats.shape == (2, 2, 3, 64, 4, 5)
+    assert isinstance(block.stss_integration, STSSIntegration)
+    residual = block.stss_integration(feats, (7, 9))
+    torch.testing.assert_close(block(x), torch.relu(x + residual))
+
+
+def test_errors():
+    block = SELFYBlock(16, num_segments=4, hidden_channels=8)
+    with pytest.raises(ValueError, match=r'batch dimension 6 .* not a '
+                       r'multiple of num_segments=4'):
+        block(torch.randn(6, 16, 8, 8))
+    with pytest.raises(ValueError, match=r'expected input \(N\*T, 16, H, W\),'
+                       r' got \(4, 15, 8, 8\)'):
+        block(torch.randn(4, 15, 8, 8))
+    with pytest.raises(ValueError, match=r'window must be three odd sizes '
+                       r'\(L, U, V\) >= 1, got \(5, 8, 9\)'):
+        SELFYBlock(16, window=(5, 8, 9))
+    with pytest.raises(ValueError, match=r'got \(4, 9, 9\)'):
+        SELFYBlock(16, window=(4, 9, 9))
+    with pytest.raises(ValueError, match='variant must be one of'):
+        SELFYBlock(16, extraction='fancy')
+    with pytest.raises(ValueError, match=r'need 3 strides for 4 conv layers'
+                       r', got \(1, 2\)'):
+        STSSExtraction(strides=(1, 2))
+    with pytest.raises(ValueError, match=r'expected a \(L, U, V\) = '
+                       r'\(5, 9, 9\) window, got \(3, 9, 9\)'):
+        STSSExtraction()(torch.randn(1, 2, 3, 9, 9, 4, 4))
+    with pytest.raises(ValueError, match=r'output size \(9, 9\) cannot come '
+                       r'from \(4, 4\) with stride 2'):
+        STSSIntegration(64, 16)(torch.randn(1, 2, 5, 64, 4, 4), (9, 9))
