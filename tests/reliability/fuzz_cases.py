@@ -1,6 +1,6 @@
 """Seeded fuzz cases, run in a subprocess by test_fuzz.py.
 
-    python fuzz_cases.py {model,data} SEED NUM_CASES WORKDIR
+    python fuzz_cases.py {model,selfy,data} SEED NUM_CASES WORKDIR
 
 Prints one JSON line per case: ``{"case", "desc", "outcome", "error",
 "problem"}``. ``outcome`` is ``ok`` or ``error`` (a Python exception);
@@ -117,6 +117,70 @@ def model_cases(seed, num_cases):
                 finite_in = bool(torch.isfinite(sample.double()).all())
                 if finite_in and not torch.isfinite(pred.pred_score).all():
                     return 'non-finite score from finite input'
+            return None
+
+        _run(case, desc, run, expect)
+
+
+# ------------------------------------------------------------------ SELFY
+
+SELFY_VARIANTS = [  # (extraction, window, stride), small channels
+    ('conv', (3, 5, 5), 2), ('mlp', (3, 3, 3), 1),
+    ('softargmax', (5, 9, 9), 2), ('conv', (1, 1, 1), 1)]
+
+
+def selfy_cases(seed, num_cases):
+    from selfy_mmaction.models.blocks.selfy import SELFYBlock
+    blocks = [
+        SELFYBlock(8, num_segments=4, hidden_channels=8, window=window,
+                   stride=stride, extraction=extraction,
+                   extraction_channels=(4, 8, 8, 8),
+                   integration_channels=(8, 8, 8, 8), zero_init_last=False)
+        for extraction, window, stride in SELFY_VARIANTS
+    ]
+    pristine = [{k: v.clone() for k, v in b.state_dict().items()}
+                for b in blocks]
+    rng = np.random.default_rng(seed)
+    for case in range(num_cases):
+        which = int(rng.integers(len(blocks)))
+        block = blocks[which]
+        block.load_state_dict(pristine[which])
+        # each property is valid most of the time, so that about half of
+        # the cases are valid inputs
+        n = int(rng.choice([0] + [1, 2, 3] * 4))
+        frames = int(rng.choice([1, 3, 8] + [4] * 12))
+        channels = int(rng.choice([4, 9] + [8] * 12))
+        h, w = (int(v) for v in rng.integers(1, 18, size=2))
+        ndim = int(rng.choice([3, 5] + [4] * 12))
+        dtype = ([torch.float64, torch.int64] +
+                 [torch.float32] * 12)[int(rng.integers(14))]
+        poison = str(rng.choice(['none', 'none', 'nan', 'inf', '-inf']))
+        train = bool(rng.random() < 0.4)
+        shape = (n * frames, channels, h, w)
+        shape = shape[:3] if ndim == 3 else shape + (2, ) * (ndim - 4)
+        x = torch.from_numpy(rng.standard_normal(shape))
+        if poison != 'none' and x.numel() and dtype.is_floating_point:
+            x.view(-1)[int(rng.integers(x.numel()))] = float(poison)
+        else:
+            poison = 'none'
+        x = x.to(dtype)
+        extraction, window, stride = SELFY_VARIANTS[which]
+        desc = (f'{extraction} window={window} stride={stride} '
+                f'{"train" if train else "eval"} input {tuple(shape)} '
+                f'(N={n} x {frames} frames, T=4) {dtype} poison={poison}')
+        # (N*T, 8, H, W) float32 with N*T a positive multiple of T=4
+        valid = (ndim == 4 and channels == 8 and n * frames > 0
+                 and n * frames % 4 == 0 and dtype == torch.float32)
+        expect = None if n == 0 else valid
+
+        def run(block=block, x=x, train=train, poison=poison):
+            block.train(train)
+            with torch.no_grad():
+                y = block(x)
+            if y.shape != x.shape:
+                return f'output {tuple(y.shape)} for input {tuple(x.shape)}'
+            if poison == 'none' and not torch.isfinite(y).all():
+                return 'non-finite output from finite input'
             return None
 
         _run(case, desc, run, expect)
@@ -252,6 +316,8 @@ def main():
     torch.manual_seed(seed)
     if which == 'model':
         model_cases(seed, num_cases)
+    elif which == 'selfy':
+        selfy_cases(seed, num_cases)
     else:
         data_cases(seed, num_cases, sys.argv[4])
 

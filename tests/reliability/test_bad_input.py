@@ -1,6 +1,7 @@
 """Bad input through a recognizer built from our configs: a clear error
 naming the problem, never a silent wrong result."""
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -99,4 +100,17 @@ def test_block_position_typo_in_a_config(cfg):
              layers=('layer2', ))
     ])
     with pytest.raises(ValueError, match="block position must be one of"):
+        MODELS.build(model)
+
+
+@pytest.mark.parametrize('window', [(5, 8, 9), (4, 9, 9), (5, 9)])
+def test_selfy_window_must_be_three_odd_sizes(cfg, window):
+    model = cfg.model.copy()
+    model.backbone = dict(model.backbone, blocks=[
+        dict(cfg=dict(type='SELFYBlock', window=window),
+             position='after_stage', layers=('layer2', ))
+    ])
+    with pytest.raises(ValueError,
+                       match=r'window must be three odd sizes \(L, U, V\) '
+                       rf'>= 1, got {re.escape(str(tuple(window)))}'):
         MODELS.build(model)

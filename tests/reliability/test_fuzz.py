@@ -1,5 +1,5 @@
-"""Seeded random bad input into the recognizer (shapes, dtypes, NaN/inf) and
-the data path (random, truncated and bit-flipped videos, odd clips, broken
+"""Seeded random bad input into the recognizer and the SELFY block (shapes,
+dtypes, NaN/inf, train/eval) and the data path (random, truncated and bit-flipped videos, odd clips, broken
 or missing frames, random list lines): each case gives a correct result or a
 clear Python exception, never a hang or a crash (each run in a subprocess
 with faulthandler and a per-case timeout; see fuzz_cases.py for the
@@ -31,7 +31,8 @@ def _fuzz(which, seed, workdir):
     return results
 
 
-@pytest.mark.parametrize('which, seed', [('model', 0), ('data', 0)])
+@pytest.mark.parametrize('which, seed', [('model', 0), ('selfy', 0),
+                                         ('data', 0)])
 def test_fuzz(which, seed, tmp_path):
     results = _fuzz(which, seed, tmp_path)
     problems = [f"{r['desc']}: {r['outcome']} {r['error']} -> {r['problem']}"
