@@ -27,7 +27,7 @@ CONFIGS = sorted(
     if '_base_' not in osp.relpath(p, CONFIG_ROOT).split(os.sep))
 SELFY_CONFIGS = [c for c in CONFIGS if c.startswith('selfy' + os.sep)]
 TINY = 32  # input side: SELFY after layer2 then sees 4x4 maps
-# backbones kept at full depth get 64 px: TDN's long-term TDM pools layer4
+# real forwards of full-depth backbones: TDN's long-term TDM pools layer4
 FULL_DEPTH_SIDE = 64
 
 _spec = importlib.util.spec_from_file_location(
@@ -36,8 +36,14 @@ get_flops = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(get_flops)
 
 
+_loaded = {}
+
+
 def load(name):
-    return Config.fromfile(osp.join(CONFIG_ROOT, name))
+    """A fresh copy of a config (parsed once)."""
+    if name not in _loaded:
+        _loaded[name] = Config.fromfile(osp.join(CONFIG_ROOT, name))
+    return copy.deepcopy(_loaded[name])
 
 
 def clip_frames(cfg):
@@ -104,25 +110,42 @@ def test_config_parses_with_plugin_import(name):
 _forward_cache = {}
 
 
+def _two_clips_logits(cfg, shape, on_meta):
+    """Logits of two random clips through backbone and head (BN on batch
+    statistics). ``on_meta``: on the meta device (shapes only, no compute);
+    an op without a meta kernel falls back to real tensors at 64 px."""
+    model = build(cfg)
+    model.train()
+    if on_meta:
+        try:
+            with torch.no_grad():
+                return model.to('meta').extract_feat(
+                    torch.empty(2, *shape, device='meta'), stage='head')[0]
+        except (RuntimeError, NotImplementedError):
+            model = build(cfg)
+            model.train()
+            shape = shape[:-2] + (FULL_DEPTH_SIDE, FULL_DEPTH_SIDE)
+    with torch.no_grad():
+        logits = model.extract_feat(torch.randn(2, *shape), stage='head')[0]
+    assert torch.isfinite(logits).all()
+    return logits
+
+
 @pytest.mark.parametrize('name', CONFIGS)
 def test_config_builds_and_forwards(name):
-    """Pretrained off; a recognizer runs two clips through backbone and head,
-    BN on batch statistics, and its optimizer builds with every parameter in
-    one group. SELFY/TSM ResNet-50s are shrunk to R18 and get 32x32 frames
-    (the R50s run in the step tests), other backbones 64x64. Configs with the
-    same model and clip share one run."""
+    """Pretrained off. The optimizer builds with every parameter in one
+    group, and a recognizer runs two clips through backbone and head:
+    SELFY/TSM (ResNet-50s shrunk to R18) on real 32x32 frames, finite
+    logits (their R50s run in the step tests); other families at full size
+    on the meta device (their numerics are tested next to their blocks).
+    Configs with the same model and clip share one run."""
     cfg = load(name)
-    shape = clip_shape(cfg, TINY if shrink_to_r18(cfg) else FULL_DEPTH_SIDE)
+    shrunk = shrink_to_r18(cfg)
+    shape = clip_shape(cfg, TINY if shrunk else None)
     key = (repr(get_flops.without_pretrained(cfg.model.to_dict())), shape)
     if key not in _forward_cache:
-        model = build(cfg)
-        logits = None
-        if shape is not None and hasattr(model, 'cls_head'):
-            model.train()
-            with torch.no_grad():
-                logits = model.extract_feat(
-                    torch.randn(2, *shape), stage='head')[0]
         if cfg.get('optim_wrapper'):
+            model = build(cfg)
             wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
             grouped = [
                 id(p) for g in wrapper.optimizer.param_groups
@@ -130,13 +153,15 @@ def test_config_builds_and_forwards(name):
             ]
             assert sorted(grouped) == sorted(
                 id(p) for p in model.parameters() if p.requires_grad)
+        logits = None
+        if shape is not None and 'cls_head' in cfg.model:
+            logits = _two_clips_logits(cfg, shape, on_meta=not shrunk)
         _forward_cache[key] = logits
     logits = _forward_cache[key]
     if logits is not None:
         assert logits.shape[0] == 2
         if 'num_classes' in cfg.model.cls_head:
             assert logits.shape == (2, cfg.model.cls_head.num_classes)
-        assert torch.isfinite(logits).all()
 
 
 # train_step/test_step for the SELFY and TSM configs (the other families test
@@ -305,10 +330,13 @@ DATA_BASES = {
 }
 
 
-def _dataset(base, split, pipeline_key, data_dir, label, tmp_path):
+def _dataset(base, split, data_dir, label, tmp_path, pipeline=None):
+    """The base's ``split`` dataset on one real video / frame folder, with
+    its own pipeline or ``pipeline``."""
     cfg = Config.fromfile(osp.join(CONFIG_ROOT, '_base_', 'datasets', base))
     ds_cfg = copy.deepcopy(cfg[split].dataset)
-    ds_cfg.pipeline = copy.deepcopy(cfg[pipeline_key])
+    if pipeline is not None:
+        ds_cfg.pipeline = copy.deepcopy(cfg[pipeline])
     ann = tmp_path / f'{split}.txt'
     if ds_cfg.type == 'RawframeDataset':
         ann.write_text(f'vid1 10 {label}\n')
@@ -318,7 +346,7 @@ def _dataset(base, split, pipeline_key, data_dir, label, tmp_path):
         ds_cfg.data_prefix = dict(video=str(data_dir))
     ds_cfg.ann_file = str(ann)
     init_default_scope('mmaction')
-    return DATASETS.build(ds_cfg)
+    return DATASETS.build(ds_cfg), cfg
 
 
 @pytest.fixture
@@ -340,17 +368,21 @@ def data_dir_for(testdata_dir, tmp_path):
 
 @pytest.mark.parametrize('base', sorted(DATA_BASES))
 def test_data_base_pipelines_on_real_data(base, data_dir_for, tmp_path):
+    """The dataloaders' own pipelines (train, val; test = val: 1 clip x
+    centre crop) and the 2-clip x 3-crop pipeline on real data."""
     frames, crop = DATA_BASES[base]
     data_dir = data_dir_for(base)
-    for split, key, shape in (
-        ('train_dataloader', 'train_pipeline', (frames, 3, 224, 224)),
-        ('val_dataloader', 'val_pipeline', (frames, 3, 224, 224)),
-        ('test_dataloader', 'test_pipeline', (frames, 3, 224, 224)),
+    for split, pipeline, shape in (
+        ('train_dataloader', None, (frames, 3, 224, 224)),
+        ('val_dataloader', None, (frames, 3, 224, 224)),
         ('test_dataloader', 'test_pipeline_2x3', (6 * frames, 3, crop, crop)),
     ):
-        item = _dataset(base, split, key, data_dir, 7, tmp_path)[0]
-        assert tuple(item['inputs'].shape) == shape, (split, key)
+        ds, cfg = _dataset(base, split, data_dir, 7, tmp_path, pipeline)
+        item = ds[0]
+        assert tuple(item['inputs'].shape) == shape, (split, pipeline)
         assert item['data_samples'].gt_label.item() == 7
+    assert cfg.test_dataloader.dataset.pipeline == \
+        cfg.val_dataloader.dataset.pipeline
 
 
 @pytest.mark.parametrize('base,label,swapped', [('sthv1_rgb_8f.py', 2, 4),
@@ -358,8 +390,8 @@ def test_data_base_pipelines_on_real_data(base, data_dir_for, tmp_path):
                                                 ('gym99_rgb_8f.py', 5, 5)])
 def test_flip_swaps_left_right_labels(base, label, swapped, data_dir_for,
                                       tmp_path):
-    ds = _dataset(base, 'train_dataloader', 'train_pipeline',
-                  data_dir_for(base), label, tmp_path)
+    ds, _ = _dataset(base, 'train_dataloader', data_dir_for(base), label,
+                     tmp_path)
     flip = next(t for t in ds.pipeline.transforms
                 if type(t).__name__ == 'Flip')
     flip.flip_ratio = 1.0
