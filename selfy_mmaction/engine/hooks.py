@@ -48,7 +48,7 @@ class RNGStateHook(Hook):
 
     With the same seed, a run killed at any point and resumed from its last
     checkpoint ends with the same weights as an uninterrupted run (bitwise on
-    CPU, see tests/engine/test_exact_resume.py).
+    CPU, see tests/reliability/test_exact_resume.py).
 
     Limits: MMEngine saves checkpoints on rank 0 only, so with
     ``randomness.diff_rank_seed=True`` the other ranks resume with rank 0's
