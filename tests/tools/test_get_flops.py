@@ -85,7 +85,8 @@ def test_clip_input_shape_follows_the_val_pipeline():
 @pytest.mark.parametrize('window', [(5, 9, 9), (3, 7, 5)])
 def test_selfy_correlation_counted_analytically(window):
     """The correlation is N*T*L*U*V*H'*W'*C multiply-adds on the block's
-    128-channel, stride-2 map, and mmengine sees no matrix product of it."""
+    128-channel, stride-2 map, mmengine sees no matrix product of it, and
+    the extraction is counted as its convolutions."""
     cfg = r18(
         SELFY_8F,
         blocks=[
@@ -101,6 +102,16 @@ def test_selfy_correlation_counted_analytically(window):
     ops = res['analyzer'].by_operator()
     assert not {'bmm', 'matmul', 'einsum', 'baddbmm'} & set(ops)
     assert res['total'] == res['flops'] + res['correlation']
+    # the extraction counts as the official convs: 3x3 on each U x V map,
+    # channels 1-4-16-64, strides 1-2-2, then a conv over what is left
+    maps = 8 * 4 * 4 * L
+    u1, v1 = (U - 1) // 2 + 1, (V - 1) // 2 + 1
+    u2, v2 = (u1 - 1) // 2 + 1, (v1 - 1) // 2 + 1
+    expected = maps * (4 * 9 * U * V + 16 * 4 * 9 * u1 * v1 +
+                       64 * 16 * 9 * u2 * v2 + 64 * 64 * u2 * v2)
+    extraction = res['analyzer'].by_module_and_operator()[
+        'recognizer.backbone.stage_blocks.layer2.0.stss_extraction']
+    assert extraction['conv'] == expected
 
 
 def test_tsm_count_is_mmengines_get_model_complexity_info():
