@@ -17,9 +17,10 @@ How it counts:
   counted analytically instead: ``N*T*L*U*V*H*W*C`` multiply-adds (one per
   channel per output similarity). mmengine would otherwise count the
   implementation's padded row products (several times more) or nothing.
-* Layers computed in a faster form than the convolution they equal are
-  counted as that convolution (:func:`official_conv_forms`: SELFY's first
-  STSS-extraction conv runs as a dense matrix product).
+* Everything else is counted as it runs. SELFY's first STSS-extraction
+  conv (1 -> 4 channels, 3x3 on each 9x9 map) runs as a product with its
+  dense ``(U*V) x (4*U*V)`` operator (faster on CPU): 9x that conv's MACs,
+  +0.18 G at 8 x 224 over the architecture's count.
 * Parameters: ``mmengine.analysis.parameter_count`` of backbone + head.
 
 ``--all`` measures every config under ``--root`` (``_base_`` skipped; configs
@@ -40,6 +41,7 @@ import glob
 import importlib
 import inspect
 import os.path as osp
+import re
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -166,10 +168,11 @@ def clip_input_shape(cfg, size: Optional[int] = None) -> Tuple[int, ...]:
     clip_len, S, S)`` for 3D ones. ``S``: ``size`` or the val pipeline's
     CenterCrop (224 if none)."""
     pipeline = _val_pipeline(cfg)
-    samplers = [t for t in pipeline if 'SampleFrames' in t['type']]
+    # SampleFrames and its kin (DenseSampleFrames, UniformSample, ...)
+    samplers = [t for t in pipeline if 'Sample' in t['type']]
     if not samplers:
-        raise ValueError('no *SampleFrames transform in the val pipeline; '
-                         'pass --shape T 3 H W')
+        raise ValueError('no frame sampler (SampleFrames...) in the val '
+                         'pipeline; pass --shape T 3 H W')
     sampler = samplers[0]
     frames = sampler.get('clip_len', 1) * sampler.get('num_clips', 1)
     if size is None:
@@ -228,30 +231,6 @@ def correlations_counted_analytically(records: List[int]):
         stss_module._forward = original
 
 
-@contextlib.contextmanager
-def official_conv_forms():
-    """Run layers that our code computes in a faster but costlier-looking
-    form as the convolution they equal, so that the count is the
-    architecture's: SELFY's first STSS-extraction conv (1 -> 4 channels,
-    3x3 on each 9x9 map) is a dense ``(U*V) x (4*U*V)`` product in
-    ``STSSExtraction._conv`` (9x its conv MACs, +0.18 G at 8x224)."""
-    from selfy_mmaction.models.blocks.selfy import STSSExtraction
-    original = STSSExtraction._conv
-
-    def conv_stack(self, maps):
-        _, u, v = self.window
-        feats = maps.reshape(-1, 1, u, v)
-        for i in range(self.num_layers):
-            feats = getattr(self, f'conv{i}')(feats)
-        return feats
-
-    STSSExtraction._conv = conv_stack
-    try:
-        yield
-    finally:
-        STSSExtraction._conv = original
-
-
 def complexity(cfg,
                input_shape: Optional[Sequence[int]] = None,
                size: Optional[int] = None) -> Dict:
@@ -267,8 +246,7 @@ def complexity(cfg,
     inputs = torch.randn(*input_shape)
     wrapper = _BackboneAndHead(model)
     records: List[int] = []
-    with torch.no_grad(), official_conv_forms(), \
-            correlations_counted_analytically(records):
+    with torch.no_grad(), correlations_counted_analytically(records):
         analyzer = FlopAnalyzer(wrapper, (inputs, ))
         analyzer.unsupported_ops_warnings(False)
         analyzer.uncalled_modules_warnings(False)
@@ -295,10 +273,15 @@ def _window(cfg) -> Optional[Tuple[int, ...]]:
 
 def paper_entry(config_path: str, cfg) -> Optional[dict]:
     """The PAPER row matching a config: algorithm = the config name's first
-    ``_``-separated token, frames from the val pipeline, SELFY window."""
-    algo = osp.basename(config_path).split('_')[0].split('-')[0].lower()
+    ``_``-separated token, a ResNet-50 (``r50``/``res2net50`` in the name;
+    the papers report no other depth), frames from the val pipeline, SELFY
+    window."""
+    stem = osp.splitext(osp.basename(config_path))[0].lower()
+    if not re.search(r'(^|[-_])(r50|res2net50)([-_]|$)', stem):
+        return None
+    algo = stem.split('_')[0].split('-')[0]
     algo = ALGO_ALIASES.get(algo, algo)
-    sampler = [t for t in _val_pipeline(cfg) if 'SampleFrames' in t['type']]
+    sampler = [t for t in _val_pipeline(cfg) if 'Sample' in t['type']]
     frames = sampler[0].get('num_clips', 1) if sampler else None
     return PAPER.get((algo, frames, _window(cfg)))
 
@@ -321,12 +304,16 @@ def measure_all(root: str, out=None) -> List[dict]:
               'GFLOPs total | params (M) | paper GFLOPs | paper params (M) '
               '| source |\n|---|---|---|---|---|---|---|---|---|\n')
     for path in list_configs(root):
+        name = osp.relpath(path, root)
         cfg = Config.fromfile(path)
         paper = paper_entry(path, cfg) or {}
         size = paper.get('res')
-        key = (repr(without_pretrained(cfg.model.to_dict())),
-               clip_input_shape(cfg, size))
-        name = osp.relpath(path, root)
+        try:
+            key = (repr(without_pretrained(cfg.model.to_dict())),
+                   clip_input_shape(cfg, size))
+        except ValueError as err:  # no frame sampler to size the clip
+            out.write(f'| {name} | not measured: {err} |||||||\n')
+            continue
         if key in seen:
             out.write(f'| {name} | same model and clip as {seen[key]} '
                       '|||||||\n')
