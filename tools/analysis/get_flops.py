@@ -19,20 +19,21 @@ How it counts:
   implementation's padded row products (several times more) or nothing.
 * Everything else is counted as it runs. SELFY's first STSS-extraction
   conv (1 -> 4 channels, 3x3 on each 9x9 map) runs as a product with its
-  dense ``(U*V) x (4*U*V)`` operator (faster on CPU): 9x that conv's MACs,
-  +0.18 G at 8 x 224 over the architecture's count.
+  dense ``(U*V) x (4*U*V)`` operator (faster on CPU), counted as that
+  product (9x the conv's MACs).
 * Parameters: ``mmengine.analysis.parameter_count`` of backbone + head.
 
 ``--all`` measures every config under ``--root`` (``_base_`` skipped; configs
 that only change the test protocol share their training config's row) and
 prints a markdown table beside the numbers the papers report (``PAPER``
-below, with sources). It builds every ResNet-50: about a minute.
+below, with sources). It builds and traces every model: minutes.
 
-MMAction2's own ``tools/analysis_tools/get_flops.py`` also works with our
-configs (``custom_imports`` loads the plugin); it counts the backbone only,
-with mmengine's count of the correlation, e.g.
-``python $MMACTION/tools/analysis_tools/get_flops.py CONFIG --shape 8 3 224 224
---cfg-options model.backbone.pretrained=None model.backbone.pretrained2d=False``.
+MMAction2's own ``tools/analysis_tools/get_flops.py`` (in a source checkout,
+or ``<site-packages>/mmaction/.mim/tools/analysis_tools/``) also works with
+our configs: ``custom_imports`` loads the plugin and it builds the model
+without loading weights. It counts the backbone only (no head) and the
+correlation as the op's padded row products:
+``python .../get_flops.py CONFIG --shape 8 3 224 224``.
 """
 import argparse
 import contextlib
