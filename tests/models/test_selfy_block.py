@@ -74,6 +74,42 @@ def test_equals_official_formulation(window, size, train):
                                        buf, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize('variant, kwargs, window', [
+    ('conv', dict(), (3, 9, 9)),
+    ('conv', dict(channels=(6, ), strides=()), (3, 5, 5)),
+    ('conv', dict(channels=(4, 8), strides=(2, )), (1, 7, 3)),
+    ('conv', dict(channels=(2, 3, 5), strides=(1, 1)), (3, 3, 5)),
+    ('mlp', dict(mlp_channels=(7, 5)), (3, 5, 5)),
+])
+def test_extraction_equals_plain_convmodules(variant, kwargs, window):
+    """The matrix-product layout == the ConvModules applied one after the
+    other to (M, 1, U, V) maps (Conv2d + BatchNorm2d + ReLU), float64,
+    outputs and gradients."""
+    extraction = STSSExtraction(window, variant, **kwargs).double()
+    for name, tensor in extraction.named_parameters():
+        tensor.data.normal_(1 if name.endswith('bn.weight') else 0, 0.5)
+    length, u, v = window
+    similarity = torch.randn(2, 3, length, u, v, 4, 5, dtype=torch.float64)
+    fast_in = similarity.clone().requires_grad_()
+    plain_in = similarity.clone().requires_grad_()
+    fast = extraction(fast_in)
+    fast_grads = torch.autograd.grad((fast**2).sum(),
+                                     [fast_in, *extraction.parameters()])
+    maps = plain_in.permute(0, 1, 5, 6, 2, 3, 4).reshape(-1, 1, u, v)
+    if variant == 'mlp':
+        maps = maps.reshape(-1, u * v, 1, 1)
+    for layer in extraction.children():
+        maps = layer(maps)
+    plain = maps.reshape(2, 3, 4, 5, length, -1).permute(0, 1, 4, 5, 2, 3)
+    plain_grads = torch.autograd.grad((plain**2).sum(),
+                                      [plain_in, *extraction.parameters()])
+    assert fast.shape == (2, 3, length, extraction.out_channels, 4, 5)
+    torch.testing.assert_close(fast, plain, rtol=1e-10, atol=1e-10)
+    for fast_grad, plain_grad in zip(fast_grads, plain_grads):
+        torch.testing.assert_close(fast_grad, plain_grad, rtol=1e-10,
+                                   atol=1e-10)
+
+
 def test_paper_defaults():
     block = MODELS.build(dict(type='SELFYBlock', in_channels=512,
                               num_segments=8))

@@ -21,8 +21,12 @@ Same layers and parameters as the authors' code, computed differently:
 their depth-1 ``Conv3d``/``BatchNorm3d`` are ``Conv2d``/``BatchNorm2d`` over
 frames (identical statistics), the first extraction conv (1 input channel
 on a 9x9 map, slow as a convolution on CPU) is one matrix product with its
-``(U*V) x (4*U*V)`` operator, and the ``ConvTranspose3d`` (kernel 1, stride
-2) is a 1x1 conv placed at even positions. Outputs and gradients equal the
+``(U*V) x (4*U*V)`` operator, the other extraction convs are matrix
+products with patches of channel-major ``(C, H', W', N*T*H*W*L)`` maps
+(BatchNorm then sees one contiguous block per channel: fast, and as precise
+as the official layout; PyTorch's channels-last CPU kernel would lose about
+three float32 digits here), and the ``ConvTranspose3d`` (kernel 1, stride 2)
+is a 1x1 conv placed at even positions. Outputs and gradients equal the
 official formulation (tests check float64 to 1e-10).
 
 Parameter names map one to one onto the official checkpoint
@@ -74,6 +78,67 @@ def _init_convs_and_norms(module: nn.Module):
                          distribution='normal')
         elif isinstance(m, _BatchNorm):
             constant_init(m, 1, 0)
+
+
+def _norm_act(layer: ConvModule, x: torch.Tensor):
+    """The norm and activation of a ConvModule (after its conv)."""
+    if layer.with_norm:
+        x = layer.norm(x)
+    if layer.with_activation:
+        x = layer.activate(x)
+    return x
+
+
+def _norm_act_channel_major(layer: ConvModule, x: torch.Tensor):
+    """Norm + activation of channel-major features ``(C, ..., M)`` (one
+    contiguous block per channel: PyTorch's NCHW kernel, fast and precise
+    here; its channels-last kernel loses float32 digits on these maps)."""
+    return _norm_act(layer, x.view(1, x.shape[0], -1, 1)).view(x.shape)
+
+
+class _ChannelMajorIm2col(torch.autograd.Function):
+    """``(C, H, W, M)`` -> ``(C, kh*kw, H', W', M)`` patches of M maps;
+    the backward adds each tap's gradient into one zero-padded buffer."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding):
+        c, h, w, m = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        padded = F.pad(x, (0, 0, pw, pw, ph, ph))
+        cols = x.new_empty(c, kh * kw, ho, wo, m)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i * kw + j] = padded[:, i:i + sh * (ho - 1) + 1:sh,
+                                             j:j + sw * (wo - 1) + 1:sw]
+        ctx.geometry = (x.shape, kernel, stride, padding, ho, wo)
+        return cols
+
+    @staticmethod
+    def backward(ctx, grad):
+        (c, h, w, m), (kh, kw), (sh, sw), (ph, pw), ho, wo = ctx.geometry
+        padded = grad.new_zeros(c, h + 2 * ph, w + 2 * pw, m)
+        for i in range(kh):
+            for j in range(kw):
+                padded[:, i:i + sh * (ho - 1) + 1:sh,
+                       j:j + sw * (wo - 1) + 1:sw] += grad[:, i * kw + j]
+        return padded[:, ph:ph + h, pw:pw + w], None, None, None
+
+
+def _conv_channel_major(layer: ConvModule, x: torch.Tensor):
+    """A ConvModule (conv without bias + norm + act) on channel-major maps
+    ``(C, H, W, M)`` as one matrix product with their patches."""
+    conv = layer.conv
+    c, h, w, m = x.shape
+    kh, kw = conv.kernel_size
+    if (kh, kw) == (h, w) and conv.padding == (0, 0):
+        cols, ho, wo = x.reshape(-1, m), 1, 1  # whole-map kernel: no copy
+    else:
+        cols = _ChannelMajorIm2col.apply(x, conv.kernel_size, conv.stride,
+                                         conv.padding)
+        ho, wo = cols.shape[2:4]
+    out = conv.weight.flatten(1) @ cols.reshape(c * kh * kw, -1)
+    return _norm_act_channel_major(layer, out.view(-1, ho, wo, m))
 
 
 @MODELS.register_module()
@@ -233,18 +298,25 @@ class STSSExtraction(BaseModule):
         # one U*V map per (n, t, h, w, l): a view of position-major STSS
         maps = similarity.permute(0, 1, 5, 6, 2, 3, 4).reshape(-1, u * v)
         if self.variant == 'conv':
-            feats = self._conv(maps)
+            feats = self._conv(maps).t()
         elif self.variant == 'mlp':
-            feats = maps.view(-1, u * v, 1, 1)
+            feats = maps.t()
             for i in range(self.num_layers):
-                feats = getattr(self, f'fc{i}')(feats)
+                layer = getattr(self, f'fc{i}')
+                feats = _norm_act_channel_major(
+                    layer, layer.conv.weight.flatten(1) @ feats)
+            feats = feats.t()
         else:
             feats = self._softargmax(maps)
-        return feats.reshape(n, t, h, w, l, -1).permute(0, 1, 4, 5, 2, 3)
+        feats = feats.reshape(n, t, h, w, l, -1)
+        return feats.permute(0, 1, 4, 5, 2, 3).contiguous()
 
     def _conv(self, maps):
-        """The conv stack; the first conv as a product with its operator
-        (identical sums, much faster than a 1-channel conv on CPU)."""
+        """The conv stack on ``(M, U*V)`` maps (``M = N*T*H*W*L``), with the
+        official sums arranged for speed: features are channel-major
+        ``(C, H', W', M)``, every conv is one matrix product with patches
+        (the first conv, 1 input channel, with its ``(U*V) x (C*H'*W')``
+        operator instead). Returns ``(C_F, M)``."""
         _, u, v = self.window
         first = self.conv0
         basis = torch.eye(u * v, dtype=maps.dtype,
@@ -253,14 +325,12 @@ class STSSExtraction(BaseModule):
                             stride=first.conv.stride,
                             padding=first.conv.padding)
         _, channels, ho, wo = operator.shape
-        operator = operator.permute(0, 2, 3, 1).reshape(u * v, -1)
-        # channels-last maps: (M, Ho, Wo, C) viewed as (M, C, Ho, Wo)
-        feats = (maps @ operator).view(-1, ho, wo, channels).permute(
-            0, 3, 1, 2)
-        feats = first.activate(first.bn(feats))
+        feats = operator.flatten(1).t() @ maps.t()  # (C*H'*W', M)
+        feats = _norm_act_channel_major(
+            first, feats.view(channels, ho, wo, -1))
         for i in range(1, self.num_layers):
-            feats = getattr(self, f'conv{i}')(feats)
-        return feats
+            feats = _conv_channel_major(getattr(self, f'conv{i}'), feats)
+        return feats.view(feats.shape[0], -1)
 
     def _softargmax(self, maps):
         _, u, v = self.window
@@ -360,11 +430,11 @@ class STSSIntegration(BaseModule):
         """The transposed 1x1 conv as a 1x1 conv placed at multiples of the
         stride (zeros elsewhere), then its BN."""
         weight = self.upsample.conv.weight  # (in, out, 1, 1)
-        y = F.conv2d(x, weight.transpose(0, 1))
+        y = F.conv2d(x, weight.transpose(0, 1).contiguous())
         s = self.stride
         out = y.new_zeros(y.shape[0], y.shape[1], *output_size)
         out[:, :, ::s, ::s] = y
-        return self.upsample.bn(out)
+        return _norm_act(self.upsample, out)
 
 
 @MODELS.register_module()
