@@ -1,3 +1,5 @@
+import io
+
 import pytest
 import torch
 from mmaction.registry import MODELS
@@ -309,3 +311,20 @@ def test_errors():
     with pytest.raises(ValueError, match=r'output size \(9, 9\) cannot come '
                        r'from \(4, 4\) with stride 2'):
         STSSIntegration(64, 16)(torch.randn(1, 2, 5, 64, 4, 4), (9, 9))
+
+
+def test_onnx_export_matches_eager():
+    """Tracers take the buffer-free paths (op and patches): the exported
+    graph computes the same block."""
+    ort = pytest.importorskip('onnxruntime')
+    block = SELFYBlock(16, 2, hidden_channels=8).eval()
+    randomize_(block)
+    x = torch.randn(4, 16, 9, 10)
+    buffer = io.BytesIO()
+    torch.onnx.export(block, (x, ), buffer, dynamo=False, opset_version=17)
+    session = ort.InferenceSession(buffer.getvalue())
+    (onnx_out, ) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    expected = block(x)
+    assert (expected - x.relu()).abs().max() > 0.1
+    torch.testing.assert_close(torch.from_numpy(onnx_out), expected,
+                               rtol=1e-4, atol=1e-4)

@@ -1,6 +1,7 @@
 """Time and memory of the local space-time correlation (SELFY's STSS).
 
     python tools/analysis/benchmark_stss.py [--quick] [--device cpu|cuda|all]
+        [--threads 1] [--clock wall|cpu]
 
 Three implementations of ``stss(x, (L, U, V))`` on L2-normalised
 ``(N, T, C, H, W)`` features:
@@ -13,14 +14,15 @@ Three implementations of ``stss(x, (L, U, V))`` on L2-normalised
   ``C*U*V`` columns per position, multiplied by the query and summed over
   ``C``; autograd keeps the ``C*U*V`` columns for the backward.
 
-For each: median wall time of the forward and of forward + backward (after
-one warm-up), and the peak memory above the inputs (``x`` and the output
-gradient) during one run: on CPU the peak of the running sum of torch's
-allocations and frees recorded by ``torch.profiler(profile_memory=True)``
-(memory that libraries allocate outside torch is not seen), on CUDA
-``torch.cuda.max_memory_allocated``. The
-table also gives ``peak / (output + input)`` and the largest difference to
-``ours``. Cases whose estimated memory exceeds half the available memory
+For each: the median time of the forward and of forward + backward over up
+to three runs after one warm-up (wall clock, or with ``--clock cpu`` the
+process's CPU time, which other jobs on a shared machine disturb less), and
+the peak memory above the inputs (``x`` and the output gradient) during one
+run: on CPU the peak of the running sum of torch's allocations and frees
+recorded by ``torch.profiler(profile_memory=True)`` (memory that libraries
+allocate outside torch is not seen), on CUDA
+``torch.cuda.max_memory_allocated``. The table also gives
+``peak / (output + input)`` and the largest difference to ``ours``. Cases whose estimated memory exceeds half the available memory
 are skipped. Default sizes: SELFY after ResNet-50 layer2 at 224 px (N=8
 clips, T=8, C=128, 14x14, window 5x9x9) and the same at T=16; ``--quick``
 uses small sizes.

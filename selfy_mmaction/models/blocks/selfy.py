@@ -96,22 +96,32 @@ def _norm_act_channel_major(layer: ConvModule, x: torch.Tensor):
     return _norm_act(layer, x.view(1, x.shape[0], -1, 1)).view(x.shape)
 
 
+def _taps(x, kernel, stride, padding):
+    """The ``kh*kw`` strided views of zero-padded ``(C, H, W, M)`` maps, one
+    per kernel tap, each ``(C, H', W', M)``."""
+    c, h, w, m = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    padded = F.pad(x, (0, 0, pw, pw, ph, ph))
+    return [
+        padded[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+        for i in range(kh) for j in range(kw)
+    ]
+
+
 class _ChannelMajorIm2col(torch.autograd.Function):
     """``(C, H, W, M)`` -> ``(C, kh*kw, H', W', M)`` patches of M maps;
-    the backward adds each tap's gradient into one zero-padded buffer."""
+    the backward adds each tap's gradient into one zero-padded buffer
+    (autograd through ``torch.stack`` of the taps would zero-fill a padded
+    input per tap)."""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding):
-        c, h, w, m = x.shape
-        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-        ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-        padded = F.pad(x, (0, 0, pw, pw, ph, ph))
-        cols = x.new_empty(c, kh * kw, ho, wo, m)
-        for i in range(kh):
-            for j in range(kw):
-                cols[:, i * kw + j] = padded[:, i:i + sh * (ho - 1) + 1:sh,
-                                             j:j + sw * (wo - 1) + 1:sw]
-        ctx.geometry = (x.shape, kernel, stride, padding, ho, wo)
+        taps = _taps(x, kernel, stride, padding)
+        cols = x.new_empty(x.shape[0], len(taps), *taps[0].shape[1:])
+        for k, tap in enumerate(taps):
+            cols[:, k] = tap
+        ctx.geometry = (x.shape, kernel, stride, padding, *cols.shape[2:4])
         return cols
 
     @staticmethod
@@ -132,11 +142,15 @@ def _conv_channel_major(layer: ConvModule, x: torch.Tensor):
     c, h, w, m = x.shape
     kh, kw = conv.kernel_size
     if (kh, kw) == (h, w) and conv.padding == (0, 0):
-        cols, ho, wo = x.reshape(-1, m), 1, 1  # whole-map kernel: no copy
+        cols = x.reshape(-1, 1, 1, m)  # whole-map kernel: no copy
+    elif torch.jit.is_tracing() or torch.compiler.is_compiling():
+        # tracers (ONNX, FLOP counters) follow a stack, not buffer writes
+        cols = torch.stack(
+            _taps(x, conv.kernel_size, conv.stride, conv.padding), 1)
     else:
         cols = _ChannelMajorIm2col.apply(x, conv.kernel_size, conv.stride,
                                          conv.padding)
-        ho, wo = cols.shape[2:4]
+    ho, wo = cols.shape[-3:-1]
     out = conv.weight.flatten(1) @ cols.reshape(c * kh * kw, -1)
     return _norm_act_channel_major(layer, out.view(-1, ho, wo, m))
 
