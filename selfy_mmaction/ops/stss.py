@@ -14,21 +14,26 @@ in time and space). It is a plain channel sum: L2-normalise the inputs
 How it is computed (pure PyTorch, traceable to standard ONNX ops):
 
 * The frames are laid out as rows: frame ``f``, row ``h`` of the query is
-  the ``W x C`` matrix at index ``f * Hp + h`` of a ``(F * Hp, W, C)`` tensor,
-  the key likewise with zero-padded ``Hp x Wp`` frames. Then every
-  ``(temporal offset, row offset)`` pair is a constant shift between query
-  and key rows, and one ``bmm`` of ``(W x C) @ (C x Wp)`` per row gives all
-  ``W x Wp`` dot products of a query row with the shifted key row.
+  the ``W x C`` matrix at index ``f * P + h`` of a ``(F * P, W + 1, C)``
+  tensor (``P = H + pad_h`` rows per frame, zero rows between frames), the
+  key likewise with zero-padded ``Wp = W + 2 * pad_w`` columns (the zero rows
+  between frames pad both the bottom of one and the top of the next). Then
+  every ``(temporal offset, row offset)`` pair is a constant shift between
+  query and key rows, and one ``bmm`` of ``(W x C) @ (C x Wp)`` per row gives
+  all dot products of a query row with the shifted key row.
 * The ``V`` wanted column offsets are diagonals ``w' = w + v * dx`` of each
-  ``W x Wp`` product; they are read by a pad-and-reshape (no gather).
+  product; a zero query position ``W`` makes the first ``W * (Wp + 1)``
+  elements of the ``(W + 1) x Wp`` product readable as ``W x (Wp + 1)``,
+  with the diagonals in columns (a view, no gather).
 * A custom autograd function recomputes the same products in its backward,
   so neither pass stores ``C x window`` copies of the input: memory is
   ``O(output + input)``. Frames are processed in chunks to bound the
   temporary buffers.
+* Without gradients, or under a tracer, the rows are written into one output
+  buffer, or stacked (``torch.jit.trace``/ONNX, ``torch.compile``,
+  ``torch.export``).
 
-Under autocast the correlation runs in float32. ``torch.jit`` tracing,
-``torch.compile``/``torch.export`` and calls without gradients use the same
-forward without the custom autograd function.
+Under autocast the correlation runs in float32.
 """
 import contextlib
 import warnings
@@ -89,8 +94,15 @@ class _Geometry(NamedTuple):
         return (self.v // 2) * self.dx
 
     @property
-    def hp(self):
-        return self.h + 2 * self.pad_h
+    def pitch(self):
+        """Rows per frame in the row layouts: ``H`` plus the zero rows that
+        pad it from the next frame (shared: bottom of one, top of next)."""
+        return self.h + self.pad_h
+
+    @property
+    def extra_frames(self):
+        """Zero frames after the key frames: room for the last window."""
+        return -(-2 * self.pad_h // self.pitch)
 
     @property
     def wp(self):
@@ -139,8 +151,8 @@ def _chunks(g: _Geometry):
         len(g.offsets) * g.u * g.v + 2 * g.c)
     budget = max(_MIN_CHUNK_ELEMENTS, out_and_in // 4)
     # query and key rows, their gradients, one (W + 1) x (Wp + 1) product
-    per_frame = g.hp * (2 * (g.w + 1) * g.c + 2 * g.wp * g.c +
-                        2 * (g.w + 1) * (g.wp + 1))
+    per_frame = g.pitch * (2 * (g.w + 1) * g.c + 2 * g.wp * g.c +
+                           2 * (g.w + 1) * (g.wp + 1))
     frames = max(1, budget // per_frame)
     if frames >= g.t:
         step = (frames // g.t) * g.t
@@ -178,22 +190,24 @@ def _valid_frames(first: int, count: int, offset: int, g: _Geometry,
 
 
 def _query_rows(frames: torch.Tensor, g: _Geometry):
-    """``(F, C, H, W)`` -> ``(F * Hp, W + 1, C)``: row ``h`` of frame ``f`` at
-    ``f * Hp + h``; zero rows ``H..Hp-1`` and a zero position ``W`` (which
-    makes each ``(W + 1) x Wp`` product readable as ``W x (Wp + 1)``)."""
-    rows = F.pad(frames.permute(0, 2, 3, 1), (0, 0, 0, 1, 0, g.hp - g.h))
+    """``(F, C, H, W)`` -> ``(F * P, W + 1, C)`` (``P`` = pitch): row ``h``
+    of frame ``f`` at ``f * P + h``, zero rows ``H..P-1``, and a zero
+    position ``W`` (which makes each ``(W + 1) x Wp`` product readable as
+    ``W x (Wp + 1)``)."""
+    rows = F.pad(frames.permute(0, 2, 3, 1), (0, 0, 0, 1, 0, g.pad_h))
     return rows.reshape(-1, g.w + 1, g.c)
 
 
 def _key_rows(key_flat: torch.Tensor, first: int, last: int, g: _Geometry):
-    """Key frames ``first..last-1`` (zeros outside the tensor), each zero-
-    padded to ``Hp x Wp``, plus one zero frame: ``((F + 1) * Hp, Wp, C)``.
-    Row ``h`` (``-pad_h <= h < H + pad_h``) of frame ``first + j`` is at
-    ``j * Hp + pad_h + h``."""
+    """Key frames ``first..last-1`` (zeros outside the tensor), each with
+    ``pad_h`` zero rows on top and ``pad_w`` zero columns on both sides,
+    then ``extra_frames`` zero frames: ``((F + extra) * P, Wp, C)``. Row
+    ``h`` (``-pad_h <= h < H + pad_h``) of frame ``first + j`` is at
+    ``j * P + pad_h + h`` (rows below a frame are the next one's top)."""
     total = key_flat.shape[0]
     frames = key_flat[max(first, 0):min(last, total)].permute(0, 2, 3, 1)
-    rows = F.pad(frames, (0, 0, g.pad_w, g.pad_w, g.pad_h, g.pad_h,
-                          max(0, -first), max(0, last - total) + 1))
+    rows = F.pad(frames, (0, 0, g.pad_w, g.pad_w, g.pad_h, 0, max(0, -first),
+                          max(0, last - total) + g.extra_frames))
     return rows.reshape(-1, g.wp, g.c)
 
 
@@ -210,7 +224,7 @@ def _diagonals(prod: torch.Tensor, g: _Geometry):
 def _key_shift(offset: int, row: int, g: _Geometry):
     """Key row of query row 0 for temporal offset ``offset`` and window row
     ``row`` (``0..U-1``)."""
-    return (offset - min(g.offsets)) * g.hp + row * g.dy
+    return (offset - min(g.offsets)) * g.pitch + row * g.dy
 
 
 def _forward(query: torch.Tensor, key: torch.Tensor, g: _Geometry,
@@ -238,7 +252,7 @@ def _forward(query: torch.Tensor, key: torch.Tensor, g: _Geometry,
                 shift = _key_shift(offset, u, g)
                 k_slice = k_rows[shift:shift + q_rows.shape[0]]
                 band = _diagonals(torch.bmm(q_rows, k_slice.transpose(1, 2)),
-                                  g).view(count, g.hp, g.w, g.v)[:, :g.h]
+                                  g).view(count, g.pitch, g.w, g.v)[:, :g.h]
                 if functional:
                     rows.append(band)
                 else:
@@ -286,7 +300,8 @@ def _backward(grad_out, query, key, g: _Geometry, need_query: bool,
         for i, offset in enumerate(g.offsets):
             for u in range(g.u):
                 # gradient of the (W x Wp) product: the band, zeros elsewhere
-                buf = grad.new_zeros(count, g.hp, g.w, g.wp + 1, dtype=dtype)
+                buf = grad.new_zeros(count, g.pitch, g.w, g.wp + 1,
+                                     dtype=dtype)
                 buf[:, :g.h, :, :extent:g.dx] = grad[
                     first:first + count, i, u].permute(0, 2, 3, 1)
                 _zero_invalid_frames(buf, first, offset, g)
@@ -300,10 +315,10 @@ def _backward(grad_out, query, key, g: _Geometry, need_query: bool,
                     gk_rows[rows].baddbmm_(prod.transpose(1, 2), q_rows)
         if need_query:
             grad_q[first:first + count] += gq_rows.view(
-                count, g.hp, g.w, g.c)[:, :g.h].permute(0, 3, 1, 2)
+                count, g.pitch, g.w, g.c)[:, :g.h].permute(0, 3, 1, 2)
         if need_key:
             lo, hi = max(k_first, 0), min(k_last, total)
-            gk = gk_rows.view(-1, g.hp, g.wp, g.c)[
+            gk = gk_rows.view(-1, g.pitch, g.wp, g.c)[
                 lo - k_first:hi - k_first, g.pad_h:g.pad_h + g.h,
                 g.pad_w:g.pad_w + g.w]
             grad_k[lo:hi] += gk.permute(0, 3, 1, 2)
