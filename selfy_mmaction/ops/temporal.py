@@ -41,8 +41,12 @@ def temporal_difference(x: torch.Tensor, num_segments: int, step: int = 1,
     return out.view_as(x)
 
 
-class TemporalConv1d(nn.Module):
+class TemporalConv1d(nn.Conv1d):
     """Depthwise convolution over time, initialised as a shift pattern.
+
+    An ``nn.Conv1d`` (depthwise, no bias), so optimizer constructors that
+    group parameters by layer type (MMAction2's TSMOptimWrapperConstructor)
+    accept it; only ``forward`` differs (it runs over the segments).
 
     Input and output ``(N*T, C, H, W)``; zero (or replicate) padding in time.
     With ``fractions=(1/8, 1/8)`` and ``learnable=False`` it equals
@@ -70,7 +74,6 @@ class TemporalConv1d(nn.Module):
                  init='shift', fractions: Sequence[float] = (0.125, 0.125),
                  learnable: bool = True, dilation: int = 1,
                  padding_mode: str = 'zeros'):
-        super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f'kernel_size must be odd, got {kernel_size}')
         if isinstance(init, str):
@@ -85,20 +88,19 @@ class TemporalConv1d(nn.Module):
         if padding_mode not in ('zeros', 'replicate'):
             raise ValueError(f"padding_mode must be 'zeros' or 'replicate', "
                              f'got {padding_mode!r}')
+        super().__init__(channels, channels, kernel_size, dilation=dilation,
+                         groups=channels, bias=False,
+                         padding_mode=padding_mode)
         self.channels = channels
         self.num_segments = num_segments
-        self.kernel_size = kernel_size
         self.init = init if isinstance(init, str) else tuple(init)
         self.fractions = tuple(fractions)
-        self.dilation = dilation
-        self.padding_mode = padding_mode
-        self.weight = nn.Parameter(torch.zeros(channels, 1, kernel_size),
-                                   requires_grad=learnable)
+        self.weight.requires_grad_(learnable)
         self.init_weights()
 
     def init_weights(self):
         w = torch.zeros_like(self.weight)
-        centre = self.kernel_size // 2
+        centre = self.kernel_size[0] // 2
         if not isinstance(self.init, str):
             w[:, 0] = torch.tensor(self.init, dtype=w.dtype, device=w.device)
         elif self.init == 'identity':
@@ -119,7 +121,7 @@ class TemporalConv1d(nn.Module):
         # (N, T, C, H*W) -> (N*H*W, C, T)
         y = x5.reshape(n, self.num_segments, c, h * w).permute(0, 3, 2, 1)
         y = y.reshape(n * h * w, c, self.num_segments)
-        pad = self.dilation * (self.kernel_size // 2)
+        pad = self.dilation[0] * (self.kernel_size[0] // 2)
         if self.padding_mode == 'replicate':
             y = F.pad(y, (pad, pad), mode='replicate')
             pad = 0
