@@ -13,33 +13,41 @@ import pytest
 
 HERE = osp.dirname(osp.abspath(__file__))
 NUM_CASES = 40
+SEED = 0
 
 
-def _fuzz(which, seed, workdir):
-    proc = subprocess.run(
-        [sys.executable, osp.join(HERE, 'fuzz_cases.py'), which, str(seed),
-         str(NUM_CASES), str(workdir)],
-        capture_output=True, text=True, errors='replace', timeout=400)
-    events = [json.loads(line) for line in proc.stdout.splitlines()
+def _events(which, proc):
+    out, err = proc.communicate(timeout=400)
+    events = [json.loads(line) for line in out.splitlines()
               if line.startswith('{')]
     started = [e for e in events if 'start' in e]
     results = [e for e in events if 'outcome' in e]
     last = started[-1]['desc'] if started else 'before the first case'
     assert proc.returncode == 0 and len(results) == NUM_CASES, (
         f'{which} fuzz died (exit {proc.returncode}) in case {last!r}:\n'
-        f'{proc.stderr[-3000:]}')
+        f'{err[-3000:]}')
     return results
 
 
-@pytest.mark.parametrize('which, seed', [('model', 0), ('selfy', 0),
-                                         ('data', 0)])
-def test_fuzz(which, seed, tmp_path):
-    results = _fuzz(which, seed, tmp_path)
-    problems = [f"{r['desc']}: {r['outcome']} {r['error']} -> {r['problem']}"
-                for r in results if r['problem']]
-    assert not problems, '\n'.join(problems)
-    outcomes = {r['outcome'] for r in results}
-    assert outcomes == {'ok', 'error'}  # the cases reach both sides
+def test_fuzz(tmp_path):
+    """The three fuzzers run side by side, 40 seeded cases each."""
+    procs = {
+        which: subprocess.Popen(
+            [sys.executable, osp.join(HERE, 'fuzz_cases.py'), which, str(SEED),
+             str(NUM_CASES), str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            errors='replace')
+        for which in ('model', 'selfy', 'data')
+    }
+    for which, proc in procs.items():
+        results = _events(which, proc)
+        problems = [
+            f"{r['desc']}: {r['outcome']} {r['error']} -> {r['problem']}"
+            for r in results if r['problem']
+        ]
+        assert not problems, f'{which}:\n' + '\n'.join(problems)
+        # the cases reach both sides
+        assert {r['outcome'] for r in results} == {'ok', 'error'}, which
 
 
 @pytest.mark.parametrize('body', [
