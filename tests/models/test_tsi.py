@@ -193,7 +193,7 @@ def test_sme_and_cti_are_the_identity_at_init():
 
 
 def _cti_reference(cti, x, t):
-    ys = [_temporal_reference(x, b.weight, t, b.dilation)
+    ys = [_temporal_reference(x, b.weight, t, b.dilation[0])
           for b in cti.branches]
     n = x.shape[0] // t
     u = sum(ys).view(n, t, *x.shape[1:]).mean(dim=(1, 3, 4))
