@@ -63,6 +63,9 @@ def save_strip(path: str, strip: np.ndarray, names, scale: int = 2):
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
+    # a 256-colour palette keeps the committed PNG small
+    from PIL import Image
+    Image.open(path).convert('RGB').quantize(256).save(path, optimize=True)
 
 
 def main(argv=None):
