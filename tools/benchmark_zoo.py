@@ -1,13 +1,17 @@
 """Side-by-side motion benchmark: every zoo model on the embedded motion
 dataset with one shared recipe; a table, a plot and the raw numbers.
 
-    python tools/benchmark_zoo.py                      # every motion config
-    python tools/benchmark_zoo.py --quick              # CI smoke test
+    python tools/benchmark_zoo.py                  # the default models
+    python tools/benchmark_zoo.py --all            # every motion recognizer
+    python tools/benchmark_zoo.py --quick          # CI smoke test
     python tools/benchmark_zoo.py --configs A.py B.py --seeds 0 1 2
-    python tools/benchmark_zoo.py --report-only        # redo table + plot
+    python tools/benchmark_zoo.py --report-only    # redo table + plot
 
-Models: TSN, TSM and SELFY-TSM first, then every other ``configs/**/*motion*
-.py`` (``_base_`` skipped; two configs that build the same model run once).
+Models: by default TSN, TSM, SELFY-TSM and the SELFY paper's motion
+baselines (STM, MSNet, TAda2D, TEA, TDN), each family's motion config
+(:data:`DEFAULT_MODELS`; a missing one is skipped with a message). ``--all``:
+every ``configs/**/*motion*.py`` (``_base_``, pretext and ``load_from``
+configs left out). Two configs that build the same model run once.
 
 The shared recipe is the motion bases: the schedule
 (``configs/_base_/schedules/motion_sgd_15e.py``: optimizer, lr schedule,
@@ -63,6 +67,19 @@ LEADING = [
     osp.join(CONFIGS, 'tsm', 'tsm_r18_1x1x8-15e_motion-rgb.py'),
     osp.join(CONFIGS, 'selfy_tsm_r18_motion.py'),
 ]
+#: The default benchmark: the order-invariant TSN, TSM, SELFY-TSM and the
+#: motion baselines of the SELFY paper, each the first existing config of its
+#: patterns (relative to configs/; a family's own directory first).
+DEFAULT_MODELS = [
+    ('TSN', ['tsn/tsn_r18_1x1x8-15e_motion-rgb.py']),
+    ('TSM', ['tsm/tsm_r18_1x1x8-15e_motion-rgb.py']),
+    ('SELFY-TSM', ['selfy_tsm_r18_motion.py']),
+    ('STM', ['stm/*motion*.py', 'motion/stm*motion*.py']),
+    ('MSNet', ['msnet/*motion*.py', 'motion/msnet*motion*.py']),
+    ('TAda2D', ['tada/*motion*.py', 'motion/tada*motion*.py']),
+    ('TEA', ['tea/*motion*.py', 'motion/tea*motion*.py']),
+    ('TDN', ['tdn/*motion*.py', 'motion/tdn*motion*.py']),
+]
 #: Display names by the config name's first ``_``-separated token.
 NAMES = {
     'tsn': 'TSN', 'tsm': 'TSM', 'selfy': 'SELFY-TSM', 'stm': 'STM',
@@ -70,7 +87,7 @@ NAMES = {
     'tea': 'TEA', 'tdn': 'TDN', 'eca': 'ECA-TSM', 'stsm': 'STSM',
     'p3d': 'P3D', 'cost-a': 'CoST(a)', 'cost-b': 'CoST(b)',
     'r2plus1d': 'R(2+1)D', 'r2plus1d-2d': 'R(2+1)D-2D',
-    'r3d18-tiny-tgn': 'R3D-18-tiny'
+    'r3d18-tiny-tgn': 'R3D-18-tiny', 'tea-me': 'TEA (ME)'
 }
 #: ``--quick``: a tiny dataset, one seed, one epoch, the leading models.
 QUICK = dict(
@@ -83,6 +100,22 @@ DEFAULT_SEEDS = [0, 1, 2]
 def display_name(path: str) -> str:
     token = osp.basename(path).split('_')[0].lower()
     return NAMES.get(token, token)
+
+
+def default_configs(root: str = CONFIGS) -> List[str]:
+    """The configs of :data:`DEFAULT_MODELS` that exist (a message for each
+    family without one)."""
+    out = []
+    for name, patterns in DEFAULT_MODELS:
+        for pattern in patterns:
+            found = sorted(glob.glob(osp.join(root, pattern)))
+            if found:
+                out.append(found[0])
+                break
+        else:
+            print(f'benchmark: skipping {name} (no config matches '
+                  f'{patterns} under {osp.relpath(root, REPO)}/)')
+    return out
 
 
 def discover_configs(root: str = CONFIGS) -> List[str]:
@@ -555,8 +588,12 @@ def _prepare_data(recipe: dict):
 def benchmark(args) -> List[dict]:
     import selfy_mmaction  # noqa: F401
     recipe = shared_recipe(args)
-    configs = [osp.abspath(c) for c in args.configs] if args.configs \
-        else discover_configs()
+    if args.configs:
+        configs = [osp.abspath(c) for c in args.configs]
+    elif args.all:
+        configs = discover_configs()
+    else:
+        configs = default_configs()
     if args.quick and not args.configs:
         configs = configs[:3]
     configs = _dedupe(configs)
@@ -620,7 +657,9 @@ def parse_args(argv=None):
         description='Train every zoo model on the motion dataset with one '
         'recipe; write benchmark.md/.png/.json')
     parser.add_argument('--configs', nargs='+',
-                        help='configs to run (default: discovered)')
+                        help='configs to run (default: DEFAULT_MODELS)')
+    parser.add_argument('--all', action='store_true',
+                        help='every configs/**/*motion*.py recognizer')
     parser.add_argument('--work-dir', default=None,
                         help='default work_dirs/benchmark_zoo[_quick]')
     parser.add_argument('--seeds', type=int, nargs='+')
