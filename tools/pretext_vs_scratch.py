@@ -84,7 +84,7 @@ def main():
     parser.add_argument(
         '--protocols',
         nargs='+',
-        default=['40:100', '320:15'],
+        default=['320:15', '40:100'],
         help='VIDEOS:EPOCHS, labelled training videos and epochs')
     args = parser.parse_args()
 

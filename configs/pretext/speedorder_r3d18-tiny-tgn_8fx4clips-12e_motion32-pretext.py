@@ -70,6 +70,3 @@ param_scheduler = [
          by_epoch=True, begin=0, end=max_epochs)
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=8)
-# lr 0.01: with the recognition recipe's 0.05 the loss stayed at chance
-# (ln 24) through 5 epochs of 40 iterations.
-optim_wrapper = dict(optimizer=dict(lr=0.01))
