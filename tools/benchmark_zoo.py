@@ -1,26 +1,29 @@
 """Side-by-side motion benchmark: every zoo model on the embedded motion
 dataset with one shared recipe; a table, a plot and the raw numbers.
 
-    python tools/benchmark_zoo.py                  # the default models
+    python tools/benchmark_zoo.py                  # TSN, TSM, SELFY-TSM
+    python tools/benchmark_zoo.py --baselines      # + the paper's baselines
     python tools/benchmark_zoo.py --all            # every motion recognizer
     python tools/benchmark_zoo.py --quick          # CI smoke test
     python tools/benchmark_zoo.py --configs A.py B.py --seeds 0 1 2
     python tools/benchmark_zoo.py --report-only    # redo table + plot
 
-Models: by default TSN, TSM, SELFY-TSM and the SELFY paper's motion
-baselines (STM, MSNet, TAda2D, TEA, TDN), each family's motion config
-(:data:`DEFAULT_MODELS`; a missing one is skipped with a message). ``--all``:
+Models: by default TSN, TSM and SELFY-TSM (3 seeds fit the 30-minute budget
+of a 2-core CPU); ``--baselines`` adds the SELFY paper's motion baselines
+(STM, MSNet, TAda2D, TEA, TDN), each family's motion config
+(:data:`BASELINE_MODELS`; a missing one is skipped with a message). ``--all``:
 every ``configs/**/*motion*.py`` (``_base_``, pretext and ``load_from``
 configs left out). Two configs that build the same model run once.
 
 The shared recipe is the motion bases: the schedule
-(``configs/_base_/schedules/motion_sgd_15e.py``: optimizer, lr schedule,
+(``configs/_base_/schedules/motion_adamw_2e.py``: optimizer, lr schedule,
 epochs) and the data (``configs/_base_/datasets/motion_tiny.py``: dataset
 spec, augmentation, batch size) replace whatever a model config says; a model
 keeps only its frame sampler and input format (TDN's 5 frames per segment).
 Every run trains from scratch with ``randomness.seed`` = the seed (the
 dataset itself is the same for every seed) and is tested on the val split
-with the final weights (no checkpoint selection on the test set).
+with the final weights (no checkpoint selection on the test set), which are
+saved as ``WORK_DIR/<model>/seed<k>/epoch_<E>.pth`` for `tools/publish_model.py`.
 
 Each (model, seed) runs in its own process through MMEngine's ``Runner`` (one
 log per run under ``WORK_DIR/<model>/seed<k>/``), with one PyTorch thread;
@@ -59,21 +62,24 @@ from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs')
-SCHEDULE_BASE = osp.join(CONFIGS, '_base_', 'schedules', 'motion_sgd_15e.py')
+SCHEDULE_BASE = osp.join(CONFIGS, '_base_', 'schedules', 'motion_adamw_2e.py')
 DATA_BASE = osp.join(CONFIGS, '_base_', 'datasets', 'motion_tiny.py')
 #: Shown first, in this order; everything else follows sorted by path.
 LEADING = [
-    osp.join(CONFIGS, 'tsn', 'tsn_r18_1x1x8-15e_motion-rgb.py'),
-    osp.join(CONFIGS, 'tsm', 'tsm_r18_1x1x8-15e_motion-rgb.py'),
+    osp.join(CONFIGS, 'tsn', 'tsn_r18_1x1x8-2e_motion-rgb.py'),
+    osp.join(CONFIGS, 'tsm', 'tsm_r18_1x1x8-2e_motion-rgb.py'),
     osp.join(CONFIGS, 'selfy_tsm_r18_motion.py'),
 ]
-#: The default benchmark: the order-invariant TSN, TSM, SELFY-TSM and the
-#: motion baselines of the SELFY paper, each the first existing config of its
-#: patterns (relative to configs/; a family's own directory first).
+#: The default benchmark: the order-invariant TSN, TSM and SELFY-TSM, each
+#: the first existing config of its patterns (relative to configs/).
 DEFAULT_MODELS = [
-    ('TSN', ['tsn/tsn_r18_1x1x8-15e_motion-rgb.py']),
-    ('TSM', ['tsm/tsm_r18_1x1x8-15e_motion-rgb.py']),
+    ('TSN', ['tsn/tsn_r18_1x1x8-2e_motion-rgb.py']),
+    ('TSM', ['tsm/tsm_r18_1x1x8-2e_motion-rgb.py']),
     ('SELFY-TSM', ['selfy_tsm_r18_motion.py']),
+]
+#: ``--baselines``: the motion baselines of the SELFY paper (a family's own
+#: directory first).
+BASELINE_MODELS = [
     ('STM', ['stm/*motion*.py', 'motion/stm*motion*.py']),
     ('MSNet', ['msnet/*motion*.py', 'motion/msnet*motion*.py']),
     ('TAda2D', ['tada/*motion*.py', 'motion/tada*motion*.py']),
@@ -102,11 +108,13 @@ def display_name(path: str) -> str:
     return NAMES.get(token, token)
 
 
-def default_configs(root: str = CONFIGS) -> List[str]:
-    """The configs of :data:`DEFAULT_MODELS` that exist (a message for each
-    family without one)."""
+def default_configs(root: str = CONFIGS,
+                    baselines: bool = False) -> List[str]:
+    """The configs of :data:`DEFAULT_MODELS` (and :data:`BASELINE_MODELS`)
+    that exist (a message for each family without one)."""
     out = []
-    for name, patterns in DEFAULT_MODELS:
+    models = DEFAULT_MODELS + (BASELINE_MODELS if baselines else [])
+    for name, patterns in models:
         for pattern in patterns:
             found = sorted(glob.glob(osp.join(root, pattern)))
             if found:
@@ -228,7 +236,7 @@ def apply_recipe(cfg, recipe: dict, work_dir: str, seed: int):
              out_file_path=osp.join(work_dir, 'predictions.pkl'))
     ]
     cfg.default_hooks['checkpoint'] = dict(
-        type='CheckpointHook', interval=-1, save_last=False)
+        type='CheckpointHook', interval=-1, save_last=True)
     cfg.default_hooks['logger'] = dict(type='LoggerHook', interval=5)
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.work_dir = work_dir
@@ -593,7 +601,7 @@ def benchmark(args) -> List[dict]:
     elif args.all:
         configs = discover_configs()
     else:
-        configs = default_configs()
+        configs = default_configs(baselines=args.baselines)
     if args.quick and not args.configs:
         configs = configs[:3]
     configs = _dedupe(configs)
@@ -658,6 +666,8 @@ def parse_args(argv=None):
         'recipe; write benchmark.md/.png/.json')
     parser.add_argument('--configs', nargs='+',
                         help='configs to run (default: DEFAULT_MODELS)')
+    parser.add_argument('--baselines', action='store_true',
+                        help='add STM, MSNet, TAda2D, TEA and TDN')
     parser.add_argument('--all', action='store_true',
                         help='every configs/**/*motion*.py recognizer')
     parser.add_argument('--work-dir', default=None,

@@ -1,11 +1,11 @@
 """The main job on the embedded default: generate the motion dataset if it is
-missing, train SELFY-TSM-R18 from scratch, test the best checkpoint, print
-top-1.
+missing, train SELFY-TSM-R18 from scratch, test the final checkpoint, print
+top-1 (the test split is the validation split, so no checkpoint is chosen on
+it).
 
     python tools/main_job.py [--config CONFIG] [--work-dir DIR]
 """
 import argparse
-import glob
 import os.path as osp
 import time
 
@@ -30,15 +30,17 @@ def main():
     cfg.work_dir = args.work_dir
     Runner.from_cfg(cfg).train()
 
-    best = sorted(glob.glob(osp.join(args.work_dir, 'best_acc_top1_*.pth')))
-    if not best:
-        raise RuntimeError(f'no best checkpoint in {args.work_dir}')
+    last = osp.join(args.work_dir, 'last_checkpoint')
+    if not osp.isfile(last):
+        raise RuntimeError(f'no last_checkpoint in {args.work_dir}')
+    with open(last) as f:
+        checkpoint = f.read().strip()
     test_cfg = Config.fromfile(args.config)
     test_cfg.work_dir = osp.join(args.work_dir, 'test')
-    test_cfg.load_from = best[-1]
+    test_cfg.load_from = checkpoint
     metrics = Runner.from_cfg(test_cfg).test()
     print(f'\nmain job: {osp.basename(args.config)} on the motion dataset; '
-          f'checkpoint {best[-1]}')
+          f'checkpoint {checkpoint}')
     print(f"main job: test top-1 = {metrics['acc/top1']:.4f}, "
           f"top-5 = {metrics['acc/top5']:.4f} "
           f'(chance 0.125; {time.time() - start:.0f} s)')

@@ -1,9 +1,9 @@
-# TCP on TSM-ResNet-18 from scratch, embedded motion dataset (64 px, 8
+# TCP on TSM-ResNet-18 from scratch, embedded motion dataset (48 px, 8
 # frames): the TSM-R18 motion config with a stride-1 last stage (4x4 maps)
 # and TCPHead reducing 512 -> 128 -> 64 (64x64 covariance over the 8x4x4
 # positions of the clip, 2080-d fc input). The head trains at lr x5, as in
 # the TCP recipe.
-_base_ = ['../tsm/tsm_r18_1x1x8-15e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
 
 model = dict(
     backbone=dict(strides=(1, 2, 2, 1)),

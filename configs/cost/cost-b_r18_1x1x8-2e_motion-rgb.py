@@ -1,18 +1,18 @@
-# CoST(a)-ResNet-18 on the embedded motion dataset (from scratch, 64 px,
+# CoST(b)-ResNet-18 on the embedded motion dataset (from scratch, 48 px,
 # 8 frames): the TSM-R18 motion config without the shift, with the 3x3 conv1
 # of half of the basic blocks (the second block of res2, the first of res3,
 # res4 and res5: our choice, the authors give no ResNet-18 pattern)
 # convolving the H-W, T-W and T-H views with one shared kernel.
-# CoST(a): view coefficients = softmax over views of a learned (3, C_out)
-# parameter, initialised 0.7 (H-W) / -0.7 (T-W, T-H).
-_base_ = ['../tsm/tsm_r18_1x1x8-15e_motion-rgb.py']
+# CoST(b): per-sample view coefficients from the max-pooled views (FC
+# C_out->C_out shared by the views, FC 3->3 across views, softmax).
+_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
 
 model = dict(
     backbone=dict(
         is_shift=False,
         blocks=[
             dict(
-                cfg=dict(type='CoSTConv', variant='a'),
+                cfg=dict(type='CoSTConv', variant='b'),
                 position='wrap_conv1',
                 layers=('layer1', 'layer2', 'layer3', 'layer4'),
                 indices=((0, 1), (1, 0), (1, 0), (1, 0)))

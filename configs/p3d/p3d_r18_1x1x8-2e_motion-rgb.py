@@ -1,9 +1,9 @@
-# P3D-ResNet-18 on the embedded motion dataset (from scratch, 64 px,
+# P3D-ResNet-18 on the embedded motion dataset (from scratch, 48 px,
 # 8 frames): the TSM-R18 motion config without the shift, with P3D blocks
 # A, B, C cycling through res2-res4 (res5 2D). In a basic block the wrapped
 # conv is conv1 (the 3x3 with BN and ReLU, strided in the first block of a
 # stage), the analogue of the bottleneck's conv2.
-_base_ = ['../tsm/tsm_r18_1x1x8-15e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
 
 p3d_layers = ('layer1', 'layer2', 'layer3')
 model = dict(
