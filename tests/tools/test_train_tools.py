@@ -57,3 +57,27 @@ def test_train_test_resume(tmp_path):
     assert 'resumed epoch: 1' in out
     assert 'Epoch(train) [2]' in out and 'Epoch(train) [1]' not in out
     assert osp.exists(osp.join(work, 'epoch_2.pth'))
+
+
+def test_mmaction_own_tools_run_our_config(tmp_path):
+    """MMAction2's stock tools/train.py and tools/test.py (shipped in the
+    wheel under mmaction/.mim/tools) run our config unchanged: its
+    custom_imports load the plugin."""
+    import mmaction
+    tools = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
+    cfg = _tiny_config(tmp_path)
+    work = str(tmp_path / 'stock')
+
+    def stock(name, *args):
+        proc = subprocess.run(
+            [sys.executable, osp.join(tools, name), *args],
+            capture_output=True, text=True, timeout=400, cwd=str(tmp_path))
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc.stdout + proc.stderr
+
+    out = stock('train.py', cfg, '--work-dir', work, '--cfg-options',
+                'train_cfg.max_epochs=1')
+    assert 'Epoch(val) [1]' in out
+    out = stock('test.py', cfg, osp.join(work, 'epoch_1.pth'), '--work-dir',
+                str(tmp_path / 'stock_test'))
+    assert re.search(r"acc/top1: [0-9.]+", out), out[-2000:]
