@@ -5,8 +5,8 @@
 # compares hidden_channels=64 (paper 128) on the full map (stride=1: no
 # downsampling before the STSS; the paper's stride 2 would leave 3x3/4x4).
 # Window (L, U, V) = (5, 9, 9) as in the paper. The matching baseline is
-# configs/tsm/tsm_r18_1x1x8-2e_motion-rgb.py: only the block differs.
-_base_ = ['tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+# configs/tsm/tsm_r18_1x1x8-4e_motion-rgb.py: only the block differs.
+_base_ = ['tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(blocks=[

@@ -1,8 +1,8 @@
 # BQN's busy network on TSM-ResNet-18 (from scratch) on the embedded motion
 # dataset (64 px, 8 segments of 3 consecutive frames; frames past the end
 # repeat the last one): the input Motion Band-Pass Module before conv1. The
-# matching baseline is configs/tsm/tsm_r18_1x1x8-2e_motion-rgb.py.
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+# matching baseline is configs/tsm/tsm_r18_1x1x8-4e_motion-rgb.py.
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(type='BusyResNetTSM'),

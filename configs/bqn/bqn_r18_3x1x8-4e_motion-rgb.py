@@ -2,7 +2,7 @@
 # scratch) on the embedded motion dataset (64 px, 8 segments of 3 frames).
 # Inputs must keep layer3 maps larger than 3 px (reflect padding of the 7x7
 # feature LoG): 64 px gives 4x4.
-_base_ = ['./bqn-busy_r18_3x1x8-2e_motion-rgb.py']
+_base_ = ['./bqn-busy_r18_3x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(

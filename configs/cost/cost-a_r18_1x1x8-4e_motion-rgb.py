@@ -5,7 +5,7 @@
 # convolving the H-W, T-W and T-H views with one shared kernel.
 # CoST(a): view coefficients = softmax over views of a learned (3, C_out)
 # parameter, initialised 0.7 (H-W) / -0.7 (T-W, T-H).
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(

@@ -5,7 +5,7 @@
 # convolving the H-W, T-W and T-H views with one shared kernel.
 # CoST(b): per-sample view coefficients from the max-pooled views (FC
 # C_out->C_out shared by the views, FC 3->3 across views, softmax).
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(

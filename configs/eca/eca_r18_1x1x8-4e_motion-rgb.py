@@ -2,7 +2,7 @@
 # 8 frames): the TSM-R18 motion config with ECA after the last BN (bn2) of
 # every basic block, kernel sizes of the paper's adaptive rule for 64, 128,
 # 256, 512 channels (3, 5, 5, 5).
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(blocks=[

@@ -3,7 +3,7 @@
 # long-term TDM and the learnable shift after conv1 of every layer2-4 basic
 # block), TDNHead. 8 segments of 5 consecutive frames each (frames past the
 # end repeat the last one); everything else is the TSM-R18 motion recipe.
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(

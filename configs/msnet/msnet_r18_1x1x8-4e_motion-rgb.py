@@ -1,8 +1,8 @@
 # MSNet on TSM-ResNet-18 (from scratch) on the embedded motion dataset
 # (48 px, 8 frames); the matching baseline is
-# configs/tsm/tsm_r18_1x1x8-2e_motion-rgb.py. The res3 map is 8x8 here, so
+# configs/tsm/tsm_r18_1x1x8-4e_motion-rgb.py. The res3 map is 8x8 here, so
 # the matching window and the Gaussian shrink with it (radius 3, sigma 2).
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(blocks=[

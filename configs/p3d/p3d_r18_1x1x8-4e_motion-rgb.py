@@ -3,7 +3,7 @@
 # A, B, C cycling through res2-res4 (res5 2D). In a basic block the wrapped
 # conv is conv1 (the 3x3 with BN and ReLU, strided in the first block of a
 # stage), the analogue of the bottleneck's conv2.
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 p3d_layers = ('layer1', 'layer2', 'layer3')
 model = dict(

@@ -3,8 +3,8 @@
 # every 3x3 conv (conv1 and conv2 of each basic block, as R(2+1)D-18)
 # followed by an identity-initialised full 3x1x1 temporal conv on the
 # (N, C, T, H, W) view (R2Plus1DConv). MMAction2's own 3D R(2+1)D on the same
-# data: r2plus1d_r18_1x1x8-2e_motion-rgb.py.
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+# data: r2plus1d_r18_1x1x8-4e_motion-rgb.py.
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(

@@ -9,7 +9,7 @@
 _base_ = [
     'mmaction::_base_/models/r2plus1d_r34.py',
     '../_base_/datasets/motion_tiny.py',
-    '../_base_/schedules/motion_adamw_2e.py', '../_base_/motion_runtime.py'
+    '../_base_/schedules/motion_adamw_4e.py', '../_base_/motion_runtime.py'
 ]
 
 model = dict(

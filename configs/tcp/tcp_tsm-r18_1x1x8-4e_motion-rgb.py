@@ -3,7 +3,7 @@
 # and TCPHead reducing 512 -> 128 -> 64 (64x64 covariance over the 8x4x4
 # positions of the clip, 2080-d fc input). The head trains at lr x5, as in
 # the TCP recipe.
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(strides=(1, 2, 2, 1)),

@@ -1,8 +1,8 @@
 # TSI on ResNet-18 (no shift, from scratch) on the embedded motion dataset
 # (48 px, 8 frames); the matching baseline is
-# configs/tsn/tsn_r18_1x1x8-2e_motion-rgb.py. In a BasicBlock SME runs on
+# configs/tsn/tsn_r18_1x1x8-4e_motion-rgb.py. In a BasicBlock SME runs on
 # the output of the first 3x3 conv and CTI wraps the second one.
-_base_ = ['../tsm/tsm_r18_1x1x8-2e_motion-rgb.py']
+_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
     backbone=dict(

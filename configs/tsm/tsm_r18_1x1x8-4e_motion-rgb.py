@@ -2,5 +2,5 @@
 _base_ = [
     '../_base_/models/tsm_r18_motion.py',
     '../_base_/datasets/motion_tiny.py',
-    '../_base_/schedules/motion_adamw_2e.py', '../_base_/motion_runtime.py'
+    '../_base_/schedules/motion_adamw_4e.py', '../_base_/motion_runtime.py'
 ]
