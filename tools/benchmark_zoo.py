@@ -16,7 +16,7 @@ every ``configs/**/*motion*.py`` (``_base_``, pretext and ``load_from``
 configs left out). Two configs that build the same model run once.
 
 The shared recipe is the motion bases: the schedule
-(``configs/_base_/schedules/motion_adamw_2e.py``: optimizer, lr schedule,
+(``configs/_base_/schedules/motion_adamw_4e.py``: optimizer, lr schedule,
 epochs) and the data (``configs/_base_/datasets/motion_tiny.py``: dataset
 spec, augmentation, batch size) replace whatever a model config says; a model
 keeps only its frame sampler and input format (TDN's 5 frames per segment).
@@ -62,19 +62,19 @@ from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs')
-SCHEDULE_BASE = osp.join(CONFIGS, '_base_', 'schedules', 'motion_adamw_2e.py')
+SCHEDULE_BASE = osp.join(CONFIGS, '_base_', 'schedules', 'motion_adamw_4e.py')
 DATA_BASE = osp.join(CONFIGS, '_base_', 'datasets', 'motion_tiny.py')
 #: Shown first, in this order; everything else follows sorted by path.
 LEADING = [
-    osp.join(CONFIGS, 'tsn', 'tsn_r18_1x1x8-2e_motion-rgb.py'),
-    osp.join(CONFIGS, 'tsm', 'tsm_r18_1x1x8-2e_motion-rgb.py'),
+    osp.join(CONFIGS, 'tsn', 'tsn_r18_1x1x8-4e_motion-rgb.py'),
+    osp.join(CONFIGS, 'tsm', 'tsm_r18_1x1x8-4e_motion-rgb.py'),
     osp.join(CONFIGS, 'selfy_tsm_r18_motion.py'),
 ]
 #: The default benchmark: the order-invariant TSN, TSM and SELFY-TSM, each
 #: the first existing config of its patterns (relative to configs/).
 DEFAULT_MODELS = [
-    ('TSN', ['tsn/tsn_r18_1x1x8-2e_motion-rgb.py']),
-    ('TSM', ['tsm/tsm_r18_1x1x8-2e_motion-rgb.py']),
+    ('TSN', ['tsn/tsn_r18_1x1x8-4e_motion-rgb.py']),
+    ('TSM', ['tsm/tsm_r18_1x1x8-4e_motion-rgb.py']),
     ('SELFY-TSM', ['selfy_tsm_r18_motion.py']),
 ]
 #: ``--baselines``: the motion baselines of the SELFY paper (a family's own

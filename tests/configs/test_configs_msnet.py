@@ -14,7 +14,7 @@ from selfy_mmaction.models.blocks.msnet import MotionSqueezeBlock
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'configs', 'msnet')
 SSV1 = 'msnet_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
-MOTION = 'msnet_r18_1x1x8-2e_motion-rgb.py'
+MOTION = 'msnet_r18_1x1x8-4e_motion-rgb.py'
 
 
 def _model(cfg):

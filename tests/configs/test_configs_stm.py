@@ -14,7 +14,7 @@ from selfy_mmaction.models.blocks.stm import STMBlock
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'configs', 'stm')
 SSV1 = 'stm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
-MOTION = 'stm_r18_1x1x8-2e_motion-rgb.py'
+MOTION = 'stm_r18_1x1x8-4e_motion-rgb.py'
 
 
 def _model(cfg):

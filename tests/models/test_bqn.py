@@ -277,8 +277,8 @@ def test_clear_errors():
 
 
 @pytest.mark.parametrize('name,segments,backbone', [
-    ('bqn/bqn-busy_r18_3x1x8-2e_motion-rgb.py', None, BusyResNetTSM),
-    ('bqn/bqn_r18_3x1x8-2e_motion-rgb.py', None, BQNResNet),
+    ('bqn/bqn-busy_r18_3x1x8-4e_motion-rgb.py', None, BusyResNetTSM),
+    ('bqn/bqn_r18_3x1x8-4e_motion-rgb.py', None, BQNResNet),
     ('bqn/bqn-busy_imagenet-pretrained-r50_8xb8-3x1x8-50e_sthv1-rgb.py', 1,
      BusyResNetTSM),
     ('bqn/bqn_imagenet-pretrained-r50_8xb8-3x1x8-50e_sthv1-rgb.py', 1,

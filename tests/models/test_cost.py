@@ -230,8 +230,8 @@ def test_resnet3d_cost_scratch_init_and_temporal_pool():
 
 
 @pytest.mark.parametrize('name', [
-    'cost/cost-a_r18_1x1x8-2e_motion-rgb.py',
-    'cost/cost-b_r18_1x1x8-2e_motion-rgb.py',
+    'cost/cost-a_r18_1x1x8-4e_motion-rgb.py',
+    'cost/cost-b_r18_1x1x8-4e_motion-rgb.py',
     'cost/cost-b_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
     'cost/cost-b_imagenet-pretrained-r50-3d_8xb8-8x1x1-50e_sthv1-rgb.py',
 ])

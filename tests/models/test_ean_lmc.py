@@ -17,7 +17,7 @@ from zoo_helpers import CONFIGS, count_params, imagenet_pair
 from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 R50_CONFIG = 'ean/ean-lmc_imagenet-pretrained-r50_8xb8-5x1x8-50e_sthv1-rgb.py'
-MOTION_CONFIG = 'ean/ean-lmc_r18_5x1x8-2e_motion-rgb.py'
+MOTION_CONFIG = 'ean/ean-lmc_r18_5x1x8-4e_motion-rgb.py'
 
 
 def run_config_steps(name, snippet_len, segments=None, size=64, batch=2):

@@ -124,7 +124,7 @@ def test_tsm_optim_constructor_covers_eca():
 
 
 @pytest.mark.parametrize('name', [
-    'eca/eca_r18_1x1x8-2e_motion-rgb.py',
+    'eca/eca_r18_1x1x8-4e_motion-rgb.py',
     'eca/eca_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
 ])
 def test_configs_build_and_step(name):

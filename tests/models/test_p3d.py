@@ -188,7 +188,7 @@ def test_clear_errors():
 
 
 @pytest.mark.parametrize('name', [
-    'p3d/p3d_r18_1x1x8-2e_motion-rgb.py',
+    'p3d/p3d_r18_1x1x8-4e_motion-rgb.py',
     'p3d/p3d_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
 ])
 def test_configs_build_and_step(name):

@@ -120,7 +120,7 @@ def test_full_form_works_with_the_tsm_optim_constructor():
 def test_mmaction_r2plus1d_motion_pipeline_gives_one_8_frame_clip():
     init_default_scope('mmaction')
     cfg = Config.fromfile(
-        f'{CONFIGS}/r2plus1d/r2plus1d_r18_1x1x8-2e_motion-rgb.py')
+        f'{CONFIGS}/r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py')
     for pipeline, test_mode in ((cfg.train_pipeline, False),
                                 (cfg.val_pipeline, True)):
         steps = [TRANSFORMS.build(s) for s in pipeline
@@ -140,8 +140,8 @@ def test_mmaction_r2plus1d_motion_pipeline_gives_one_8_frame_clip():
 
 
 @pytest.mark.parametrize('name,count', [
-    ('r2plus1d/r2plus1d_r18_1x1x8-2e_motion-rgb.py', 0),
-    ('r2plus1d/r2plus1d-2d_r18_1x1x8-2e_motion-rgb.py', 16),
+    ('r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py', 0),
+    ('r2plus1d/r2plus1d-2d_r18_1x1x8-4e_motion-rgb.py', 16),
     ('r2plus1d/r2plus1d-2d_imagenet-pretrained-r50_8xb8-1x1x8-50e_'
      'sthv1-rgb.py', 16),
 ])

@@ -121,7 +121,7 @@ def test_backbone_without_spatial_shift_equals_resnet_tsm(depth):
 
 
 @pytest.mark.parametrize('name', [
-    'stsm/stsm_r18_1x1x8-2e_motion-rgb.py',
+    'stsm/stsm_r18_1x1x8-4e_motion-rgb.py',
     'stsm/stsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
 ])
 def test_configs_build_and_step(name):

@@ -197,7 +197,7 @@ def test_motion_config_train_and_test_step():
     init_default_scope('mmaction')
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'tcp',
-                 'tcp_tsm-r18_1x1x8-2e_motion-rgb.py'))
+                 'tcp_tsm-r18_1x1x8-4e_motion-rgb.py'))
     assert tuple(cfg.model.backbone.strides) == (1, 2, 2, 1)
     model = MODELS.build(cfg.model)
     head = model.cls_head

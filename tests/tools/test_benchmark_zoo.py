@@ -16,7 +16,7 @@ sys.path.insert(0, osp.join(REPO, 'tools'))
 import benchmark_zoo as bz  # noqa: E402
 
 R2PLUS1D = osp.join(REPO, 'configs', 'r2plus1d',
-                    'r2plus1d_r18_1x1x8-2e_motion-rgb.py')
+                    'r2plus1d_r18_1x1x8-4e_motion-rgb.py')
 
 
 def _recipe(tmp_path, **kw):

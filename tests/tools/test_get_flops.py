@@ -160,7 +160,7 @@ def test_paper_entries_match_config_names():
     assert get_flops.paper_entry('/x/unknownnet_r50.py',
                                  Config.fromfile(TSM_8F)) is None
     # the papers' numbers are ResNet-50 ones
-    assert get_flops.paper_entry('/x/tsm_r18_1x1x8-2e_motion-rgb.py',
+    assert get_flops.paper_entry('/x/tsm_r18_1x1x8-4e_motion-rgb.py',
                                  Config.fromfile(TSM_8F)) is None
 
 

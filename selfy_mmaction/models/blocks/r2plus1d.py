@@ -13,7 +13,7 @@ parameter-matching ``M``.
 
 Use ``position='wrap_conv2'`` (``wrap_conv1`` for basic blocks) of
 :class:`ResNetWithBlocks`. MMAction2's own 3D network is ``ResNet2Plus1d``
-(configs/r2plus1d/r2plus1d_r18_1x1x8-2e_motion-rgb.py).
+(configs/r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py).
 """
 import torch.nn as nn
 from mmaction.registry import MODELS
