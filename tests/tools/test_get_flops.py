@@ -82,6 +82,34 @@ def test_clip_input_shape_follows_the_val_pipeline():
             ])))))
 
 
+def test_clip_input_shape_of_the_test_split_and_fixed_resizes():
+    """No crop: the fixed-size Resize (mmcv scale = (W, H)) gives the view;
+    ``split='test'`` reads the test pipeline (one of its three crops)."""
+    cfg = Config(
+        dict(
+            val_dataloader=dict(dataset=dict(pipeline=[
+                dict(type='SampleFrames', clip_len=1, num_clips=8),
+                dict(type='Resize', scale=(-1, 64)),
+                dict(type='Resize', scale=(56, 48), keep_ratio=False),
+                dict(type='FormatShape', input_format='NCHW')
+            ])),
+            test_dataloader=dict(dataset=dict(pipeline=[
+                dict(type='SampleFrames', clip_len=1, num_clips=16),
+                dict(type='Resize', scale=(-1, 256)),
+                dict(type='ThreeCrop', crop_size=256),
+                dict(type='FormatShape', input_format='NCHW')
+            ]))))
+    assert get_flops.clip_input_shape(cfg) == (1, 8, 3, 48, 56)
+    assert get_flops.clip_input_shape(cfg, split='test') == (1, 16, 3, 256,
+                                                             256)
+    res = get_flops.clip_complexity(
+        r18(TSM_8F), size=32, split='test')
+    assert res['input_shape'] == [1, 8, 3, 32, 32]
+    full = get_flops.complexity(r18(TSM_8F), (1, 8, 3, 32, 32))
+    assert res['gflops'] == full['total'] / 1e9
+    assert res['params_m'] == full['params'] / 1e6
+
+
 @pytest.mark.parametrize('window', [(5, 9, 9), (3, 7, 5)])
 def test_selfy_correlation_counted_analytically(window):
     """The correlation is N*T*L*U*V*H'*W'*C multiply-adds on the block's

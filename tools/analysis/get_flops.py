@@ -153,8 +153,11 @@ def _accepts(type_name, arg):
     return False
 
 
-def _val_pipeline(cfg) -> List[dict]:
-    for name in ('val_dataloader', 'test_dataloader', 'train_dataloader'):
+def _val_pipeline(cfg, split: str = 'val') -> List[dict]:
+    """The pipeline of ``split``'s dataloader (``'val'`` or ``'test'``),
+    falling back to the other one, then to training's."""
+    order = {'val': ('val', 'test'), 'test': ('test', 'val')}[split]
+    for name in [f'{s}_dataloader' for s in order] + ['train_dataloader']:
         loader = cfg.get(name)
         if loader and loader.get('dataset', {}).get('pipeline'):
             return loader['dataset']['pipeline']
@@ -162,13 +165,34 @@ def _val_pipeline(cfg) -> List[dict]:
                      'size from; pass --shape T 3 H W')
 
 
-def clip_input_shape(cfg, size: Optional[int] = None) -> Tuple[int, ...]:
-    """Recognizer input of one val sample, one crop (``twice_sample``
-    ignored): ``(1, T, 3, S, S)`` for 2D recognizers (``T = clip_len *
-    num_clips`` of the val pipeline's frame sampler), ``(1, num_clips, 3,
-    clip_len, S, S)`` for 3D ones. ``S``: ``size`` or the val pipeline's
-    CenterCrop (224 if none)."""
-    pipeline = _val_pipeline(cfg)
+def _view_size(pipeline: List[dict]) -> Optional[Tuple[int, int]]:
+    """``(H, W)`` of one view: the last crop's size (``CenterCrop``,
+    ``ThreeCrop``, ``TenCrop``), else the last ``Resize`` to a fixed size
+    (``keep_ratio=False``, mmcv's ``scale=(W, H)``), else None."""
+    for t in reversed(pipeline):
+        if t['type'] in ('CenterCrop', 'ThreeCrop', 'TenCrop'):
+            size = t['crop_size']
+            if isinstance(size, (tuple, list)):  # (W, H)
+                return int(size[1]), int(size[0])
+            return int(size), int(size)
+    for t in reversed(pipeline):
+        scale = t.get('scale')
+        if (t['type'] == 'Resize' and not t.get('keep_ratio', True)
+                and isinstance(scale, (tuple, list)) and min(scale) > 0):
+            return int(scale[1]), int(scale[0])
+    return None
+
+
+def clip_input_shape(cfg,
+                     size: Optional[int] = None,
+                     split: str = 'val') -> Tuple[int, ...]:
+    """Recognizer input of one sample of ``split`` (``'val'`` or
+    ``'test'``), one view (``twice_sample`` ignored): ``(1, T, 3, H, W)`` for
+    2D recognizers (``T = clip_len * num_clips`` of the pipeline's frame
+    sampler), ``(1, num_clips, 3, clip_len, H, W)`` for 3D ones. ``H x W``:
+    ``size x size``, else one crop of the pipeline (``CenterCrop``,
+    ``ThreeCrop``...), else its fixed-size ``Resize``, else 224 x 224."""
+    pipeline = _val_pipeline(cfg, split)
     # SampleFrames and its kin (DenseSampleFrames, UniformSample, ...)
     samplers = [t for t in pipeline if 'Sample' in t['type']]
     if not samplers:
@@ -176,17 +200,16 @@ def clip_input_shape(cfg, size: Optional[int] = None) -> Tuple[int, ...]:
                          'pipeline; pass --shape T 3 H W')
     sampler = samplers[0]
     frames = sampler.get('clip_len', 1) * sampler.get('num_clips', 1)
-    if size is None:
-        crops = [t for t in pipeline if t['type'] == 'CenterCrop']
-        size = crops[0]['crop_size'] if crops else 224
-        if isinstance(size, (tuple, list)):
-            size = size[0]
+    if size is not None:
+        height = width = size
+    else:
+        height, width = _view_size(pipeline) or (224, 224)
     formats = [t['input_format'] for t in pipeline
                if t['type'] == 'FormatShape']
     if formats and formats[0] == 'NCTHW':
         return (1, sampler.get('num_clips', 1), 3, sampler.get('clip_len', 1),
-                size, size)
-    return (1, frames, 3, size, size)
+                height, width)
+    return (1, frames, 3, height, width)
 
 
 class _BackboneAndHead(nn.Module):
@@ -261,6 +284,21 @@ def complexity(cfg,
         total=flops + correlation,
         params=parameter_count(wrapper)[''],
         analyzer=analyzer)
+
+
+def clip_complexity(cfg,
+                    size: Optional[int] = None,
+                    split: str = 'val') -> Dict:
+    """:func:`complexity` of one view of ``split``'s pipeline (see
+    :func:`clip_input_shape`) in the units tables use: ``gflops`` (total,
+    correlation included), ``correlation_gflops``, ``params_m`` and
+    ``input_shape`` (a list). Shared by ``tools/benchmark_zoo.py`` and
+    ``tools/publish_model.py``."""
+    res = complexity(cfg, clip_input_shape(cfg, size, split))
+    return dict(gflops=res['total'] / 1e9,
+                correlation_gflops=res['correlation'] / 1e9,
+                params_m=res['params'] / 1e6,
+                input_shape=list(res['input_shape']))
 
 
 def _window(cfg) -> Optional[Tuple[int, ...]]:
