@@ -138,7 +138,8 @@ def test_clear_errors(clip):
     with pytest.raises(ValueError, match=r'point \(48, 3\) is outside the '
                        r'48x48 input frame'):
         vs.compute(model, clip, points=[(48, 3)])
-    with pytest.raises(ValueError, match=r'--frame must be in \[0, 8\).*got 8'):
+    with pytest.raises(ValueError,
+                       match=r'--frame must be in \[0, 8\).*got 8'):
         vs.compute(model, clip, frame=8)
     with pytest.raises(FileNotFoundError, match='nope.mp4'):
         vs.compute(model, 'nope.mp4')
