@@ -236,7 +236,7 @@ def class_names(cfg: Config, path: Optional[str] = None):
     return None
 
 
-def draw(result: dict, path: str, names=None, panel: float = 1.25):
+def draw(result: dict, path: str, names=None, panel: float = 1.5):
     """Write the figure (palette PNG) of :func:`compute`'s ``result``."""
     import matplotlib
     matplotlib.use('Agg')
@@ -266,9 +266,9 @@ def draw(result: dict, path: str, names=None, panel: float = 1.25):
             if i != half and result['valid'][i]:
                 ax.annotate('', xy=(qx + mx * cell_w, qy + my * cell_h),
                             xytext=(qx, qy),
-                            arrowprops=dict(arrowstyle='->', lw=1.4,
+                            arrowprops=dict(arrowstyle='->', lw=2,
                                             color=colours[i]))
-        ax.plot(qx, qy, 'o', ms=5, mfc='none', mec='white', mew=1.5)
+        ax.plot(qx, qy, 'o', ms=4, mfc='none', mec='white', mew=1.5)
         ax.set_ylabel(f'query ({qx:.0f}, {qy:.0f})', fontsize=7)
         for i in range(length):
             ax = axes[row, i + 1]

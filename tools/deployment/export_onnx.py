@@ -49,7 +49,7 @@ class ScoreModel(nn.Module):
 
 
 def build_model(config, checkpoint=None, cfg_options=None):
-    """The recognizer in eval mode on the CPU (mmaction ``init_recognizer``)."""
+    """The recognizer in eval mode on the CPU (``init_recognizer``)."""
     from mmaction.apis import init_recognizer
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
     cfg.merge_from_dict(cfg_options or {})
