@@ -30,17 +30,20 @@ CASES = [
 ]
 
 
-@pytest.fixture(params=[False, True], ids=['one-chunk', 'small-chunks'])
-def chunking(request, monkeypatch):
-    """Also run with a tiny buffer budget: one frame or clip per chunk."""
-    if request.param:
+@pytest.fixture(params=['dense', 'rows', 'rows-small-chunks'])
+def strategy(request, monkeypatch):
+    """Each strategy whatever the sizes; the row products also with a tiny
+    buffer budget (one frame or clip per chunk)."""
+    monkeypatch.setattr(stss_module, '_use_dense',
+                        lambda g, self_corr: request.param == 'dense')
+    if request.param == 'rows-small-chunks':
         monkeypatch.setattr(stss_module, '_MIN_CHUNK_ELEMENTS', 1)
     return request.param
 
 
 @pytest.mark.parametrize('case', CASES)
 @pytest.mark.parametrize('self_similarity', [False, True])
-def test_matches_plain_reference(case, self_similarity, chunking):
+def test_matches_plain_reference(case, self_similarity, strategy):
     n, t, c, h, w, offsets, window, dilation = case
     query = torch.randn(n, t, c, h, w, dtype=torch.float64)
     key = None if self_similarity else torch.randn_like(query)
@@ -59,7 +62,7 @@ GRADCHECK_CASES = [
 
 
 @pytest.mark.parametrize('case', GRADCHECK_CASES)
-def test_gradcheck(case, chunking):
+def test_gradcheck(case, strategy):
     n, t, c, h, w, offsets, window, dilation = case
     query = torch.randn(n, t, c, h, w, dtype=torch.float64,
                         requires_grad=True)
@@ -72,7 +75,47 @@ def test_gradcheck(case, chunking):
         (query, ), fast_mode=True)
 
 
-def test_gradients_match_reference_at_selfy_size():
+@pytest.mark.parametrize('case', CASES)
+def test_gradients_match_reference(case, strategy):
+    """Both inputs' gradients (and the one of a self-similarity) equal
+    autograd through the plain reference, float64."""
+    n, t, c, h, w, offsets, window, dilation = case
+    query = torch.randn(n, t, c, h, w, dtype=torch.float64)
+    key = torch.randn_like(query)
+    weight = torch.randn(n, t, len(offsets), *window, h, w,
+                         dtype=torch.float64)
+    for self_similarity in (False, True):
+        ours = [query.clone().requires_grad_(), key.clone().requires_grad_()]
+        plain = [query.clone().requires_grad_(), key.clone().requires_grad_()]
+        out = local_correlation(ours[0], None if self_similarity else ours[1],
+                                offsets, window, dilation)
+        expected = plain_local_correlation(
+            plain[0], plain[0] if self_similarity else plain[1], offsets,
+            window, dilation)
+        (out * weight).sum().backward()
+        (expected * weight).sum().backward()
+        for a, b in zip(ours, plain):
+            if b.grad is None:
+                assert a.grad is None
+            else:
+                torch.testing.assert_close(a.grad, b.grad, rtol=0,
+                                           atol=1e-12)
+
+
+def test_strategy_choice():
+    """Dense products for SELFY's 14 x 14 maps (fewer multiply-adds), row
+    products once the window is a small part of the map."""
+    def geometry(h, w, offsets=(-2, -1, 0, 1, 2), window=(9, 9)):
+        return stss_module._Geometry(8, 8, 128, h, w, offsets, *window, 1, 1)
+
+    assert stss_module._use_dense(geometry(14, 14), self_corr=True)
+    assert stss_module._use_dense(geometry(14, 14), self_corr=False)
+    assert not stss_module._use_dense(geometry(56, 56), self_corr=True)
+    assert not stss_module._use_dense(geometry(28, 28, (1, ), (5, 5)),
+                                      self_corr=False)
+
+
+def test_gradients_match_reference_at_selfy_size(strategy):
     x = torch.randn(2, 3, 8, 7, 9, dtype=torch.float64)
     weight = torch.randn(2, 3, 5, 9, 9, 7, 9, dtype=torch.float64)
     grads = []
@@ -83,7 +126,7 @@ def test_gradients_match_reference_at_selfy_size():
     torch.testing.assert_close(grads[0], grads[1], rtol=0, atol=1e-11)
 
 
-def test_gradient_for_key_only():
+def test_gradient_for_key_only(strategy):
     query = torch.randn(1, 3, 4, 5, 5, dtype=torch.float64)
     key = torch.randn_like(query, requires_grad=True)
     local_correlation(query, key).sum().backward()
@@ -94,7 +137,7 @@ def test_gradient_for_key_only():
     torch.testing.assert_close(key.grad, expected, rtol=0, atol=1e-12)
 
 
-def test_backward_saves_only_the_inputs():
+def test_backward_saves_only_the_inputs(strategy):
     """Memory stays O(input + output): the graph keeps the inputs, no
     C x window copies."""
     query = torch.randn(2, 4, 8, 6, 6, requires_grad=True)
@@ -108,7 +151,7 @@ def test_backward_saves_only_the_inputs():
 
 
 @pytest.mark.parametrize('shift', [(2, -1), (-3, 0), (0, 4)])
-def test_translated_pattern_peaks_at_its_displacement(shift):
+def test_translated_pattern_peaks_at_its_displacement(shift, strategy):
     """Frame t+1 shows frame t's content moved by (dy, dx): the similarity
     of frame t at temporal offset +1 peaks at window offset (dy, dx), that
     of frame t+1 at offset -1 at (-dy, -dx)."""
@@ -152,7 +195,7 @@ def test_l2_normalize():
         x / torch.sqrt((x**2).sum(0, keepdim=True) + 0.5))
 
 
-def test_bfloat16_autocast_computes_in_float32():
+def test_bfloat16_autocast_computes_in_float32(strategy):
     x = torch.randn(1, 3, 16, 6, 7)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         low = x.to(torch.bfloat16)
@@ -164,7 +207,7 @@ def test_bfloat16_autocast_computes_in_float32():
 
 
 @pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
-def test_low_precision_inputs(dtype):
+def test_low_precision_inputs(dtype, strategy):
     x = l2_normalize(torch.randn(2, 3, 32, 5, 6, dtype=torch.float64))
     out = stss(x.to(dtype).requires_grad_(), (3, 3, 5))
     assert out.dtype == dtype
@@ -174,7 +217,7 @@ def test_low_precision_inputs(dtype):
     out.sum().backward()
 
 
-def test_channels_last_and_strided_inputs():
+def test_channels_last_and_strided_inputs(strategy):
     frames = torch.randn(6, 8, 5, 7).to(memory_format=torch.channels_last)
     x = frames.view(2, 3, 8, 5, 7)
     expected = stss(x.contiguous(), (3, 5, 5))
