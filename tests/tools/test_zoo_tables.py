@@ -1,0 +1,116 @@
+"""tools/zoo_tables.py: README zoo tables rendered from the metafiles."""
+import os.path as osp
+import sys
+
+import pytest
+import yaml
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tools'))
+import zoo_tables  # noqa: E402
+
+README = osp.join(REPO, 'README.md')
+
+
+def _model(name, collection, dataset, top1, weights='zoo/w.pth'):
+    return {
+        'Name': name, 'Config': f'configs/x/{name}.py',
+        'In Collection': collection,
+        'Metadata': {'FLOPs': '0.786G', 'Parameters': '11.18M',
+                     'Resolution': '48x48'},
+        'Results': [{'Dataset': dataset, 'Task': 'Action Recognition',
+                     'Metrics': {'Top 1 Accuracy': top1,
+                                 'Top 5 Accuracy': 100.0}}],
+        'Training Log': 'zoo/w.log', 'Weights': weights
+    }
+
+
+def _repo(tmp_path, models_by_family, readme_body='old table'):
+    for family, models in models_by_family.items():
+        path = tmp_path / 'configs' / family / 'metafile.yml'
+        path.parent.mkdir(parents=True)
+        path.write_text(yaml.safe_dump({
+            'Collections': [{'Name': models[0]['In Collection']}],
+            'Models': models}))
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# Title\n\ntext\n{zoo_tables.BEGIN}\n{readme_body}\n'
+                      f'{zoo_tables.END}\nafter\n')
+    return readme
+
+
+def test_real_readme_is_up_to_date():
+    with open(README) as f:
+        text = f.read()
+    if zoo_tables.BEGIN not in text and zoo_tables.END not in text:
+        pytest.skip(f'README.md has no {zoo_tables.BEGIN} / '
+                    f'{zoo_tables.END} markers yet (the lead adds them and '
+                    'runs python tools/zoo_tables.py --write)')
+    diff = zoo_tables.check(README, REPO)
+    assert diff == '', ('README.md drifts from configs/**/metafile.yml; run '
+                        'python tools/zoo_tables.py --write\n' + diff)
+
+
+def test_tables_per_dataset_sorted_with_links(tmp_path):
+    readme = _repo(tmp_path, {
+        'tsm': [_model('tsm_b', 'TSM', 'Motion', 80.0),
+                _model('tsm_a', 'TSM', 'SthV1', 45.5)],
+        'selfy': [_model('selfy_a', 'SELFY-TSM', 'Motion', 76.0,
+                         'https://host/selfy_a.pth')],
+    })
+    assert zoo_tables.main(['--write', str(readme), '--repo-root',
+                            str(tmp_path)]) == 0
+    text = readme.read_text()
+    assert text.startswith('# Title\n\ntext\n') and text.endswith(
+        f'{zoo_tables.END}\nafter\n')
+    assert 'old table' not in text
+    motion = text.index('**Motion**')
+    sthv1 = text.index('**SthV1**')
+    assert motion < sthv1  # the motion table first
+    selfy_row = ('| SELFY-TSM | [selfy_a](configs/x/selfy_a.py) | 76.00 | '
+                 '100.00 | 0.786 | 11.18 M | 48x48 | '
+                 '[ckpt](https://host/selfy_a.pth) | [log](zoo/w.log) |')
+    assert selfy_row in text
+    assert text.index(selfy_row) < text.index('[tsm_b]') < sthv1
+    assert sthv1 < text.index('| 45.50 |')
+    # up to date now
+    assert zoo_tables.main(['--check', '--readme', str(readme),
+                            '--repo-root', str(tmp_path)]) == 0
+
+
+def test_check_reports_drift_with_a_diff(tmp_path, capsys):
+    readme = _repo(tmp_path, {'tsm': [_model('tsm_a', 'TSM', 'Motion',
+                                             80.0)]})
+    zoo_tables.main(['--write', str(readme), '--repo-root', str(tmp_path)])
+    path = tmp_path / 'configs' / 'tsm' / 'metafile.yml'
+    data = yaml.safe_load(path.read_text())
+    data['Models'][0]['Results'][0]['Metrics']['Top 1 Accuracy'] = 81.25
+    path.write_text(yaml.safe_dump(data))
+    capsys.readouterr()
+    assert zoo_tables.main(['--check', '--readme', str(readme),
+                            '--repo-root', str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert '-| TSM | [tsm_a]' in out and '| 80.00 |' in out
+    assert '+| TSM | [tsm_a]' in out and '| 81.25 |' in out
+
+
+def test_no_metafile_and_missing_markers(tmp_path, capsys):
+    readme = _repo(tmp_path, {})
+    assert zoo_tables.main(['--write', str(readme), '--repo-root',
+                            str(tmp_path)]) == 0
+    assert 'No model has been published yet' in readme.read_text()
+    readme.write_text('# no markers\n')
+    assert zoo_tables.main(['--check', '--readme', str(readme),
+                            '--repo-root', str(tmp_path)]) == 2
+    assert 'found 0 begin and 0 end marker(s)' in capsys.readouterr().err
+    readme.write_text(f'{zoo_tables.END}\n{zoo_tables.BEGIN}\n')
+    with pytest.raises(zoo_tables.MarkersMissing, match='end before begin'):
+        zoo_tables.check(str(readme), str(tmp_path))
+
+
+def test_entry_without_results_is_named(tmp_path):
+    path = tmp_path / 'configs' / 'bad' / 'metafile.yml'
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump({'Models': [{'Name': 'm',
+                                                'Config': 'c.py'}]}))
+    with pytest.raises(ValueError, match="'m' has no 'Results'"):
+        zoo_tables.load_models(str(tmp_path))
