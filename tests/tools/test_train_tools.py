@@ -11,11 +11,13 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'selfy_tsm_r18_motion.py')
 
 
-def _tiny_config(tmp_path):
+def _tiny_config(tmp_path, base=CONFIG):
+    """A config inheriting ``base`` on 16 training / 8 test clips (32 px,
+    generated into ``tmp_path/data`` on first use)."""
     data = tmp_path / 'data'
     cfg = tmp_path / 'tiny.py'
     cfg.write_text(f"""
-_base_ = [{CONFIG!r}]
+_base_ = [{base!r}]
 motion_spec = dict(seed=1, num_train_per_class=2, num_val_per_class=1,
                    num_frames=8, size=32)
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
