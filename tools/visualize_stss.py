@@ -215,12 +215,13 @@ def compute(model, video: str, points=None, layer: Optional[str] = None,
         image=frames[frame * step].permute(1, 2, 0).numpy(),
         frame_size=frame_size, map_size=map_size,
         maps=torch.stack([similarity[0, frame, :, :, :, r, c]
-                          for r, c in cells]),
-        motion=torch.stack([motion[0, frame, :, :, r, c] for r, c in cells]),
+                          for r, c in cells]).cpu(),
+        motion=torch.stack([motion[0, frame, :, :, r, c]
+                            for r, c in cells]).cpu(),
         inside=torch.stack([inside_map(cell, map_size, window, dilation)
                             for cell in cells]),
         valid=valid_offsets(t, frame, window),
-        pred_label=int(pred.pred_label), pred_score=pred.pred_score)
+        pred_label=int(pred.pred_label), pred_score=pred.pred_score.cpu())
 
 
 def class_names(cfg: Config, path: Optional[str] = None):
