@@ -10,6 +10,7 @@ hash and record it in MMAction2's model-zoo metafiles.
 the checkpoints (``last_checkpoint``, ``epoch_*.pth``) and the logs
 (``WORK_DIR/<timestamp>/<timestamp>.log`` and ``vis_data/<timestamp>.json``),
 e.g. a ``tools/train.py`` run or ``work_dirs/benchmark_zoo/<model>/seed<k>``.
+Run it from the repository root (configs name their data relative to it).
 In order:
 
 1. Inputs. The training config is the dump; ``--config`` is the repository
@@ -306,15 +307,20 @@ def evaluate(cfg, checkpoint: str) -> dict:
                 top5=float(metrics['acc/top5']))
 
 
+def _get_flops():
+    """tools/analysis/get_flops.py, imported."""
+    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
+    try:
+        import get_flops
+    finally:
+        sys.path.pop(0)
+    return get_flops
+
+
 def measure_complexity(cfg) -> dict:
     """``clip_complexity`` of tools/analysis/get_flops.py on one view of the
     test pipeline."""
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-    try:
-        from get_flops import clip_complexity
-    finally:
-        sys.path.pop(0)
-    return clip_complexity(cfg, split='test')
+    return _get_flops().clip_complexity(cfg, split='test')
 
 
 # --------------------------------------------------------------------------
@@ -601,7 +607,7 @@ def publish(args) -> dict:
     print(f"publish: {stem}: top-1 {result['Metrics']['Top 1 Accuracy']:.2f}"
           f", top-5 {result['Metrics']['Top 5 Accuracy']:.2f} "
           f"({result['Dataset']} test split), "
-          f"{entry['Metadata']['FLOPs']}FLOPs, "
+          f"{entry['Metadata']['FLOPs']} FLOPs, "
           f"{entry['Metadata']['Parameters']} params; "
           f"{'replaced' if replaced else 'added'} in "
           f'{osp.relpath(metafile, repo_root)}; '
@@ -620,11 +626,7 @@ def _existing_entry(metafile: str, name: str) -> Optional[dict]:
 
 def _check_same_model(cfg, repo_cfg, trained: str, config: str):
     """The repository config must build the model that was trained."""
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-    try:
-        from get_flops import without_pretrained
-    finally:
-        sys.path.pop(0)
+    without_pretrained = _get_flops().without_pretrained
     a = without_pretrained(cfg.model.to_dict())
     b = without_pretrained(repo_cfg.model.to_dict())
     if a != b:
