@@ -95,31 +95,39 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
+def time_fn(fn, device, clock=time.perf_counter, max_seconds=20.0,
+            repeats=3):
+    """Median seconds of ``fn()`` over up to ``repeats`` runs after one
+    warm-up (fewer when a run is slow; CUDA synchronised)."""
+    times = []
+    for i in range(repeats + 1):
+        _sync(device)
+        start = clock()
+        fn()
+        _sync(device)
+        elapsed = clock() - start
+        if i > 0:
+            times.append(elapsed)
+        if sum(times) + elapsed > max_seconds and times:
+            break
+        if i == 0 and elapsed * repeats > max_seconds:
+            times.append(elapsed)  # too slow for more: the warm-up run
+            break
+    return statistics.median(times)
+
+
 def time_case(impl, size, device, backward, clock=time.perf_counter,
               max_seconds=20.0):
     """Median seconds of up to 3 runs after one warm-up (fewer when a run
     is slow)."""
     x, grad = make_inputs(size, device)
-    window = size[5:]
-    times = []
-    for i in range(4):
-        leaf = x.detach().requires_grad_(backward)
-        _sync(device)
-        start = clock()
-        out = run(impl, leaf, window)
+
+    def step():
+        out = run(impl, x.detach().requires_grad_(backward), size[5:])
         if backward:
             out.backward(grad)
-        _sync(device)
-        elapsed = clock() - start
-        del out, leaf
-        if i > 0:
-            times.append(elapsed)
-        if sum(times) + elapsed > max_seconds and times:
-            break
-        if i == 0 and elapsed * 3 > max_seconds:
-            times.append(elapsed)  # too slow for more: the warm-up run
-            break
-    return statistics.median(times)
+
+    return time_fn(step, device, clock, max_seconds)
 
 
 def _profiled_peak(fn):
@@ -139,6 +147,20 @@ def _profiled_peak(fn):
     return peak
 
 
+def peak_bytes(fn, device):
+    """Peak bytes allocated by torch while ``fn()`` runs, above what was
+    allocated before: on CPU from the profiler's allocation events, on CUDA
+    ``torch.cuda.max_memory_allocated``."""
+    if not device.startswith('cuda'):
+        return _profiled_peak(fn)
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    fn()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - base
+
+
 def memory_case(impl, size, device, backward):
     """Peak bytes above the inputs (``x`` and the output gradient) during
     one forward (+ backward)."""
@@ -150,14 +172,7 @@ def memory_case(impl, size, device, backward):
         if backward:
             out.backward(grad)
 
-    if not device.startswith('cuda'):
-        return _profiled_peak(step)
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    base = torch.cuda.memory_allocated()
-    step()
-    torch.cuda.synchronize()
-    return torch.cuda.max_memory_allocated() - base
+    return peak_bytes(step, device)
 
 
 def estimated_bytes(impl, size, backward):

@@ -21,13 +21,15 @@ Same layers and parameters as the authors' code, computed differently:
 their depth-1 ``Conv3d``/``BatchNorm3d`` are ``Conv2d``/``BatchNorm2d`` over
 frames (identical statistics), the first extraction conv (1 input channel
 on a 9x9 map, slow as a convolution on CPU) is one matrix product with its
-``(U*V) x (4*U*V)`` operator, the other extraction convs are matrix
-products with patches of channel-major ``(C, H', W', N*T*H*W*L)`` maps
-(BatchNorm then sees one contiguous block per channel: fast, and as precise
-as the official layout; PyTorch's channels-last CPU kernel would lose about
-three float32 digits here), and the ``ConvTranspose3d`` (kernel 1, stride 2)
-is a 1x1 conv placed at even positions. Outputs and gradients equal the
-official formulation (tests check float64 to 1e-10).
+``(U*V) x (4*U*V)`` operator, the other extraction convs work on maps-last
+``(H', W', C, M)`` features (``M = N*T*H*W*L`` maps): each output position
+is a sum of matrix products of weight slices with contiguous row blocks of
+its window (no patch copies, no products with the zero padding), and
+BatchNorm sees ``(H'*W', C, M)`` (PyTorch's contiguous kernel: fast, and as
+precise as the official layout; its channels-last CPU kernel would lose
+about three float32 digits here); the ``ConvTranspose3d`` (kernel 1,
+stride 2) is a 1x1 conv placed at even positions. Outputs and gradients
+equal the official formulation (tests check float64 to 1e-10).
 
 Parameter names map one to one onto the official checkpoint
 (``tools/convert_official_selfy.py``; official weights of the depth-1
@@ -89,70 +91,117 @@ def _norm_act(layer: ConvModule, x: torch.Tensor):
     return x
 
 
-def _norm_act_channel_major(layer: ConvModule, x: torch.Tensor):
-    """Norm + activation of channel-major features ``(C, ..., M)`` (one
-    contiguous block per channel: PyTorch's NCHW kernel, fast and precise
-    here; its channels-last kernel loses float32 digits on these maps)."""
-    return _norm_act(layer, x.view(1, x.shape[0], -1, 1)).view(x.shape)
+def _norm_act_maps_last(layer: ConvModule, x: torch.Tensor):
+    """Norm + activation of maps-last features ``(..., C, M)``: BatchNorm
+    sees ``(P, C, M, 1)`` (PyTorch's contiguous NCHW kernel, fast and as
+    precise as the official layout; its channels-last CPU kernel loses
+    float32 digits on these maps)."""
+    return _norm_act(layer, x.view(-1, *x.shape[-2:], 1)).view(x.shape)
 
 
-def _taps(x, kernel, stride, padding):
-    """The ``kh*kw`` strided views of zero-padded ``(C, H, W, M)`` maps, one
-    per kernel tap, each ``(C, H', W', M)``."""
-    c, h, w, m = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-    padded = F.pad(x, (0, 0, pw, pw, ph, ph))
-    return [
-        padded[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
-        for i in range(kh) for j in range(kw)
-    ]
+def _window_blocks(size, kernel, stride, padding):
+    """A conv's windows on maps-last ``(H, W, C, M)`` maps: per output
+    position (row-major), the ``(rows, cols, kernel_rows, kernel_cols)``
+    slices of its window inside the map, one per input row, or one for all
+    rows when they are whole (then ``x[rows, cols]`` is still one
+    contiguous ``(K, M)`` block). Returns ``(H', W')`` and the blocks."""
+    (h, w), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
+    out_size = ((h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
+    blocks = []
+    for oh in range(out_size[0]):
+        for ow in range(out_size[1]):
+            top, left = oh * sh - ph, ow * sw - pw
+            r0, r1 = max(top, 0), min(top + kh, h)
+            c0, c1 = max(left, 0), min(left + kw, w)
+            if r0 >= r1 or c0 >= c1:
+                blocks.append([])
+                continue
+            cols, kcols = slice(c0, c1), slice(c0 - left, c1 - left)
+            spans = [(r0, r1)] if c1 - c0 == w else [(r, r + 1)
+                                                       for r in range(r0, r1)]
+            blocks.append([(slice(a, b), cols, slice(a - top, b - top), kcols)
+                           for a, b in spans])
+    return out_size, blocks
 
 
-class _ChannelMajorIm2col(torch.autograd.Function):
-    """``(C, H, W, M)`` -> ``(C, kh*kw, H', W', M)`` patches of M maps;
-    the backward adds each tap's gradient into one zero-padded buffer
-    (autograd through ``torch.stack`` of the taps would zero-fill a padded
-    input per tap)."""
+class _MapsLastConv(torch.autograd.Function):
+    """A conv without bias on maps-last ``(H, W, C, M)`` maps, as matrix
+    products of weight slices with the contiguous row blocks of each window:
+    no patch copies, no products with the zero padding. The backward
+    accumulates into the same blocks."""
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
-        taps = _taps(x, kernel, stride, padding)
-        cols = x.new_empty(x.shape[0], len(taps), *taps[0].shape[1:])
-        for k, tap in enumerate(taps):
-            cols[:, k] = tap
-        ctx.geometry = (x.shape, kernel, stride, padding, *cols.shape[2:4])
-        return cols
+    def forward(ctx, x, weight, stride, padding):
+        h, w, _, m = x.shape
+        cout = weight.shape[0]
+        out_size, blocks = _window_blocks((h, w), weight.shape[2:], stride,
+                                          padding)
+        kernel = weight.permute(0, 2, 3, 1)  # (C', kh, kw, C)
+        out = x.new_empty(*out_size, cout, m)
+        positions = out.view(-1, cout, m)
+        for pos, parts in zip(positions, blocks):
+            if not parts:
+                pos.zero_()
+            for k, (rows, cols, krows, kcols) in enumerate(parts):
+                a = kernel[:, krows, kcols].reshape(cout, -1)
+                b = x[rows, cols].reshape(-1, m)
+                if k == 0:
+                    torch.mm(a, b, out=pos)
+                else:
+                    pos.addmm_(a, b)
+        ctx.save_for_backward(x, weight)
+        ctx.blocks = blocks
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (c, h, w, m), (kh, kw), (sh, sw), (ph, pw), ho, wo = ctx.geometry
-        padded = grad.new_zeros(c, h + 2 * ph, w + 2 * pw, m)
-        for i in range(kh):
-            for j in range(kw):
-                padded[:, i:i + sh * (ho - 1) + 1:sh,
-                       j:j + sw * (wo - 1) + 1:sw] += grad[:, i * kw + j]
-        return padded[:, ph:ph + h, pw:pw + w], None, None, None
+        x, weight = ctx.saved_tensors
+        m, cout = x.shape[-1], weight.shape[0]
+        kernel = weight.permute(0, 2, 3, 1)
+        grad = grad.contiguous().view(-1, cout, m)
+        grad_x = torch.zeros_like(x) if ctx.needs_input_grad[0] else None
+        grad_kernel = torch.zeros_like(kernel) if ctx.needs_input_grad[
+            1] else None
+        for pos, parts in zip(grad, ctx.blocks):
+            for rows, cols, krows, kcols in parts:
+                if grad_x is not None:
+                    grad_x[rows, cols].view(-1, m).addmm_(
+                        kernel[:, krows, kcols].reshape(cout, -1).t(), pos)
+                if grad_kernel is not None:
+                    part = grad_kernel[:, krows, kcols]
+                    part += (pos @ x[rows, cols].reshape(-1, m).t()).view(
+                        part.shape)
+        if grad_kernel is not None:
+            grad_kernel = grad_kernel.permute(0, 3, 1, 2)
+        return grad_x, grad_kernel, None, None
 
 
-def _conv_channel_major(layer: ConvModule, x: torch.Tensor):
-    """A ConvModule (conv without bias + norm + act) on channel-major maps
-    ``(C, H, W, M)`` as one matrix product with their patches."""
+def _conv_maps_last(layer: ConvModule, x: torch.Tensor):
+    """A ConvModule (conv without bias + norm + act) on maps-last
+    ``(H, W, C, M)`` maps; returns ``(H', W', C', M)``."""
     conv = layer.conv
-    c, h, w, m = x.shape
-    kh, kw = conv.kernel_size
-    if (kh, kw) == (h, w) and conv.padding == (0, 0):
-        cols = x.reshape(-1, 1, 1, m)  # whole-map kernel: no copy
-    elif torch.jit.is_tracing() or torch.compiler.is_compiling():
-        # tracers (ONNX, FLOP counters) follow a stack, not buffer writes
-        cols = torch.stack(
-            _taps(x, conv.kernel_size, conv.stride, conv.padding), 1)
+    weight = conv.weight
+    if torch.jit.is_tracing() or torch.compiler.is_compiling():
+        # tracers (ONNX, FLOP counters) follow stacked patches, not buffer
+        # writes: (H', W', kh*kw*C, M) patches times the weight
+        (kh, kw), (sh, sw), (ph, pw) = (conv.kernel_size, conv.stride,
+                                        conv.padding)
+        h, w = x.shape[:2]
+        ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        padded = F.pad(x, (0, 0, 0, 0, pw, pw, ph, ph))
+        cols = torch.cat([
+            padded[i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+            for i in range(kh) for j in range(kw)
+        ], 2)
+        out = weight.permute(0, 2, 3, 1).reshape(weight.shape[0], -1) @ cols
     else:
-        cols = _ChannelMajorIm2col.apply(x, conv.kernel_size, conv.stride,
-                                         conv.padding)
-    ho, wo = cols.shape[-3:-1]
-    out = conv.weight.flatten(1) @ cols.reshape(c * kh * kw, -1)
-    return _norm_act_channel_major(layer, out.view(-1, ho, wo, m))
+        device = x.device.type
+        if torch.is_autocast_enabled(device):
+            dtype = torch.get_autocast_dtype(device)
+            x, weight = x.to(dtype), weight.to(dtype)
+        with torch.autocast(device, enabled=False):
+            out = _MapsLastConv.apply(x, weight, conv.stride, conv.padding)
+    return _norm_act_maps_last(layer, out)
 
 
 @MODELS.register_module()
@@ -317,7 +366,7 @@ class STSSExtraction(BaseModule):
             feats = maps.t()
             for i in range(self.num_layers):
                 layer = getattr(self, f'fc{i}')
-                feats = _norm_act_channel_major(
+                feats = _norm_act_maps_last(
                     layer, layer.conv.weight.flatten(1) @ feats)
             feats = feats.t()
         else:
@@ -327,10 +376,11 @@ class STSSExtraction(BaseModule):
 
     def _conv(self, maps):
         """The conv stack on ``(M, U*V)`` maps (``M = N*T*H*W*L``), with the
-        official sums arranged for speed: features are channel-major
-        ``(C, H', W', M)``, every conv is one matrix product with patches
-        (the first conv, 1 input channel, with its ``(U*V) x (C*H'*W')``
-        operator instead). Returns ``(C_F, M)``."""
+        official sums arranged for speed: features are maps-last
+        ``(H', W', C, M)``, the first conv (1 input channel) is one matrix
+        product with its ``(U*V) x (H'*W'*C)`` operator, the others sums of
+        products with row blocks (:class:`_MapsLastConv`). Returns
+        ``(C_F, M)``."""
         _, u, v = self.window
         first = self.conv0
         basis = torch.eye(u * v, dtype=maps.dtype,
@@ -339,12 +389,12 @@ class STSSExtraction(BaseModule):
                             stride=first.conv.stride,
                             padding=first.conv.padding)
         _, channels, ho, wo = operator.shape
-        feats = operator.flatten(1).t() @ maps.t()  # (C*H'*W', M)
-        feats = _norm_act_channel_major(
-            first, feats.view(channels, ho, wo, -1))
+        operator = operator.permute(0, 2, 3, 1).reshape(u * v, -1)
+        feats = operator.t() @ maps.t()  # (H'*W'*C, M)
+        feats = _norm_act_maps_last(first, feats.view(ho, wo, channels, -1))
         for i in range(1, self.num_layers):
-            feats = _conv_channel_major(getattr(self, f'conv{i}'), feats)
-        return feats.view(feats.shape[0], -1)
+            feats = _conv_maps_last(getattr(self, f'conv{i}'), feats)
+        return feats.view(-1, feats.shape[-1])
 
     def _softargmax(self, maps):
         _, u, v = self.window
