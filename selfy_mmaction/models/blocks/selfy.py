@@ -182,18 +182,19 @@ def _conv_maps_last(layer: ConvModule, x: torch.Tensor):
     conv = layer.conv
     weight = conv.weight
     if torch.jit.is_tracing() or torch.compiler.is_compiling():
-        # tracers (ONNX, FLOP counters) follow stacked patches, not buffer
-        # writes: (H', W', kh*kw*C, M) patches times the weight
+        # tracers (ONNX, FLOP counters) follow one product with stacked
+        # patches (kh*kw*C, H'*W'*M), not buffer writes
         (kh, kw), (sh, sw), (ph, pw) = (conv.kernel_size, conv.stride,
                                         conv.padding)
-        h, w = x.shape[:2]
+        h, w, c, m = x.shape
         ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
         padded = F.pad(x, (0, 0, 0, 0, pw, pw, ph, ph))
-        cols = torch.cat([
+        cols = torch.stack([
             padded[i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
             for i in range(kh) for j in range(kw)
-        ], 2)
+        ]).permute(0, 3, 1, 2, 4).reshape(kh * kw * c, -1)
         out = weight.permute(0, 2, 3, 1).reshape(weight.shape[0], -1) @ cols
+        out = out.view(-1, ho, wo, m).permute(1, 2, 0, 3).contiguous()
     else:
         device = x.device.type
         if torch.is_autocast_enabled(device):
