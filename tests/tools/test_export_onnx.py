@@ -22,12 +22,6 @@ def _config(path):
 
 SELFY = _config('selfy_tsm_r18_motion.py')
 TSM = _config('tsm/tsm_r18_1x1x8-4e_motion-rgb.py')
-TADA_REASON = (
-    'TAda2DBlock.temporal_pool (selfy_mmaction/models/blocks/tada.py) calls '
-    'Tensor.unfold (aten::unfold) on the output of F.pad; the TorchScript '
-    'exporter (opset 17) raises SymbolicValueError "Unsupported: ONNX export '
-    'of operator Unfold, input size not accessible" because the padded '
-    'size is not static in the trace')
 
 CASES = [
     pytest.param(SELFY, (8, 3, 32, 32), id='selfy-tsm-r18'),
@@ -43,14 +37,11 @@ CASES = [
     pytest.param(_config('motion/tdn_r18_5x1x8-4e_motion-rgb.py'),
                  (40, 3, 64, 64), id='tdn'),
     pytest.param(_config('tada/tada2d_r18_1x1x8-4e_motion-rgb.py'),
-                 (8, 3, 32, 32), id='tada2d',
-                 marks=pytest.mark.xfail(
-                     strict=True, reason=TADA_REASON,
-                     raises=torch.onnx.errors.SymbolicValueError)),
+                 (8, 3, 32, 32), id='tada2d'),  # see NOISE
 ]
 
 
-def _activate(model, shape):
+def _activate(model, shape, noise=0.05):
     """Perturb every parameter (zero-initialised residuals and gates start
     to matter), random BN affines, then BN statistics of one random batch
     so the logits stay O(1)."""
@@ -59,7 +50,7 @@ def _activate(model, shape):
     norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
     with torch.no_grad():
         for p in model.parameters():
-            p.add_(torch.randn(p.shape, generator=gen) * 0.05)
+            p.add_(torch.randn(p.shape, generator=gen) * noise)
         for bn in norms:
             bn.weight.uniform_(0.5, 1.5, generator=gen)
             bn.reset_running_stats()
@@ -71,11 +62,17 @@ def _activate(model, shape):
         bn.momentum = 0.1
 
 
+#: Parameter noise per case (default 0.05): TAda2D's routing multiplies every
+#: conv's input by 1 + routing(pooled features): noise 0.05 on its zero-init
+#: last conv gave logits of 1.8e4, 0.01 of 36 (both within 7e-6 relative).
+NOISE = {'tada2d': 0.002}
+
+
 @pytest.mark.parametrize('config, shape', CASES)
 def test_export_matches_pytorch_in_onnxruntime(config, shape, tmp_path,
-                                               capsys):
+                                               capsys, request):
     model = eo.build_model(config)
-    _activate(model, shape)
+    _activate(model, shape, NOISE.get(request.node.callspec.id, 0.05))
     checkpoint = str(tmp_path / 'model.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     out = str(tmp_path / 'model.onnx')

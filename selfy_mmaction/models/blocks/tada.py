@@ -116,9 +116,10 @@ class TAda2DBlock(nn.Module):
     def temporal_pool(self, y):
         """Mean over ``pool_kernel_size`` frames around each frame, zero
         padded (zeros counted): ``(N, C, T, H, W)`` -> same shape."""
-        pad = self.pool_kernel_size // 2
-        padded = F.pad(y, (0, 0, 0, 0, pad, pad))
-        return padded.unfold(2, self.pool_kernel_size, 1).mean(-1)
+        k = self.pool_kernel_size
+        padded = F.pad(y, (0, 0, 0, 0, k // 2, k // 2))
+        # avg_pool3d, not unfold: ONNX exports it (unfold after pad fails)
+        return F.avg_pool3d(padded, (k, 1, 1), stride=1)
 
     def forward(self, x):
         t = self.num_segments
