@@ -112,6 +112,49 @@ def test_extraction_equals_plain_convmodules(variant, kwargs, window):
                                    atol=1e-10)
 
 
+@pytest.mark.parametrize('bn_kwargs, train', [
+    (dict(), True),
+    (dict(momentum=None), True),  # cumulative average
+    (dict(), False),
+    (dict(track_running_stats=False), True),
+    (dict(track_running_stats=False), False),  # batch statistics in eval
+])
+def test_upsample_bn_without_the_map_equals_bn_on_the_map(
+        bn_kwargs, train, monkeypatch):
+    """The upsampling BN computed as per-channel scale and shift (zeros ->
+    shift, statistics from the stride positions) == nn.BatchNorm2d on the
+    explicit zero-filled map: residual and ``relu(x + residual)``, their
+    gradients, running statistics over two steps, float64."""
+    torch.manual_seed(0)
+    results = []
+    for explicit in (False, True):
+        torch.manual_seed(0)
+        integration = STSSIntegration(6, 10, (3, 5, 5), (4, 4),
+                                      norm_cfg=dict(type='BN', **bn_kwargs))
+        randomize_(integration).double().train(train)
+        if explicit:
+            monkeypatch.setattr(integration, '_upsample_affine',
+                                lambda y, count: None)
+        feats = torch.randn(2, 2, 3, 6, 4, 5, dtype=torch.float64,
+                            requires_grad=True)
+        x = torch.randn(4, 10, 8, 9, dtype=torch.float64, requires_grad=True)
+        outs = []
+        for _ in range(2):
+            outs += [integration(feats, (8, 9)),
+                     integration(feats, (8, 9), identity=x)]
+        weights = [torch.randn_like(o, generator=torch.Generator().manual_seed(
+            i)) for i, o in enumerate(outs)]
+        sum(((o * w).sum() for o, w in zip(outs, weights))).backward()
+        grads = [feats.grad, x.grad] + [
+            p.grad for p in integration.parameters()]
+        results.append((outs, grads, list(integration.buffers())))
+    (outs, grads, buffers), (outs_ref, grads_ref, buffers_ref) = results
+    assert outs[0].abs().max() > 0.1
+    for a, b in zip(outs + grads + buffers, outs_ref + grads_ref +
+                    buffers_ref):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
 def test_paper_defaults():
     block = MODELS.build(dict(type='SELFYBlock', in_channels=512,
                               num_segments=8))

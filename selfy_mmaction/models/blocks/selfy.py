@@ -472,7 +472,10 @@ class STSSIntegration(BaseModule):
     def init_weights(self):
         _init_convs_and_norms(self)
 
-    def forward(self, feats: torch.Tensor, output_size: Tuple[int, int]):
+    def forward(self, feats: torch.Tensor, output_size: Tuple[int, int],
+                identity: Optional[torch.Tensor] = None):
+        """The residual ``(N*T, out_channels, H, W)``, or with ``identity``
+        (the block input, that shape) ``relu(identity + residual)``."""
         n, t, length, c, h, w = feats.shape
         if (length, c) != (self.window[0], self.in_channels):
             raise ValueError(
@@ -489,17 +492,69 @@ class STSSIntegration(BaseModule):
             x = getattr(self, name)(x)
         x = getattr(self, self.fuse_name)(
             x.reshape(n * t, length * x.shape[1], h, w))
-        return self._upsample(x, (out_h, out_w))
+        return self._upsample(x, (out_h, out_w), identity)
 
-    def _upsample(self, x, output_size):
-        """The transposed 1x1 conv as a 1x1 conv placed at multiples of the
-        stride (zeros elsewhere), then its BN."""
+    def _upsample(self, x, output_size, identity):
+        """The transposed 1x1 conv: a 1x1 conv whose values sit at multiples
+        of the stride (zeros elsewhere), then its BN (and the residual sum).
+        With a plain ``BatchNorm2d`` the map is never built: the BN is a
+        per-channel ``scale`` and ``shift``, the zeros become ``shift``."""
         weight = self.upsample.conv.weight  # (in, out, 1, 1)
-        y = F.conv2d(x, weight.transpose(0, 1).contiguous())
+        nt, _, h, w = x.shape
+        # (N*T*H'*W', in) @ (in, out): channels-last values
+        y = x.permute(0, 2, 3, 1).reshape(-1, weight.shape[0]) @ weight.view(
+            weight.shape[0], -1)
+        y = y.view(nt, h, w, -1).permute(0, 3, 1, 2)
         s = self.stride
-        out = y.new_zeros(y.shape[0], y.shape[1], *output_size)
-        out[:, :, ::s, ::s] = y
-        return _norm_act(self.upsample, out)
+        affine = self._upsample_affine(y, nt * output_size[0] *
+                                       output_size[1])
+        if affine is None:  # other norm layers: on the explicit map
+            out = y.new_zeros(nt, y.shape[1], *output_size)
+            out[:, :, ::s, ::s] = y
+            out = _norm_act(self.upsample, out)
+            return out if identity is None else F.relu(identity + out)
+        scale, shift = (v.to(y.dtype).view(1, -1, 1, 1) for v in affine)
+        if identity is None:
+            out = shift.expand(nt, -1, *output_size).clone()
+        else:
+            out = identity + shift
+        out[:, :, ::s, ::s] += y * scale
+        return out if identity is None else out.relu_()
+
+    def _upsample_affine(self, y, count):
+        """``(scale, shift)`` of the upsampling ``nn.BatchNorm2d`` on a map of
+        ``count`` values per channel that holds ``y`` and zeros: batch
+        statistics from ``y`` alone (each zero adds ``mean ** 2`` to the
+        variance sum), running statistics updated as the module would. None
+        for any other norm layer."""
+        bn = self.upsample.norm if self.upsample.with_norm else None
+        if type(bn) is not nn.BatchNorm2d:
+            return None
+        if bn.training or bn.running_mean is None:
+            values = y.to(torch.promote_types(y.dtype, torch.float32))
+            per_channel = values.numel() // values.shape[1]
+            mean = values.sum((0, 2, 3)) / count
+            var = ((values - mean.view(1, -1, 1, 1)).square().sum(
+                (0, 2, 3)) + (count - per_channel) * mean.square()) / count
+            if bn.training and bn.track_running_stats:
+                factor = bn.momentum
+                if bn.num_batches_tracked is not None:
+                    bn.num_batches_tracked.add_(1)
+                    if bn.momentum is None:
+                        factor = 1.0 / float(bn.num_batches_tracked)
+                with torch.no_grad():
+                    bn.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
+                    bn.running_var.mul_(1 - factor).add_(
+                        var * (count / max(count - 1, 1)), alpha=factor)
+        else:
+            mean, var = bn.running_mean, bn.running_var
+        scale = torch.rsqrt(var + bn.eps)
+        if bn.affine:
+            scale = scale * bn.weight
+        shift = -mean * scale
+        if bn.affine:
+            shift = shift + bn.bias
+        return scale, shift
 
 
 @MODELS.register_module()
@@ -579,5 +634,4 @@ class SELFYBlock(BaseModule):
         check_segments(x, self.num_segments, type(self).__name__)
         similarity = self.stss_transformation(x)
         feats = self.stss_extraction(similarity)
-        residual = self.stss_integration(feats, x.shape[-2:])
-        return F.relu(x + residual)
+        return self.stss_integration(feats, x.shape[-2:], identity=x)
