@@ -381,15 +381,11 @@ def complexity_of(config: str, recipe: dict) -> dict:
     from mmengine.config import Config
     sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
     try:
-        from get_flops import complexity
+        from get_flops import clip_complexity
     finally:
         sys.path.pop(0)
     cfg = apply_recipe(Config.fromfile(config), recipe, '/tmp', 0)
-    res = complexity(cfg, size=recipe['size'])
-    return dict(gflops=res['total'] / 1e9,
-                correlation_gflops=res['correlation'] / 1e9,
-                params_m=res['params'] / 1e6,
-                input_shape=list(res['input_shape']))
+    return clip_complexity(cfg, size=recipe['size'])
 
 
 # --------------------------------------------------------------------------
