@@ -76,6 +76,26 @@ def test_equals_official_formulation(window, size, train):
                                        buf, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize('window, size', [
+    ((5, 9, 9), (10, 8)),
+    ((5, 9, 9), (9, 7)),
+    ((3, 5, 5), (6, 6)),
+    ((3, 13, 7), (7, 10)),
+])
+def test_inference_equals_official_formulation(window, size):
+    """Eval without gradients (every extraction BN folded into its
+    products, the upsampling BN a scale and shift) == the official
+    formulation, float64."""
+    official, ours = _pair(window=window)
+    official.eval()
+    ours.eval()
+    x = torch.randn(2 * 3, 12, *size, dtype=torch.float64)
+    with torch.no_grad():
+        out = ours(x)
+        torch.testing.assert_close(out, official(x), rtol=1e-10, atol=1e-10)
+    assert (out - x.relu()).abs().max() > 0.1
+
+
 @pytest.mark.parametrize('variant, kwargs, window', [
     ('conv', dict(), (3, 9, 9)),
     ('conv', dict(channels=(6, ), strides=()), (3, 5, 5)),
@@ -110,6 +130,17 @@ def test_extraction_equals_plain_convmodules(variant, kwargs, window):
     for fast_grad, plain_grad in zip(fast_grads, plain_grads):
         torch.testing.assert_close(fast_grad, plain_grad, rtol=1e-10,
                                    atol=1e-10)
+    # inference: eval BN (running statistics of the step above) folded
+    extraction.eval()
+    with torch.no_grad():
+        fast = extraction(similarity)
+        maps = similarity.permute(0, 1, 5, 6, 2, 3, 4).reshape(-1, 1, u, v)
+        if variant == 'mlp':
+            maps = maps.reshape(-1, u * v, 1, 1)
+        for layer in extraction.children():
+            maps = layer(maps)
+    plain = maps.reshape(2, 3, 4, 5, length, -1).permute(0, 1, 4, 5, 2, 3)
+    torch.testing.assert_close(fast, plain, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize('bn_kwargs, train', [
@@ -308,9 +339,15 @@ def test_autocast_bfloat16(input_dtype, channels_last, train):
     assert (out.float() - expected).norm() < tolerance * residual
     # contiguous input: the same up to kernel rounding (equal here)
     block.load_state_dict(state)
-    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
-        contiguous = block(x.contiguous())
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        contiguous = block(x.contiguous().requires_grad_())
     assert (out.float() - contiguous.float()).norm() < 1e-3 * residual
+    # inference (no gradients; eval folds the BN into the products)
+    block.load_state_dict(state)
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        inferred = block(x)
+    assert inferred.dtype == input_dtype and torch.isfinite(inferred).all()
+    assert (inferred.float() - expected).norm() < tolerance * residual
 
 
 def test_channels_last_input():

@@ -116,6 +116,22 @@ def time_fn(fn, device, clock=time.perf_counter, max_seconds=20.0,
     return statistics.median(times)
 
 
+def time_interleaved(fns, device, clock=time.perf_counter, repeats=3):
+    """Median seconds of each of ``fns`` over ``repeats`` rounds that run
+    every function once, in turn, after one warm-up round: slow drifts of a
+    shared machine hit all of them alike."""
+    times = [[] for _ in fns]
+    for round_ in range(repeats + 1):
+        for fn, seconds in zip(fns, times):
+            _sync(device)
+            start = clock()
+            fn()
+            _sync(device)
+            if round_ > 0:
+                seconds.append(clock() - start)
+    return [statistics.median(seconds) for seconds in times]
+
+
 def time_case(impl, size, device, backward, clock=time.perf_counter,
               max_seconds=20.0):
     """Median seconds of up to 3 runs after one warm-up (fewer when a run

@@ -124,6 +124,27 @@ def _window_blocks(size, kernel, stride, padding):
     return out_size, blocks
 
 
+def _maps_last_products(x, kernel, blocks, out_size, bias=None):
+    """``(H', W', C', M)``: per output position the sum of the products of
+    ``kernel`` ``(C', kh, kw, C)`` slices with the row blocks of ``x``
+    ``(H, W, C, M)`` (see :func:`_window_blocks`), plus ``bias`` ``(C',)``."""
+    m, cout = x.shape[-1], kernel.shape[0]
+    out = x.new_empty(*out_size, cout, m)
+    for pos, parts in zip(out.view(-1, cout, m), blocks):
+        if not parts:
+            pos.copy_(bias[:, None]) if bias is not None else pos.zero_()
+        for k, (rows, cols, krows, kcols) in enumerate(parts):
+            a = kernel[:, krows, kcols].reshape(cout, -1)
+            b = x[rows, cols].reshape(-1, m)
+            if k > 0:
+                pos.addmm_(a, b)
+            elif bias is None:
+                torch.mm(a, b, out=pos)
+            else:
+                torch.addmm(bias[:, None], a, b, out=pos)
+    return out
+
+
 class _MapsLastConv(torch.autograd.Function):
     """A conv without bias on maps-last ``(H, W, C, M)`` maps, as matrix
     products of weight slices with the contiguous row blocks of each window:
@@ -132,32 +153,17 @@ class _MapsLastConv(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, stride, padding):
-        h, w, _, m = x.shape
-        cout = weight.shape[0]
-        out_size, blocks = _window_blocks((h, w), weight.shape[2:], stride,
-                                          padding)
-        kernel = weight.permute(0, 2, 3, 1)  # (C', kh, kw, C)
-        out = x.new_empty(*out_size, cout, m)
-        positions = out.view(-1, cout, m)
-        for pos, parts in zip(positions, blocks):
-            if not parts:
-                pos.zero_()
-            for k, (rows, cols, krows, kcols) in enumerate(parts):
-                a = kernel[:, krows, kcols].reshape(cout, -1)
-                b = x[rows, cols].reshape(-1, m)
-                if k == 0:
-                    torch.mm(a, b, out=pos)
-                else:
-                    pos.addmm_(a, b)
-        ctx.save_for_backward(x, weight)
+        out_size, blocks = _window_blocks(x.shape[:2], weight.shape[2:],
+                                          stride, padding)
+        kernel = weight.permute(0, 2, 3, 1).contiguous()  # (C', kh, kw, C)
+        ctx.save_for_backward(x, kernel)
         ctx.blocks = blocks
-        return out
+        return _maps_last_products(x, kernel, blocks, out_size)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
-        m, cout = x.shape[-1], weight.shape[0]
-        kernel = weight.permute(0, 2, 3, 1)
+        x, kernel = ctx.saved_tensors
+        m, cout = x.shape[-1], kernel.shape[0]
         grad = grad.contiguous().view(-1, cout, m)
         grad_x = torch.zeros_like(x) if ctx.needs_input_grad[0] else None
         grad_kernel = torch.zeros_like(kernel) if ctx.needs_input_grad[
@@ -176,9 +182,24 @@ class _MapsLastConv(torch.autograd.Function):
         return grad_x, grad_kernel, None, None
 
 
+def _eval_affine(layer: ConvModule):
+    """``(scale, shift)`` per channel of a ConvModule's BatchNorm when it
+    normalises with running statistics (eval mode), else None."""
+    norm = layer.norm if layer.with_norm else None
+    if (not isinstance(norm, _BatchNorm) or norm.training
+            or norm.running_mean is None):
+        return None
+    scale = torch.rsqrt(norm.running_var + norm.eps)
+    shift = -norm.running_mean * scale
+    if norm.affine:
+        scale, shift = scale * norm.weight, shift * norm.weight + norm.bias
+    return scale, shift
+
+
 def _conv_maps_last(layer: ConvModule, x: torch.Tensor):
     """A ConvModule (conv without bias + norm + act) on maps-last
-    ``(H, W, C, M)`` maps; returns ``(H', W', C', M)``."""
+    ``(H, W, C, M)`` maps; returns ``(H', W', C', M)``. Inference (no
+    gradients, BN in eval mode) folds the BN into the products."""
     conv = layer.conv
     weight = conv.weight
     if torch.jit.is_tracing() or torch.compiler.is_compiling():
@@ -195,14 +216,24 @@ def _conv_maps_last(layer: ConvModule, x: torch.Tensor):
         ]).permute(0, 3, 1, 2, 4).reshape(kh * kw * c, -1)
         out = weight.permute(0, 2, 3, 1).reshape(weight.shape[0], -1) @ cols
         out = out.view(-1, ho, wo, m).permute(1, 2, 0, 3).contiguous()
-    else:
-        device = x.device.type
-        if torch.is_autocast_enabled(device):
-            dtype = torch.get_autocast_dtype(device)
-            x, weight = x.to(dtype), weight.to(dtype)
-        with torch.autocast(device, enabled=False):
-            out = _MapsLastConv.apply(x, weight, conv.stride, conv.padding)
-    return _norm_act_maps_last(layer, out)
+        return _norm_act_maps_last(layer, out)
+    device = x.device.type
+    dtype = (torch.get_autocast_dtype(device)
+             if torch.is_autocast_enabled(device) else x.dtype)
+    affine = None if torch.is_grad_enabled() else _eval_affine(layer)
+    with torch.autocast(device, enabled=False):
+        x = x.to(dtype)
+        if affine is None:
+            out = _MapsLastConv.apply(x, weight.to(dtype), conv.stride,
+                                      conv.padding)
+            return _norm_act_maps_last(layer, out)
+        scale, shift = affine
+        kernel = (weight * scale.view(-1, 1, 1, 1)).permute(0, 2, 3, 1)
+        out_size, blocks = _window_blocks(x.shape[:2], weight.shape[2:],
+                                          conv.stride, conv.padding)
+        out = _maps_last_products(x, kernel.to(dtype).contiguous(), blocks,
+                                  out_size, shift.to(dtype))
+    return layer.activate(out) if layer.with_activation else out
 
 
 @MODELS.register_module()
@@ -391,8 +422,18 @@ class STSSExtraction(BaseModule):
                             padding=first.conv.padding)
         _, channels, ho, wo = operator.shape
         operator = operator.permute(0, 2, 3, 1).reshape(u * v, -1)
-        feats = operator.t() @ maps.t()  # (H'*W'*C, M)
-        feats = _norm_act_maps_last(first, feats.view(ho, wo, channels, -1))
+        affine = None if torch.is_grad_enabled() else _eval_affine(first)
+        if affine is None:
+            feats = operator.t() @ maps.t()  # (H'*W'*C, M)
+            feats = _norm_act_maps_last(first,
+                                        feats.view(ho, wo, channels, -1))
+        else:  # inference: the BN folded into the operator
+            scale, shift = (v.repeat(ho * wo) for v in affine)
+            feats = torch.addmm(shift[:, None], (operator * scale).t(),
+                                maps.t())
+            if first.with_activation:
+                feats = first.activate(feats)
+            feats = feats.view(ho, wo, channels, -1)
         for i in range(1, self.num_layers):
             feats = _conv_maps_last(getattr(self, f'conv{i}'), feats)
         return feats.view(-1, feats.shape[-1])
