@@ -35,7 +35,8 @@ over ``--max-seconds``), wall clock by default (``--clock cpu``: CPU time of
 the process, all threads); peak memory is torch's allocations above what
 was allocated before the step: on CPU the running sum of the profiler's
 allocation events (``benchmark_stss.peak_bytes``; memory that libraries
-allocate outside torch is not seen), on CUDA ``torch.cuda.max_memory_allocated``.
+allocate outside torch is not seen), on CUDA
+``torch.cuda.max_memory_allocated``.
 CUDA runs synchronise around every timed step. ``--device all`` (default)
 adds CUDA when a device is there and says so when not. ``--profile N``
 prints the N ops where the block's forward + backward and eval forward
@@ -58,8 +59,9 @@ from get_flops import without_pretrained  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SELFY_CONFIG = osp.join(REPO, 'configs', 'selfy_tsm_r50_ssv1.py')
-TSM_CONFIG = osp.join(REPO, 'configs', 'tsm',
-                      'tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py')
+TSM_CONFIG = osp.join(
+    REPO, 'configs', 'tsm',
+    'tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py')
 # issue #12: measured ratio must be <= target (>= for the op's speed-up)
 TARGETS = dict(stss_speedup=50.0, stss_memory=1.5, block=0.16, train=1.15,
                inference=1.12)
@@ -440,7 +442,9 @@ def main(argv=None):
         f'{" ".join(argv if argv is not None else sys.argv[1:])}`',
         f'Started {started:%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPU cores, '
         f'torch threads {torch.get_num_threads()}; {args.clock} clock; '
-        f'load average (1, 5, 15 min) at start: {_loadavg()}', ''
+        f'load average (1, 5, 15 min) at start: {_loadavg()}; allocator '
+        'settings: GLIBC_TUNABLES=' + os.environ.get('GLIBC_TUNABLES',
+                                                     '(unset)'), ''
     ]
     print('\n'.join(header), flush=True)
     sections = []
