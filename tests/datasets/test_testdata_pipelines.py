@@ -19,4 +19,4 @@ def test_motion_pipelines_decode_real_videos(testdata_dir, video, split):
     out = pipeline(
         dict(filename=osp.join(testdata_dir, video), label=0, start_index=0,
              modality='RGB'))
-    assert tuple(out['inputs'].shape) == (cfg.num_segments, 3, 64, 64)
+    assert tuple(out["inputs"].shape) == (cfg.num_segments, 3, 48, 48)

@@ -77,9 +77,12 @@ def test_sigkill_in_epoch_2_then_resume_is_bitwise_exact(tmp_path):
     differ = [k for k in a['state_dict']
               if not torch.equal(a['state_dict'][k], b['state_dict'][k])]
     assert not differ, f'{len(differ)} tensors differ, e.g. {differ[:3]}'
-    for key, state in a['optimizer']['state'].items():
-        assert torch.equal(state['momentum_buffer'],
-                           b['optimizer']['state'][key]['momentum_buffer'])
+    for key, state in a['optimizer']['state'].items():  # AdamW: step, moments
+        assert state.keys() == b['optimizer']['state'][key].keys()
+        for name, value in state.items():
+            assert torch.equal(torch.as_tensor(value),
+                               torch.as_tensor(
+                                   b['optimizer']['state'][key][name])), name
     top1 = VAL_TOP1.findall(result['log'])
     assert top1 and top1 == VAL_TOP1.findall(resumed_log)
     for log in (result['log'], resumed_log):
