@@ -455,6 +455,30 @@ class STSSExtraction(BaseModule):
         return torch.stack(feats, dim=1)
 
 
+class _StridedResidualReLU(torch.autograd.Function):
+    """``relu(identity + shift + values at multiples of the stride)``: the
+    block's output from the upsampling BN's scale and shift, one output
+    buffer and one gradient buffer (autograd through the strided in-place
+    sum would copy the whole gradient once more)."""
+
+    @staticmethod
+    def forward(ctx, identity, values, shift, stride):
+        out = identity + shift
+        out[:, :, ::stride, ::stride] += values
+        out.relu_()
+        ctx.save_for_backward(out)
+        ctx.stride = stride
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out, ) = ctx.saved_tensors
+        grad = torch.ops.aten.threshold_backward(grad, out, 0)
+        s = ctx.stride
+        return (grad, grad[:, :, ::s, ::s], grad.sum((0, 2, 3), keepdim=True),
+                None)
+
+
 @MODELS.register_module()
 class STSSIntegration(BaseModule):
     """Motion features -> residual of the input's shape.
@@ -557,10 +581,13 @@ class STSSIntegration(BaseModule):
         scale, shift = (v.to(y.dtype).view(1, -1, 1, 1) for v in affine)
         if identity is None:
             out = shift.expand(nt, -1, *output_size).clone()
-        else:
+            out[:, :, ::s, ::s] += y * scale
+            return out
+        if torch.jit.is_tracing() or torch.compiler.is_compiling():
             out = identity + shift
-        out[:, :, ::s, ::s] += y * scale
-        return out if identity is None else out.relu_()
+            out[:, :, ::s, ::s] += y * scale
+            return out.relu()
+        return _StridedResidualReLU.apply(identity, y * scale, shift, s)
 
     def _upsample_affine(self, y, count):
         """``(scale, shift)`` of the upsampling ``nn.BatchNorm2d`` on a map of
