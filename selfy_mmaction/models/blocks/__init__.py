@@ -12,5 +12,6 @@ from . import cost  # noqa: F401
 from . import tsi  # noqa: F401
 from . import ean  # noqa: F401
 from . import bqn  # noqa: F401
+from . import sta  # noqa: F401
 from .selfy import (SELFYBlock, STSSExtraction, STSSIntegration,  # noqa: F401
                     STSSTransformation)
