@@ -13,3 +13,4 @@ __all__ += [
     'SampleLoadError'
 ]
 from .transforms import PlaybackSpeedSampleFrames  # noqa: F401,E402
+from .patch_shuffle import TemporalPatchShuffle  # noqa: F401,E402
