@@ -4,7 +4,7 @@ hash and record it in MMAction2's model-zoo metafiles.
     python tools/publish_model.py WORK_DIR [--checkpoint CKPT] [--config CFG]
         [--out-dir zoo/] [--family NAME] [--collection NAME]
         [--training-resources "1 CPU process"] [--url-prefix URL]
-        [--cfg-options k=v ...]
+        [--license Apache-2.0] [--cfg-options k=v ...]
 
 ``WORK_DIR`` is an MMEngine work dir: the config dump (``WORK_DIR/*.py``),
 the checkpoints (``last_checkpoint``, ``epoch_*.pth``) and the logs
@@ -24,7 +24,11 @@ In order:
    plain ``meta`` fields in :data:`KEPT_META` stay: optimizer, message hub
    (``HistoryBuffer`` objects), schedulers and RNG states go, so the file
    loads with ``torch.load(weights_only=True)`` and no allowlist. The bytes
-   are deterministic (same checkpoint, same file).
+   are deterministic (same checkpoint, same file). ``meta`` records the
+   selfy-mmaction version that trained the weights,
+   ``selfy_mmaction_version``: the checkpoint's own when training wrote it,
+   else the installed version (which evaluates the file in step 4; a
+   warning says so).
 3. Name, as MMAction2's ``publish_model.py`` does:
    ``<config stem>_<YYYYMMDD>-<first 8 hex of sha256(file)>.pth`` in
    ``--out-dir`` (default ``zoo/``, ignored by git: the tool refuses an
@@ -42,12 +46,16 @@ In order:
 6. The training log is copied beside the weights (``<file stem>.log`` and
    the scalars as ``<file stem>.json``).
 7. ``configs/<family>/metafile.yml`` gets (or replaces, by ``Name`` = config
-   stem) the model's entry in MMAction2's schema, and its collection if
-   missing (an existing collection entry is kept as it is, hand edits
-   included); a replaced entry's local weights/log that nothing references
-   any more are deleted. ``model-index.yml`` at the repository root then
-   imports every ``configs/**/metafile.yml``. ``python tools/zoo_tables.py
-   --write`` renders the README table from them.
+   stem) the model's entry in MMAction2's schema (``Metadata`` adds the
+   package version of step 2 and the weights' license, ``--license``,
+   default Apache-2.0 like the code), and its collection if missing (an
+   existing collection entry is kept as it is, hand edits included; a new
+   one points at ``configs/<family>/README.md`` and takes its ``Paper`` from
+   that README's first link); a replaced entry's local weights/log that
+   nothing references any more are deleted. ``model-index.yml`` at the
+   repository root then imports every ``configs/**/metafile.yml``.
+   ``python tools/zoo_tables.py --write`` renders the README table from
+   them.
 
 Weights and logs stay out of git: ``Weights`` / ``Training Log`` are paths
 relative to the repository (``zoo/<file>``). Once uploaded, a URL replaces
@@ -85,7 +93,11 @@ sys.path.pop(0)
 
 #: ``meta`` fields a published checkpoint keeps (plain types only).
 KEPT_META = ('epoch', 'iter', 'seed', 'time', 'experiment_name',
-             'mmengine_version', 'dataset_meta', 'cfg')
+             'mmengine_version', 'dataset_meta', 'cfg',
+             'selfy_mmaction_version')
+#: License of the published weights unless ``--license`` says otherwise (the
+#: package's own, see LICENSE).
+WEIGHTS_LICENSE = 'Apache-2.0'
 #: Papers of the collections we publish, for a new collection entry.
 PAPERS = {
     'SELFY-TSM': dict(
@@ -95,6 +107,10 @@ PAPERS = {
     'TSM': dict(
         URL='https://arxiv.org/abs/1811.08383',
         Title='TSM: Temporal Shift Module for Efficient Video Understanding'),
+    'TSN': dict(
+        URL='https://arxiv.org/abs/1608.00859',
+        Title='Temporal Segment Networks: Towards Good Practices for Deep '
+        'Action Recognition'),
 }
 #: Dataset names (MMAction2's spelling) by config name suffix
 #: ``_<dataset>-<modality>``.
@@ -235,6 +251,34 @@ def strip_checkpoint(checkpoint: dict) -> dict:
     return dict(meta=meta, state_dict=stripped)
 
 
+def record_version(published: dict) -> str:
+    """Set ``published['meta']['selfy_mmaction_version']`` and return it:
+    the version the training checkpoint recorded, else the installed one
+    (with a warning: the weights may come from an older version)."""
+    meta = published.setdefault('meta', {})
+    if not meta.get('selfy_mmaction_version'):
+        from selfy_mmaction.version import __version__
+        print('publish: warning: the checkpoint does not record the '
+              'selfy-mmaction version that trained it; recording the '
+              f'installed {__version__}')
+        meta['selfy_mmaction_version'] = __version__
+    return meta['selfy_mmaction_version']
+
+
+def readme_paper(readme: str) -> Optional[dict]:
+    """``{'URL', 'Title'}`` of the first markdown link of a model-zoo
+    README (MMAction2's layout: ``# Name``, then ``[Paper title](URL)``);
+    None if there is no such README or link."""
+    if not osp.isfile(readme):
+        return None
+    with open(readme, encoding='utf-8') as f:
+        head = f.read().split('<!-- [ALGORITHM] -->')[0]
+    match = re.search(r'\[([^\]]+)\]\((https?://[^)\s]+)\)', head)
+    if not match:
+        return None
+    return OrderedDict([('URL', match.group(2)), ('Title', match.group(1))])
+
+
 def checkpoint_bytes(checkpoint: dict) -> bytes:
     """``torch.save`` into memory (the same checkpoint gives the same
     bytes: the archive is not named after a file)."""
@@ -283,7 +327,7 @@ def evaluate(cfg, checkpoint: str) -> dict:
     """Top-1 / top-5 (fractions) of ``checkpoint`` on ``cfg``'s test
     dataloader through MMEngine's Runner, in a temporary work dir; the
     checkpoint must fit the model exactly."""
-    from mmengine.runner import Runner
+    from selfy_mmaction.engine import build_runner
 
     from selfy_mmaction.utils import check_checkpoint_fits
     cfg = copy.deepcopy(cfg)
@@ -300,7 +344,7 @@ def evaluate(cfg, checkpoint: str) -> dict:
     cfg.experiment_name = f'publish_{uuid.uuid4().hex[:8]}'
     with tempfile.TemporaryDirectory(prefix='publish_eval_') as tmp:
         cfg.work_dir = tmp
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         check_checkpoint_fits(runner.model, checkpoint)
         metrics = runner.test()
     return dict(top1=float(metrics['acc/top1']),
@@ -388,8 +432,11 @@ def default_collection(config: str) -> str:
 
 def model_entry(*, name: str, config_rel: str, collection: str, cfg,
                 epochs: int, complexity: dict, resources: str, metrics: dict,
-                weights: str, log: Optional[str], stem: str) -> dict:
-    """One ``Models`` entry in MMAction2's metafile schema."""
+                weights: str, log: Optional[str], stem: str, version: str,
+                weights_license: str = WEIGHTS_LICENSE) -> dict:
+    """One ``Models`` entry in MMAction2's metafile schema; ``Metadata``
+    adds the selfy-mmaction ``version`` that trained the weights and their
+    license."""
     height, width = complexity['input_shape'][-2:]
     dataset = _dataset(cfg, stem)
     entry = OrderedDict([
@@ -406,6 +453,8 @@ def model_entry(*, name: str, config_rel: str, collection: str, cfg,
             ('Resolution', f'{height}x{width}'),
             ('Training Data', dataset),
             ('Training Resources', resources),
+            ('selfy-mmaction Version', str(version)),
+            ('Weights License', weights_license),
         ])),
         ('Modality', _modality(stem)),
         ('Results', [OrderedDict([
@@ -543,6 +592,7 @@ def publish(args) -> dict:
     checkpoint = torch.load(checkpoint_path, map_location='cpu',
                             weights_only=True)
     stripped = strip_checkpoint(checkpoint)
+    version = record_version(stripped)
     data = checkpoint_bytes(stripped)
     digest = hashlib.sha256(data).hexdigest()
     filename = published_name(stem, digest,
@@ -590,13 +640,16 @@ def publish(args) -> dict:
         complexity=complexity,
         resources=args.training_resources or training_resources(log),
         metrics=metrics, weights=location(filename),
-        log=location(log_name) if log_name else None, stem=stem)
+        log=location(log_name) if log_name else None, stem=stem,
+        version=version, weights_license=args.license)
     collection = OrderedDict([('Name', collection_name)])
-    readme = osp.join('configs', family, 'README.md')
+    readme = osp.join('configs', family, 'README.md').replace(osp.sep, '/')
     collection['README'] = readme if osp.exists(
         osp.join(repo_root, readme)) else 'README.md'
-    if collection_name in PAPERS:
-        collection['Paper'] = OrderedDict(PAPERS[collection_name])
+    paper = readme_paper(osp.join(repo_root, readme)) or PAPERS.get(
+        collection_name)
+    if paper:
+        collection['Paper'] = OrderedDict(paper)
     replaced = update_metafile(metafile, collection, entry)
     if replaced:
         _remove_unreferenced(replaced, repo_root, out_dir,
@@ -657,6 +710,9 @@ def parse_args(argv=None):
                         '(default: from the training log)')
     parser.add_argument('--url-prefix', help='Weights/Training Log become '
                         'URL/<file> instead of local paths')
+    parser.add_argument('--license', default=WEIGHTS_LICENSE,
+                        help='license of the published weights, recorded '
+                        'in the metafile (default: %(default)s)')
     parser.add_argument('--repo-root', default=REPO,
                         help='repository whose configs/ and model-index.yml '
                         'are written (default: this checkout)')

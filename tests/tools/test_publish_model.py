@@ -13,6 +13,8 @@ import torch
 import yaml
 from mmengine.config import Config
 
+from selfy_mmaction.version import __version__
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools'))
 import publish_model  # noqa: E402
@@ -64,6 +66,8 @@ def test_published_file_holds_weights_and_plain_meta_only(published_tsm):
     assert set(published) == {'meta', 'state_dict'}
     assert set(published['meta']) <= set(publish_model.KEPT_META)
     assert published['meta']['epoch'] == 1
+    # training did not record the package version: the installed one is
+    assert published['meta']['selfy_mmaction_version'] == __version__
     original = torch.load(published_tsm['checkpoint'], weights_only=True)
     assert {'optimizer', 'message_hub'} <= set(original)
     assert list(published['state_dict']) == list(original['state_dict'])
@@ -84,8 +88,11 @@ def test_metafile_has_mmaction2_schema(published_tsm):
     meta = model['Metadata']
     assert set(meta) == {
         'Architecture', 'Batch Size', 'Epochs', 'FLOPs', 'Parameters',
-        'Pretrained', 'Resolution', 'Training Data', 'Training Resources'
+        'Pretrained', 'Resolution', 'Training Data', 'Training Resources',
+        'selfy-mmaction Version', 'Weights License'
     }
+    assert meta['selfy-mmaction Version'] == __version__
+    assert meta['Weights License'] == 'Apache-2.0'
     assert meta['Architecture'] == 'ResNet18'
     assert meta['Batch Size'] == 4 and meta['Epochs'] == 1
     assert meta['Pretrained'] == 'None'
@@ -114,12 +121,12 @@ def test_metafile_has_mmaction2_schema(published_tsm):
 def test_metrics_equal_a_separate_evaluation(published_tsm):
     """tools/test.py's path (Runner + load_from) on the training
     checkpoint gives the metafile's numbers."""
-    from mmengine.runner import Runner
+    from selfy_mmaction.engine import build_runner
     cfg = Config.fromfile(published_tsm['tiny_config'])
     cfg.work_dir = osp.join(published_tsm['work_dir'], 'separate_test')
     cfg.load_from = published_tsm['checkpoint']
     cfg.experiment_name = 'separate_test'
-    metrics = Runner.from_cfg(cfg).test()
+    metrics = build_runner(cfg).test()
     (result, ) = published_tsm['entry']['Results']
     assert result['Metrics']['Top 1 Accuracy'] == round(
         100 * float(metrics['acc/top1']), 2)
@@ -172,9 +179,11 @@ def test_republishing_is_idempotent_and_url_prefix_replaces_paths(
     assert sorted(os.listdir(osp.join(root, 'zoo'))) == zoo
 
     url = 'https://example.org/zoo/tsm'
-    entry = publish_model.main(args + ['--url-prefix', url + '/'])
+    entry = publish_model.main(args + ['--url-prefix', url + '/',
+                                       '--license', 'CC-BY-4.0'])
     name = osp.basename(published_tsm['weights'])
     assert entry['Weights'] == f'{url}/{name}'
+    assert entry['Metadata']['Weights License'] == 'CC-BY-4.0'
     assert entry['Training Log'] == f"{url}/{name[:-4]}.log"
     (model, ) = _metafile(root)['Models']  # replaced, not added
     assert model['Weights'] == entry['Weights']
@@ -268,3 +277,43 @@ def test_replaced_version_files_are_removed_unless_referenced(tmp_path):
     publish_model._remove_unreferenced(
         {'Weights': 'zoo/other.pth'}, str(tmp_path), str(zoo), keep=[])
     assert (zoo / 'other.pth').exists()
+
+
+def test_metafile_entry_renders_in_the_zoo_table(published_tsm):
+    """The version and license keys leave the README table as it was."""
+    import zoo_tables
+    entry = published_tsm['entry']
+    plain = dict(entry, Metadata={
+        k: v for k, v in entry['Metadata'].items()
+        if k not in ('selfy-mmaction Version', 'Weights License')})
+    assert zoo_tables.render([entry]) == zoo_tables.render([plain])
+    assert f"[{STEM}](configs/tsm/{STEM}.py)" in zoo_tables.render([entry])
+
+
+def test_version_recorded_by_training_is_kept(capsys):
+    published = {'meta': {'selfy_mmaction_version': '0.0.9'},
+                 'state_dict': {}}
+    assert publish_model.record_version(published) == '0.0.9'
+    assert 'warning' not in capsys.readouterr().out
+    published = {'state_dict': {}}
+    assert publish_model.record_version(published) == __version__
+    assert published['meta'] == {'selfy_mmaction_version': __version__}
+    assert 'does not record the selfy-mmaction version' in \
+        capsys.readouterr().out
+
+
+def test_new_collection_takes_its_paper_from_the_family_readme(tmp_path):
+    readme = tmp_path / 'README.md'
+    readme.write_text('# X\n\n[A Paper: Title](https://arxiv.org/abs/1)\n\n'
+                      '<!-- [ALGORITHM] -->\n\n[other](https://x.org)\n')
+    assert publish_model.readme_paper(str(readme)) == {
+        'URL': 'https://arxiv.org/abs/1', 'Title': 'A Paper: Title'}
+    readme.write_text('# X\n\n<!-- [ALGORITHM] -->\n[late](https://x.org)\n')
+    assert publish_model.readme_paper(str(readme)) is None
+    assert publish_model.readme_paper(str(tmp_path / 'missing.md')) is None
+    # the real family READMEs name the papers of the published collections
+    for family, collection in (('tsm', 'TSM'), ('tsn', 'TSN'),
+                               ('selfy', 'SELFY-TSM')):
+        paper = publish_model.readme_paper(
+            osp.join(REPO, 'configs', family, 'README.md'))
+        assert paper == publish_model.PAPERS[collection], family
