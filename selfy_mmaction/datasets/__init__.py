@@ -6,11 +6,16 @@ __all__ = [
     'MotionVideoDataset', 'generate_motion_dataset', 'render_clip'
 ]
 from .checked import (AnnotationError, CheckedRawframeDataset,  # noqa: E402
-                      CheckedVideoDataset, SampleLoadError)
+                      CheckedVideoDataset, DatasetNotPreparedError,
+                      SampleLoadError)
 
 __all__ += [
     'AnnotationError', 'CheckedRawframeDataset', 'CheckedVideoDataset',
-    'SampleLoadError'
+    'DatasetNotPreparedError', 'SampleLoadError'
 ]
 from .transforms import PlaybackSpeedSampleFrames  # noqa: F401,E402
 from .patch_shuffle import TemporalPatchShuffle  # noqa: F401,E402
+from .samplers import IdentityBatchSampler  # noqa: F401,E402
+from .tracklets import (GeneratedTrackletDataset,  # noqa: F401,E402
+                        TrackletDataset, TrackletDatasetSpec,
+                        generate_tracklet_dataset)

@@ -3,6 +3,9 @@
 ``CheckedVideoDataset`` and ``CheckedRawframeDataset`` take every argument of
 ``VideoDataset`` / ``RawframeDataset`` and add:
 
+- a check that the annotation file and the data root exist: if not,
+  :class:`DatasetNotPreparedError`, a short message naming the missing path,
+  what belongs there and (``prepare_cmd``, ``prepare_doc``) how to make it;
 - a check of every annotation line before MMAction2 parses it: an empty or
   malformed line, a missing, non-integer or negative label (or one >=
   ``num_classes`` when given) raises :class:`AnnotationError` naming the
@@ -22,6 +25,7 @@
 """
 import contextlib
 import logging
+import os.path as osp
 from typing import List, Optional
 
 import numpy as np
@@ -39,6 +43,12 @@ MAX_SUBSTITUTES = 10
 
 class AnnotationError(ValueError):
     """A line of an annotation (list) file is malformed."""
+
+
+class DatasetNotPreparedError(FileNotFoundError):
+    """A dataset's annotation file or data root does not exist: the dataset
+    has not been prepared (or not where the config says). The message is
+    complete and short: print it without the traceback."""
 
 
 class SampleLoadError(RuntimeError):
@@ -61,8 +71,11 @@ class _CheckedMixin:
     dataset types; subclasses define ``_line_format`` and ``_line_problem``.
     """
 
-    def _setup_checks(self, skip_corrupt: bool):
+    def _setup_checks(self, skip_corrupt: bool, prepare_cmd: Optional[str],
+                      prepare_doc: Optional[str]):
         self.skip_corrupt = skip_corrupt
+        self.prepare_cmd = prepare_cmd
+        self.prepare_doc = prepare_doc
         # (seed, epoch), shared with data loader workers; -1: not seeded
         self._sample_seed = torch.full((2, ), -1,
                                        dtype=torch.int64).share_memory_()
@@ -70,6 +83,36 @@ class _CheckedMixin:
 
     def _line_format(self) -> str:
         raise NotImplementedError
+
+    def _data_root(self) -> str:
+        """The directory the list's paths are relative to ('' if none)."""
+        raise NotImplementedError
+
+    def _data_root_content(self) -> str:
+        raise NotImplementedError
+
+    def _how_to_prepare(self) -> str:
+        lines = []
+        if self.prepare_cmd:
+            lines.append(f'  prepare it: {self.prepare_cmd}')
+        if self.prepare_doc:
+            lines.append(f'  see {self.prepare_doc}')
+        return ''.join('\n' + line for line in lines)
+
+    def _check_prepared(self):
+        """:class:`DatasetNotPreparedError` if the annotation file or the
+        (local) data root does not exist."""
+        if not osp.isfile(self.ann_file):
+            raise DatasetNotPreparedError(
+                f'annotation file {self.ann_file} does not exist\n'
+                f'  expected: a list file, one line "{self._line_format()}" '
+                f'per sample' + self._how_to_prepare())
+        root = self._data_root()
+        if root and '://' not in root and not osp.isdir(root):
+            raise DatasetNotPreparedError(
+                f'data root {root} does not exist\n'
+                f'  expected: a directory of {self._data_root_content()} '
+                f'(the paths of {self.ann_file})' + self._how_to_prepare())
 
     def _line_problem(self, line: str) -> Optional[str]:
         raise NotImplementedError
@@ -91,6 +134,7 @@ class _CheckedMixin:
         return None
 
     def load_data_list(self) -> List[dict]:
+        self._check_prepared()
         if not self.ann_file.endswith('.json'):
             lines = list_from_file(self.ann_file)
             for lineno, line in enumerate(lines, 1):
@@ -99,7 +143,8 @@ class _CheckedMixin:
                 if problem:
                     raise AnnotationError(
                         f'{self.ann_file}, line {lineno}: {problem}: '
-                        f'{line!r} (expected "{self._line_format()}")')
+                        f'{line!r} (expected "{self._line_format()}")' +
+                        self._how_to_prepare())
         data_list = super().load_data_list()
         if not data_list:
             raise AnnotationError(f'{self.ann_file} lists no samples')
@@ -185,16 +230,33 @@ class CheckedVideoDataset(_CheckedMixin, VideoDataset):
             ``<video> <label> [<label> ...]``).
         skip_corrupt (bool): Skip (log and count) training samples that cannot
             be loaded instead of raising. Defaults to False.
+        prepare_cmd (str, optional): The command that writes ``ann_file``
+            and the videos, named in the error when they are missing.
+            Defaults to None.
+        prepare_doc (str, optional): Where the preparation is documented
+            (e.g. ``docs/datasets.md#...``), named with ``prepare_cmd``.
+            Defaults to None.
         **kwargs: Arguments of MMAction2's ``VideoDataset``.
     """
 
-    def __init__(self, ann_file: str, skip_corrupt: bool = False, **kwargs):
-        self._setup_checks(skip_corrupt)
+    def __init__(self,
+                 ann_file: str,
+                 skip_corrupt: bool = False,
+                 prepare_cmd: Optional[str] = None,
+                 prepare_doc: Optional[str] = None,
+                 **kwargs):
+        self._setup_checks(skip_corrupt, prepare_cmd, prepare_doc)
         super().__init__(ann_file, **kwargs)
 
     def _line_format(self):
         return '<video> <label>' + (' [<label> ...]'
                                     if self.multi_class else '')
+
+    def _data_root(self):
+        return self.data_prefix.get('video') or ''
+
+    def _data_root_content(self):
+        return 'the listed videos'
 
     def _line_problem(self, line):
         fields = line.strip().split(self.delimiter)
@@ -215,12 +277,30 @@ class CheckedRawframeDataset(_CheckedMixin, RawframeDataset):
             ``with_offset=True``; several labels if ``multi_class``).
         skip_corrupt (bool): Skip (log and count) training samples that cannot
             be loaded instead of raising. Defaults to False.
+        prepare_cmd (str, optional): The command that writes ``ann_file``
+            and the frames, named in the error when they are missing.
+            Defaults to None.
+        prepare_doc (str, optional): Where the preparation is documented
+            (e.g. ``docs/datasets.md#...``), named with ``prepare_cmd``.
+            Defaults to None.
         **kwargs: Arguments of MMAction2's ``RawframeDataset``.
     """
 
-    def __init__(self, ann_file: str, skip_corrupt: bool = False, **kwargs):
-        self._setup_checks(skip_corrupt)
+    def __init__(self,
+                 ann_file: str,
+                 skip_corrupt: bool = False,
+                 prepare_cmd: Optional[str] = None,
+                 prepare_doc: Optional[str] = None,
+                 **kwargs):
+        self._setup_checks(skip_corrupt, prepare_cmd, prepare_doc)
         super().__init__(ann_file, **kwargs)
+
+    def _data_root(self):
+        return self.data_prefix.get('img') or ''
+
+    def _data_root_content(self):
+        first = self.filename_tmpl.format(self.start_index)
+        return f'frame folders (<frame_dir>/{first}, ...)'
 
     def _line_format(self):
         offset = ' <offset>' if self.with_offset else ''
