@@ -1,2 +1,3 @@
-from . import backbones, blocks, heads  # noqa: F401
+from . import backbones, blocks, heads, recognizers  # noqa: F401
 from .norms import TemporalGroupNorm  # noqa: F401,E402
+from . import reid  # noqa: F401,E402
