@@ -300,7 +300,7 @@ def run_one(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
     import torch
     from mmengine.config import Config
     from mmengine.hooks import Hook
-    from mmengine.runner import Runner
+    from selfy_mmaction.engine import build_runner
 
     import selfy_mmaction  # noqa: F401
 
@@ -326,7 +326,7 @@ def run_one(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
                 self.clips += len(data_batch['inputs'])
 
     timer = TrainTimer()
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.register_hook(timer, priority='VERY_LOW')
     start = time.perf_counter()
     runner.train()

@@ -10,9 +10,9 @@ import os.path as osp
 import time
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
-import selfy_mmaction  # noqa: F401  (repairs the stack, registers modules)
+import selfy_mmaction  # noqa: F401  (registers modules)
+from selfy_mmaction.engine import build_runner
 
 DEFAULT_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
@@ -28,7 +28,7 @@ def main():
     start = time.time()
     cfg = Config.fromfile(args.config)
     cfg.work_dir = args.work_dir
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
 
     last = osp.join(args.work_dir, 'last_checkpoint')
     if not osp.isfile(last):
@@ -38,7 +38,7 @@ def main():
     test_cfg = Config.fromfile(args.config)
     test_cfg.work_dir = osp.join(args.work_dir, 'test')
     test_cfg.load_from = checkpoint
-    metrics = Runner.from_cfg(test_cfg).test()
+    metrics = build_runner(test_cfg).test()
     print(f'\nmain job: {osp.basename(args.config)} on the motion dataset; '
           f'checkpoint {checkpoint}')
     print(f"main job: test top-1 = {metrics['acc/top1']:.4f}, "

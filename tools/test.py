@@ -11,9 +11,9 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-import selfy_mmaction  # noqa: F401  (repairs the stack, registers modules)
+import selfy_mmaction  # noqa: F401  (registers modules)
+from selfy_mmaction.engine import build_runner
 from selfy_mmaction.utils import check_checkpoint_fits
 
 
@@ -59,7 +59,7 @@ def main():
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     # the Runner loads non-strictly: a checkpoint that does not fit would be
     # evaluated with freshly initialised layers; refuse it with a report
     check_checkpoint_fits(runner.model, args.checkpoint)

@@ -11,9 +11,9 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-import selfy_mmaction  # noqa: F401  (repairs the stack, registers modules)
+import selfy_mmaction  # noqa: F401  (registers modules)
+from selfy_mmaction.engine import build_runner
 
 
 def parse_args():
@@ -101,7 +101,7 @@ def merge_args(cfg, args):
 def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

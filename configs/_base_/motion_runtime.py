@@ -1,5 +1,5 @@
 # MMAction2's runtime, with what a small CPU run needs.
-_base_ = 'mmaction::_base_/default_runtime.py'
+_base_ = './default_runtime.py'
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
 default_hooks = dict(

@@ -8,10 +8,10 @@
 # schedule); BQN's own SSv1 recipe differs (16 segments, lr 0.12, wd 8e-4,
 # dropout 0.8, cosine 50 e with 7 warm-up epochs, label smoothing).
 _base_ = [
-    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
     '../_base_/schedules/selfy_sgd_50e.py',
-    'mmaction::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)

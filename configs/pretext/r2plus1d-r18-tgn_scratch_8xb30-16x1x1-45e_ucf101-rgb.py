@@ -10,6 +10,10 @@ _base_ = [
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
 default_scope = 'mmaction'
+# what configs/_base_/default_runtime.py selects (that base cannot be added
+# beside the C3D config, which brings MMAction2's runtime itself)
+runner_type = 'mmaction.CPUDistributedRunner'
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
 
 # 4 temporal groups at width 64 (T=16 in the stem and res2), 2 in res3 (T=8),
 # 1 from res4 on: 4 frames per group wherever there are groups.

@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/models/selfy_tsm_r50.py',
     '../_base_/datasets/diving48_rgb_16f.py',
     '../_base_/schedules/selfy_sgd_50e.py',
-    'mmaction::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)

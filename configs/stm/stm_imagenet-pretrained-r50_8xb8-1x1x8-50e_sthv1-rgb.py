@@ -10,10 +10,10 @@
 # has no official code or recipe. The paper's SSv1 numbers are 30-view
 # (10 clips x 3 crops) results, this config tests 1 clip x 1 centre crop.
 _base_ = [
-    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
     '../_base_/schedules/selfy_sgd_50e.py',
-    'mmaction::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)

@@ -10,10 +10,10 @@
 # schedule); the TAda authors' recipe differs (lr 0.48 @ 128, cosine 64
 # epochs, warm-up, test 2 clips x 3 crops at 256) and has no SSv1 setting.
 _base_ = [
-    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
     '../_base_/schedules/selfy_sgd_50e.py',
-    'mmaction::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)

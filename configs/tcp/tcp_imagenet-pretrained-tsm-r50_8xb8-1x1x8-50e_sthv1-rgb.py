@@ -3,10 +3,10 @@
 # stride-1 last stage and TCPHead instead of TSMHead (see the TSN-TCP config
 # for the head).
 _base_ = [
-    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
     '../_base_/schedules/selfy_sgd_50e.py',
-    'mmaction::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)

@@ -8,10 +8,10 @@
 # schedule) so that it compares with SELFY/TSM under identical settings; the
 # TEA authors' recipe differs (lr 0.02 at batch 64, steps 30/40/45).
 _base_ = [
-    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
     '../_base_/schedules/selfy_sgd_50e.py',
-    'mmaction::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)

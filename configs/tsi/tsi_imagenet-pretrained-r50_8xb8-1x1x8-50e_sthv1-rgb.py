@@ -9,10 +9,10 @@
 # Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
 # schedule) so that it compares with SELFY/TSM under identical settings.
 _base_ = [
-    'mmaction::_base_/models/tsm_r50.py',
+    '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
     '../_base_/schedules/selfy_sgd_50e.py',
-    'mmaction::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)

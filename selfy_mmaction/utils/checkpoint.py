@@ -5,20 +5,18 @@ Atomic writes: a file is written to a hidden temporary file in the same
 directory, flushed to disk (fsync) and renamed over the target
 (``os.replace``), so a crash or SIGKILL during a save leaves either the old
 file or the complete new one, never a truncated file.
-``selfy_mmaction.utils.stack.repair_atomic_checkpoints`` routes MMEngine's
-checkpoint and ``last_checkpoint`` writes through it.
+:class:`AtomicLocalBackend` (MMEngine file backend ``'atomic_local'``) and
+:class:`~selfy_mmaction.engine.AtomicCheckpointHook` write checkpoints and
+``last_checkpoint`` through it.
 """
-import builtins
-import functools
 import glob
-import io
 import os
 import os.path as osp
 import uuid
 from collections import OrderedDict
 from typing import Union
 
-import torch
+from mmengine.fileio import LocalBackend, register_backend
 from torch import nn
 
 
@@ -58,80 +56,49 @@ def atomic_write(filepath: str, data: bytes):
     _fsync_dir(dirname)
 
 
-def atomic_put(backend, obj: bytes, filepath) -> None:
-    """``LocalBackend.put`` writing atomically."""
-    atomic_write(str(filepath), obj)
+class AtomicLocalBackend(LocalBackend):
+    """MMEngine's local file backend, writing files atomically.
+
+    Registered with MMEngine's file backends as ``'atomic_local'`` (a name of
+    its own; the ``'local'`` backend is unchanged).
+    :class:`~selfy_mmaction.engine.AtomicCheckpointHook` saves checkpoints
+    through it.
+    """
+
+    def put(self, obj: bytes, filepath) -> None:
+        atomic_write(str(filepath), obj)
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        atomic_write(str(filepath), obj.encode(encoding))
 
 
-def atomic_put_text(backend, obj: str, filepath,
-                    encoding: str = 'utf-8') -> None:
-    """``LocalBackend.put_text`` writing atomically."""
-    atomic_write(str(filepath), obj.encode(encoding))
+register_backend('atomic_local', AtomicLocalBackend)
 
 
-class _AtomicTextFile(io.StringIO):
-    """Collects text; writes it atomically when closed without an error."""
+class DeferredRemoval:
+    """Wraps a file backend so that ``remove``/``rmtree`` are only recorded,
+    to be carried out by :meth:`flush` (after a save succeeded)."""
 
-    def __init__(self, path: str):
-        super().__init__()
-        self.path = path
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            atomic_write(self.path, self.getvalue().encode('utf-8'))
-        return super().__exit__(exc_type, exc, tb)
-
-
-def atomic_open(file, mode: str = 'r', *args, **kwargs):
-    """``open`` for modules that write small text files: ``'w'`` writes
-    atomically when the ``with`` block ends; every other mode is ``open``."""
-    if mode == 'w' and not args and not kwargs:
-        return _AtomicTextFile(os.fspath(file))
-    return builtins.open(file, mode, *args, **kwargs)
-
-
-class _DeferredRemoval:
-    """A file backend whose ``remove``/``rmtree`` are only recorded."""
-
-    def __init__(self, backend, pending: list):
+    def __init__(self, backend):
         self._backend = backend
-        self._pending = pending
+        self.pending = []
 
     def __getattr__(self, name):
         return getattr(self._backend, name)
 
     def remove(self, path):
-        self._pending.append(('remove', path))
+        self.pending.append(('remove', path))
 
     def rmtree(self, path):
-        self._pending.append(('rmtree', path))
+        self.pending.append(('rmtree', path))
 
-
-def remove_after_save(save):
-    """Wrap a ``CheckpointHook`` save method so that the outdated
-    checkpoints it deletes are deleted only after the new one is saved
-    (MMEngine deletes first: with ``max_keep_ckpts=1`` a crash during the
-    save would leave no checkpoint at all)."""
-
-    @functools.wraps(save)
-    def wrapper(hook, runner, *args, **kwargs):
-        backend, pending = hook.file_backend, []
-        hook.file_backend = _DeferredRemoval(backend, pending)
-        try:
-            result = save(hook, runner, *args, **kwargs)
-        finally:
-            hook.file_backend = backend
-        # never the file just written (an old best of the same name)
-        best = getattr(hook, 'best_ckpt_path_dict', None) or {}
-        current = {hook.last_ckpt, getattr(hook, 'best_ckpt_path', None),
-                   *best.values()}
-        for operation, path in pending:
-            if path not in current:
-                getattr(backend, operation)(path)
-        return result
-
-    wrapper._selfy_deferred = True
-    return wrapper
+    def flush(self, keep=()):
+        """Carry out the recorded removals, except of the paths in
+        ``keep``."""
+        for operation, path in self.pending:
+            if path not in keep:
+                getattr(self._backend, operation)(path)
+        self.pending = []
 
 
 class CheckpointMismatchError(RuntimeError):

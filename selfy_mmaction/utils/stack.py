@@ -1,9 +1,29 @@
-"""Repairs for the OpenMMLab stack as it installs today (see STACK.md).
+"""The only changes importing ``selfy_mmaction`` makes outside its registries.
 
-Each repair is applied once, when ``selfy_mmaction`` is imported, and only
-where the installed stack is really broken, so a fixed release is left alone.
+Importing the plugin registers modules and replaces nothing of stock torch,
+MMEngine or MMAction2. Everything our configs need beyond the stock
+behaviour is a registered component they select by name
+(``CheckedTSMHead``, ``AtomicCheckpointHook``, ``CPUDistributedRunner``).
+
+Three things are applied at import, each because stock code fails outright on
+the pinned stack without it, each gated on the versions that need it
+(documented in docs/stack.md):
+
+1. :func:`repair_missing_drn`: the mmaction2 1.2.0 wheel lacks
+   ``mmaction/models/localizers/drn`` (mmaction2 issue #2714), so
+   ``import mmaction.models`` fails. A stand-in module is added to
+   ``sys.modules`` only when the folder is missing.
+2. :func:`allow_checkpoint_globals`: torch >= 2.6 loads weights-only by
+   default and MMEngine 0.10.7 does not say otherwise (mmengine issue #1655),
+   so MMEngine's own checkpoints (message hub, numpy scalars) do not load.
+   Exactly the globals such checkpoints hold are added to torch's
+   weights-only allowlist; anything else is still refused.
+3. :func:`register_config_package`: ``selfy_mmaction::<folder>/<file>.py``
+   config bases resolve only for packages listed in MMEngine's
+   ``MODULE2PACKAGE`` table (MMEngine issue #1410); an entry for this package
+   is added, like a registry entry.
 """
-import functools
+import importlib.metadata
 import importlib.util
 import os.path as osp
 import pickle
@@ -12,14 +32,23 @@ import types
 
 import torch
 
+#: mmaction2 releases whose wheel lacks ``models/localizers/drn``.
+DRN_MISSING_IN = ('1.2.0', )
+#: MMEngine releases that load checkpoints without ``weights_only=False``
+#: and without an allowlist of their own.
+WEIGHTS_ONLY_BROKEN_IN = ('0.10.7', )
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return ''
+
 
 class _MissingDRN:
-    """Placeholder for ``mmaction.models.localizers.DRN``.
-
-    The mmaction2 1.2.0 wheel does not ship ``localizers/drn`` (upstream
-    mmaction2 issue #2714), so ``import mmaction.models`` fails. Recognition
-    does not need DRN; using it says why it is absent.
-    """
+    """Stand-in for ``mmaction.models.localizers.DRN``: using it says why
+    it is absent."""
 
     def __init__(self, *args, **kwargs):
         raise ImportError(
@@ -28,23 +57,27 @@ class _MissingDRN:
             'install mmaction2 from source to use DRN.')
 
 
-def repair_missing_drn(mmaction_dir=None):
-    """Register stub modules for ``mmaction.models.localizers.drn``.
+def repair_missing_drn(mmaction_dir=None, version=None):
+    """Add stand-in modules for ``mmaction.models.localizers.drn``.
 
     Args:
         mmaction_dir (str, optional): Directory of the ``mmaction`` package.
             Defaults to the installed one.
+        version (str, optional): mmaction2's version. Defaults to the
+            installed one.
 
     Returns:
-        bool: True if the stub was installed, False if DRN exists (or the
-        stub is already in place).
+        bool: True if the stand-in was added; False where DRN exists, the
+        stand-in is already there, or the version is not a broken one.
     """
+    version = _version('mmaction2') if version is None else version
     if mmaction_dir is None:
         spec = importlib.util.find_spec('mmaction')
         mmaction_dir = osp.dirname(spec.origin)
     drn_dir = osp.join(mmaction_dir, 'models', 'localizers', 'drn')
     name = 'mmaction.models.localizers.drn'
-    if osp.isdir(drn_dir) or name in sys.modules:
+    if (version not in DRN_MISSING_IN or osp.isdir(drn_dir)
+            or name in sys.modules):
         return False
     package = types.ModuleType(name)
     package.__path__ = []
@@ -78,14 +111,30 @@ def _history_buffer_getattr(obj, name):
         f'weights-only')
 
 
+def _empty_bytes(*args):
+    """Stand-in for ``bytes`` while unpickling a checkpoint.
+
+    Protocol-2 pickles write an empty ``bytes`` object (the data of an empty
+    numpy array, e.g. a fresh message-hub ``HistoryBuffer``) as the call
+    ``bytes()``. Only that call is allowed: ``bytes(n)`` would let a file
+    allocate any amount of memory.
+    """
+    if args:
+        raise pickle.UnpicklingError(
+            f'checkpoint calls bytes{args!r}; only bytes() (an empty '
+            f'buffer) is allowed when loading weights-only')
+    return b''
+
+
 def checkpoint_safe_globals():
     """The exact non-tensor globals that MMEngine/MMAction2 checkpoints hold.
 
     Found by disassembling checkpoints written by MMEngine's Runner (train,
-    resume, best) and by MMAction2's model zoo tools: the message hub's
-    ``HistoryBuffer`` with its numpy arrays and statistics methods, numpy
-    scalars (eta) and dtypes. Names are given for both numpy 1 (``numpy.core``)
-    and numpy 2 (``numpy._core``) pickles.
+    resume, best; message hub with empty and filled buffers) and by MMAction2's
+    model zoo tools: the message hub's ``HistoryBuffer`` with its numpy
+    arrays and statistics methods, numpy scalars and arrays of every numeric
+    dtype, and ``bytes()`` for empty arrays. Names are given for both numpy 1
+    (``numpy.core``) and numpy 2 (``numpy._core``) pickles.
     """
     import numpy as np
     from mmengine.logging import HistoryBuffer
@@ -97,153 +146,57 @@ def checkpoint_safe_globals():
         safe.append((multiarray._reconstruct, f'{module}._reconstruct'))
         safe.append((multiarray.scalar, f'{module}.scalar'))
     # numpy >= 1.25 pickles dtypes through their classes
-    for dtype_name in ('Float64DType', 'Float32DType', 'Int64DType',
-                       'Int32DType', 'BoolDType'):
-        dtype_cls = getattr(getattr(np, 'dtypes', None), dtype_name, None)
+    dtypes = getattr(np, 'dtypes', None)
+    for kind in ('Bool', 'Int8', 'UInt8', 'Int16', 'UInt16', 'Int32',
+                 'UInt32', 'Int64', 'UInt64', 'Float16', 'Float32',
+                 'Float64', 'LongDouble', 'Complex64', 'Complex128',
+                 'CLongDouble'):
+        dtype_cls = getattr(dtypes, f'{kind}DType', None)
         if dtype_cls is not None:
             safe.append(dtype_cls)
     for name in ('builtins.getattr', '__builtin__.getattr'):
         safe.append((_history_buffer_getattr, name))
+    for name in ('builtins.bytes', '__builtin__.bytes'):
+        safe.append((_empty_bytes, name))
     return safe
 
 
-def allow_checkpoint_globals():
+def allow_checkpoint_globals(mmengine_version=None, torch_version=None):
     """Let ``torch.load(weights_only=True)`` read MMEngine checkpoints.
 
-    torch >= 2.6 loads weights-only by default and MMEngine 0.10.7 does not
-    say otherwise (mmengine issue #1655), so ``tools/test.py`` and
-    ``--resume`` fail on ``HistoryBuffer``. Allow exactly the globals such
-    checkpoints contain; anything else (a pickled callable) is still refused.
+    Only where needed: torch >= 2.6 (weights-only by default) with an MMEngine
+    release that does not handle it itself (:data:`WEIGHTS_ONLY_BROKEN_IN`).
+
+    Returns:
+        bool: True if the allowlist was extended.
     """
+    mmengine_version = (_version('mmengine')
+                        if mmengine_version is None else mmengine_version)
+    torch_version = torch.__version__ if torch_version is None \
+        else torch_version
+    major, minor = (int(part) for part in torch_version.split('.')[:2])
+    if (major, minor) < (2, 6) or mmengine_version not in \
+            WEIGHTS_ONLY_BROKEN_IN:
+        return False
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
-
-
-def repair_cpu_distributed():
-    """Let MMEngine's launchers run distributed training without CUDA.
-
-    MMEngine 0.10.7 always calls ``torch.cuda.set_device`` and defaults to
-    NCCL, and the Runner gives DDP ``device_ids=[LOCAL_RANK]``; on a CPU-only
-    machine all three fail. Where CUDA is absent, the pytorch (torchrun),
-    slurm and mpi launchers use gloo and skip ``set_device``, and DDP wraps
-    CPU modules without device ids. Machines with CUDA keep MMEngine's
-    behaviour unchanged.
-
-    Returns:
-        bool: True if the repair was installed.
-    """
-    import mmengine.dist.utils as dist_utils
-    from mmengine.model.wrappers import MMDistributedDataParallel
-
-    if torch.cuda.is_available() or getattr(dist_utils, '_selfy_cpu', False):
-        return False
-
-    def on_cpu(init_dist):
-
-        @functools.wraps(init_dist)
-        def init(backend, *args, **kwargs):
-            set_device = torch.cuda.set_device
-            torch.cuda.set_device = lambda device: None  # there is no CUDA
-            try:
-                return init_dist('gloo' if backend == 'nccl' else backend,
-                                 *args, **kwargs)
-            finally:
-                torch.cuda.set_device = set_device
-
-        return init
-
-    for launcher in ('pytorch', 'slurm', 'mpi'):
-        name = f'_init_dist_{launcher}'
-        setattr(dist_utils, name, on_cpu(getattr(dist_utils, name)))
-
-    original_ddp_init = MMDistributedDataParallel.__init__
-
-    def ddp_init(self, module, detect_anomalous_params=False, **kwargs):
-        kwargs.pop('device_ids', None)  # CPU modules take no device ids
-        original_ddp_init(self, module, detect_anomalous_params, **kwargs)
-
-    MMDistributedDataParallel.__init__ = ddp_init
-    dist_utils._selfy_cpu = True
     return True
 
 
-def repair_atomic_checkpoints():
-    """Write checkpoints and ``last_checkpoint`` atomically.
+def register_config_package():
+    """Let ``_base_ = 'selfy_mmaction::<folder>/<file>.py'`` resolve.
 
-    MMEngine 0.10.7 writes a checkpoint straight into its final file and
-    ``last_checkpoint`` with a plain ``open``, and deletes the outdated
-    checkpoint before saving the new one: a crash or SIGKILL during a save
-    leaves a truncated file that ``--resume`` then picks up, or (with
-    ``max_keep_ckpts=1``) no checkpoint at all. Route ``LocalBackend.put``/
-    ``put_text`` and the hook's ``last_checkpoint`` write through
-    :func:`selfy_mmaction.utils.checkpoint.atomic_write` (temp file, fsync,
-    rename) and delete outdated checkpoints after the save.
-
-    Returns:
-        bool: True if the repair was installed.
+    MMEngine resolves ``pkg::path`` only for the packages in its
+    ``MODULE2PACKAGE`` table; this adds our entry (module name -> pip
+    distribution), which changes nothing for any other package. The configs
+    are looked up in ``selfy_mmaction/.mim/configs`` (setup.py puts them
+    there).
     """
-    from mmengine.fileio.backends import LocalBackend
-    from mmengine.hooks import CheckpointHook, checkpoint_hook
-
-    from .checkpoint import (atomic_open, atomic_put, atomic_put_text,
-                             remove_after_save)
-
-    if LocalBackend.put is atomic_put:
-        return False
-    LocalBackend.put = atomic_put
-    LocalBackend.put_text = atomic_put_text
-    checkpoint_hook.open = atomic_open  # its only open(): last_checkpoint
-    for name in ('_save_checkpoint_with_step', '_save_best_checkpoint'):
-        setattr(CheckpointHook, name,
-                remove_after_save(getattr(CheckpointHook, name)))
-    return True
-
-
-def repair_tsm_head_segments():
-    """Make ``TSMHead`` refuse clips whose frame count does not fit.
-
-    ``TSMHead.forward`` reshapes its ``N*F`` frame scores by its own
-    ``num_segments`` T and ignores the frames per sample F it is given. When
-    F is not a multiple of T but ``N*F`` is (e.g. 2 clips of 12 frames,
-    T=8), test-time predictions come out silently wrong (3 scores shared out
-    to 2 samples) and training fails with an unrelated broadcast error.
-    Raise a clear error instead: training takes exactly T frames per sample
-    (one view), testing a multiple of T (several clips or crops).
-
-    Returns:
-        bool: True if the repair was installed.
-    """
-    from mmaction.models.heads import TSMHead
-
-    original = TSMHead.forward
-    if getattr(original, '_selfy_checked', False):
-        return False
-
-    @functools.wraps(original)
-    def forward(self, x, num_segs: int, **kwargs):
-        if not isinstance(num_segs, int):
-            return original(self, x, num_segs, **kwargs)
-        if self.training and num_segs != self.num_segments:
-            expected = f'exactly num_segments={self.num_segments}'
-        elif num_segs % self.num_segments:
-            expected = f'a multiple of num_segments={self.num_segments}'
-        else:
-            return original(self, x, num_segs, **kwargs)
-        mode = 'training' if self.training else 'testing'
-        raise ValueError(
-            f'TSMHead: each sample has {num_segs} frames (features of shape '
-            f'{tuple(x.shape)}); {mode} needs {expected} frames per sample: '
-            f'set the pipeline\'s SampleFrames clip_len * num_clips (times '
-            f'the crops when testing) accordingly')
-
-    forward._selfy_checked = True
-    TSMHead.forward = forward
-    return True
+    from mmengine.config.utils import MODULE2PACKAGE
+    MODULE2PACKAGE.setdefault('selfy_mmaction', 'selfy-mmaction')
 
 
 def apply_stack_repairs():
-    """Apply every repair; safe to call more than once."""
+    """Apply the three import-time changes above; safe to call again."""
     repair_missing_drn()
     allow_checkpoint_globals()
-    repair_cpu_distributed()
-    repair_atomic_checkpoints()
-    repair_tsm_head_segments()
+    register_config_package()

@@ -58,8 +58,8 @@ def test_frames_per_clip_wrong_but_batch_divisible(recognizer):
     """2 clips of 12 frames = 24 = 3 x 8: the backbone cannot tell; the head
     says what is wrong (MMAction2's TSMHead would predict silently)."""
     with pytest.raises(ValueError,
-                       match='TSMHead: each sample has 12 frames .* testing '
-                       'needs a multiple of num_segments=8'):
+                       match='CheckedTSMHead: each sample has 12 frames .* '
+                       'testing needs a multiple of num_segments=8'):
         _predict(recognizer, _batch(2, 12))
     with pytest.raises(ValueError, match='training needs exactly '
                        'num_segments=8 frames per sample'):
@@ -67,11 +67,13 @@ def test_frames_per_clip_wrong_but_batch_divisible(recognizer):
 
 
 def test_mmaction_tsm_head_alone_is_silently_wrong(recognizer):
-    """Why the repair exists: unchecked, 2 samples get 3 clip scores, which
-    MMAction2's predict_by_feat then shares out without an error."""
+    """Why CheckedTSMHead exists: MMAction2's TSMHead (unchanged by the
+    plugin) gives 2 samples 3 clip scores, which its predict_by_feat then
+    shares out without an error."""
     head = recognizer.cls_head.eval()
+    assert type(head).__name__ == 'CheckedTSMHead'
     feats = torch.randn(24, 512, 1, 1)
-    scores = TSMHead.forward.__wrapped__(head, feats, num_segs=12)
+    scores = TSMHead.forward(head, feats, num_segs=12)
     assert scores.shape == (3, 8)
 
 

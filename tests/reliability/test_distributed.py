@@ -87,9 +87,9 @@ _ALL_REDUCE = '''
 import sys
 import torch
 import torch.distributed as dist
-import selfy_mmaction  # noqa: F401  (the CPU repair)
-from mmengine.dist import all_reduce, get_rank, get_world_size, init_dist
-init_dist(sys.argv[1], backend='nccl')  # the configs' default backend
+from mmengine.dist import all_reduce, get_rank, get_world_size
+from selfy_mmaction.engine import init_cpu_dist
+init_cpu_dist(sys.argv[1], backend='nccl')  # the configs' default backend
 value = torch.ones(1) * (get_rank() + 1)
 all_reduce(value)
 print(get_rank(), get_world_size(), dist.get_backend(), float(value))
@@ -97,8 +97,9 @@ print(get_rank(), get_world_size(), dist.get_backend(), float(value))
 
 
 def test_slurm_and_mpi_launchers_on_cpu():
-    """MMEngine's slurm and mpi launchers, fed the environment srun/mpirun
-    set, each form a gloo group of 2 on a machine without CUDA."""
+    """The slurm and mpi launchers (CPUDistributedRunner's set-up), fed the
+    environment srun/mpirun set, each form a gloo group of 2 on a machine
+    without CUDA."""
     procs = {}
     for launcher in ('slurm', 'mpi'):
         port = str(_free_port())

@@ -24,7 +24,7 @@ def published_tsm(tmp_path_factory):
     temporary repository whose ``configs/tsm/`` config inherits the real
     one)."""
     from mmengine.config import Config
-    from mmengine.runner import Runner
+    from selfy_mmaction.engine import build_runner
 
     from test_train_tools import _tiny_config
     _tools()
@@ -39,7 +39,7 @@ def published_tsm(tmp_path_factory):
     cfg.train_cfg.val_interval = 2  # no validation: publishing evaluates
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0)]
     cfg.experiment_name = 'tiny_tsm'
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
 
     root = tmp_path_factory.mktemp('repo')
     config = root / 'configs' / 'tsm' / osp.basename(TSM_MOTION)

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.hooks import CheckpointHook, checkpoint_hook
+from mmengine.fileio import get_file_backend
 from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
@@ -21,8 +21,10 @@ from mmengine.runner.checkpoint import find_latest_checkpoint, save_checkpoint
 
 from mmaction.apis import init_recognizer
 from mmaction.registry import MODELS
-from selfy_mmaction.utils.checkpoint import (CheckpointMismatchError,
-                                             atomic_open, atomic_write,
+from selfy_mmaction.engine import AtomicCheckpointHook
+from selfy_mmaction.utils.checkpoint import (AtomicLocalBackend,
+                                             CheckpointMismatchError,
+                                             atomic_write,
                                              check_checkpoint_fits,
                                              mismatch_report)
 
@@ -53,34 +55,31 @@ def _hidden_temps(dirname):
     return glob.glob(osp.join(dirname, '.*.tmp'))
 
 
+def test_atomic_backend_is_selected_by_name_only(tmp_path):
+    """'atomic_local' is a backend of its own; the stock local backend (what
+    every other MMEngine user gets) is not ours."""
+    atomic = get_file_backend(str(tmp_path), backend_args=dict(
+        backend='atomic_local'))
+    assert type(atomic) is AtomicLocalBackend
+    assert type(get_file_backend(str(tmp_path))) is not AtomicLocalBackend
+
+
 def test_crash_during_a_checkpoint_save_keeps_the_previous_one(
         tmp_path, monkeypatch):
     path = str(tmp_path / 'epoch_1.pth')
-    save_checkpoint(dict(state_dict=dict(w=torch.ones(1000))), path)
+    args = dict(backend='atomic_local')  # what AtomicCheckpointHook passes
+    save_checkpoint(dict(state_dict=dict(w=torch.ones(1000))), path,
+                    backend_args=args)
     real_fdopen = os.fdopen
     monkeypatch.setattr(os, 'fdopen',
                         lambda fd, mode: _HalfWriter(real_fdopen(fd, mode)))
     with pytest.raises(OSError, match='simulated crash'):
-        # MMEngine's save path: torch.save to bytes, LocalBackend.put
-        save_checkpoint(dict(state_dict=dict(w=torch.zeros(1000))), path)
+        # MMEngine's save path: torch.save to bytes, backend.put
+        save_checkpoint(dict(state_dict=dict(w=torch.zeros(1000))), path,
+                        backend_args=args)
     monkeypatch.undo()
     assert torch.equal(torch.load(path)['state_dict']['w'], torch.ones(1000))
     assert _hidden_temps(str(tmp_path)) == []
-
-
-def test_crash_while_writing_last_checkpoint_keeps_the_old_pointer(tmp_path):
-    # CheckpointHook writes last_checkpoint with its module's open()
-    assert checkpoint_hook.open is atomic_open
-    (tmp_path / 'epoch_1.pth').write_bytes(b'x')
-    with checkpoint_hook.open(str(tmp_path / 'last_checkpoint'), 'w') as f:
-        f.write(str(tmp_path / 'epoch_1.pth'))
-    with pytest.raises(RuntimeError):
-        with checkpoint_hook.open(str(tmp_path / 'last_checkpoint'),
-                                  'w') as f:
-            f.write(str(tmp_path / 'epoch_'))
-            raise RuntimeError('killed between two writes')
-    assert find_latest_checkpoint(str(tmp_path)) == str(tmp_path /
-                                                         'epoch_1.pth')
 
 
 _KILL_MID_WRITE = '''
@@ -133,23 +132,46 @@ def test_atomic_write_keeps_umask_permissions(tmp_path):
 
 
 class _Runner(SimpleNamespace):
-    """What CheckpointHook needs; ``fail_at`` makes that save crash."""
+    """What the checkpoint hook needs; ``fail_at`` makes that save crash."""
 
-    def save_checkpoint(self, out_dir, filename, *args, **kwargs):
+    def save_checkpoint(self, out_dir, filename, *args, backend_args=None,
+                        **kwargs):
         self.present_during_save = sorted(os.listdir(out_dir))
         if filename == self.fail_at:
             raise OSError('crash during the save')
-        save_checkpoint(dict(state_dict={}), osp.join(out_dir, filename))
+        save_checkpoint(dict(state_dict={}), osp.join(out_dir, filename),
+                        backend_args=backend_args)
 
 
 def _keep_one(tmp_path, fail_at):
     runner = _Runner(work_dir=str(tmp_path), fail_at=fail_at,
                      message_hub=MessageHub.get_instance(str(tmp_path)),
                      logger=SimpleNamespace(info=lambda msg: None))
-    hook = CheckpointHook(interval=1, max_keep_ckpts=1)
+    hook = AtomicCheckpointHook(interval=1, max_keep_ckpts=1)
     hook.before_train(runner)
     hook._save_checkpoint_with_step(runner, 1, dict(epoch=1))
     return hook, runner
+
+
+def test_hook_saves_through_the_atomic_backend(tmp_path):
+    hook, runner = _keep_one(tmp_path, fail_at=None)
+    assert type(hook.file_backend) is AtomicLocalBackend
+    assert hook.backend_args == dict(backend='atomic_local')
+    assert (tmp_path / 'last_checkpoint').read_text() == str(
+        tmp_path / 'epoch_1.pth')
+
+
+def test_crash_while_writing_last_checkpoint_keeps_the_old_pointer(
+        tmp_path, monkeypatch):
+    hook, runner = _keep_one(tmp_path, fail_at=None)
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, 'fdopen',
+                        lambda fd, mode: _HalfWriter(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match='simulated crash'):
+        hook._save_checkpoint_with_step(runner, 2, dict(epoch=2))
+    monkeypatch.undo()
+    assert find_latest_checkpoint(str(tmp_path)) == str(tmp_path /
+                                                         'epoch_1.pth')
 
 
 def test_outdated_checkpoint_is_deleted_only_after_the_save(tmp_path):
@@ -157,6 +179,8 @@ def test_outdated_checkpoint_is_deleted_only_after_the_save(tmp_path):
     hook._save_checkpoint_with_step(runner, 2, dict(epoch=2))
     assert 'epoch_1.pth' in runner.present_during_save  # MMEngine: deleted
     assert sorted(os.listdir(tmp_path)) == ['epoch_2.pth', 'last_checkpoint']
+    assert list(hook.keep_ckpt_ids) == [2]
+    assert runner.message_hub.get_info('keep_ckpt_ids') == [2]
 
 
 def test_crash_during_a_save_with_max_keep_ckpts_1_leaves_a_checkpoint(
@@ -167,6 +191,21 @@ def test_crash_during_a_save_with_max_keep_ckpts_1_leaves_a_checkpoint(
     latest = find_latest_checkpoint(str(tmp_path))
     assert latest == str(tmp_path / 'epoch_1.pth')
     assert torch.load(latest)['state_dict'] == {}
+
+
+def test_replaced_best_checkpoint_is_deleted_after_the_new_one_is_saved(
+        tmp_path):
+    runner = _Runner(work_dir=str(tmp_path), fail_at=None, epoch=0, iter=0,
+                     message_hub=MessageHub.get_instance(str(tmp_path) + 'b'),
+                     logger=SimpleNamespace(info=lambda msg: None))
+    hook = AtomicCheckpointHook(interval=1, save_best='acc', rule='greater')
+    hook.before_train(runner)
+    hook._save_best_checkpoint(runner, dict(acc=0.5))
+    first = hook.best_ckpt_path
+    runner.epoch = 1
+    hook._save_best_checkpoint(runner, dict(acc=0.7))
+    assert osp.basename(first) in runner.present_during_save
+    assert not osp.exists(first) and osp.exists(hook.best_ckpt_path)
 
 
 # ---------------------------------------------------------------- loading

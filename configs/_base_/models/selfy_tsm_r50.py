@@ -4,9 +4,8 @@
 # res3 (`layer2`), 8 segments, 174 classes (Something-Something).
 # The head is MMAction2's TSMHead unchanged: average pool, dropout 0.5, FC,
 # average over segments, as the official head.
-_base_ = 'mmaction::_base_/models/tsm_r50.py'
+_base_ = './tsm_r50.py'
 
-custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(

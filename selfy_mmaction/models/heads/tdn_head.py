@@ -1,18 +1,19 @@
 """TSMHead for TDN's snippet input."""
-from mmaction.models.heads import TSMHead
 from mmaction.registry import MODELS
+
+from .checked_tsm_head import CheckedTSMHead
 
 
 @MODELS.register_module()
-class TDNHead(TSMHead):
+class TDNHead(CheckedTSMHead):
     """``TSMHead`` for a backbone that turns each ``snippet_len``-frame
     snippet into one feature map (:class:`TDNResNet`).
 
     ``Recognizer2D`` passes the frames per sample
     (``num_segments * snippet_len`` per view); the backbone returns one map
     per segment. The head converts the count to segments, so the frame check
-    on ``TSMHead`` (``selfy_mmaction.utils.stack``) sees ``num_segments``
-    per view. Everything else is ``TSMHead``.
+    of :class:`CheckedTSMHead` sees ``num_segments`` per view. Everything
+    else is ``TSMHead``.
 
     Args:
         num_classes (int): Number of classes.
