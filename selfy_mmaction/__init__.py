@@ -8,7 +8,7 @@ from .utils.stack import apply_stack_repairs
 
 apply_stack_repairs()
 
-from . import datasets, engine, models, ops  # noqa: E402,F401  (registers)
+from . import datasets, engine, evaluation, models, ops  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']
