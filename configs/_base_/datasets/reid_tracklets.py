@@ -1,0 +1,69 @@
+# The generated re-ID tracklet set (selfy_mmaction.datasets.tracklets): real
+# mp4 tracklets of walkers, generated on first use into data/reid_tracklets
+# (or by `python tools/data/generate_tracklets.py`). 48 training and 32 test
+# identities (disjoint; pairs of "twins" that differ only in gait), 4
+# cameras, 3 cameras x 2 tracklets per identity, 8 frames of 64x64 px
+# (the networks see 48x48).
+# Training batches: P=8 identities x K=4 tracklets (IdentityBatchSampler).
+# Test: MARS protocol (queries = the first tracklet of each identity in each
+# camera; the gallery is the whole test set; same identity and camera is junk).
+dataset_type = 'GeneratedTrackletDataset'
+data_root = 'data/reid_tracklets/videos'
+ann_file_train = 'data/reid_tracklets/tracklets_train.txt'
+ann_file_test = 'data/reid_tracklets/tracklets_test.txt'
+tracklet_spec = dict(seed=0)  # TrackletDatasetSpec fields (one root)
+num_frames = 8
+num_identities, num_instances = 8, 4  # P x K
+reid_meta_keys = ('pid', 'camid', 'is_query')
+
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=num_frames),
+    dict(type='DecordDecode'),
+    dict(type='RandomResizedCrop', area_range=(0.8, 1.0),
+         aspect_ratio_range=(0.9, 1.1)),
+    dict(type='Resize', scale=(48, 48), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs', meta_keys=reid_meta_keys)
+]
+test_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=num_frames, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(48, 48), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs', meta_keys=reid_meta_keys)
+]
+
+train_dataloader = dict(
+    batch_size=num_identities * num_instances,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(
+        type='IdentityBatchSampler',
+        num_identities=num_identities,
+        num_instances=num_instances),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_train,
+        spec=tracklet_spec,
+        relabel=True,
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file_test,
+        spec=tracklet_spec,
+        data_prefix=dict(video=data_root),
+        pipeline=test_pipeline,
+        test_mode=True))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='ReIDMetric', distance='euclidean')
+test_evaluator = val_evaluator
