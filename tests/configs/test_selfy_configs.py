@@ -99,12 +99,22 @@ def test_configs_found():
     assert 'selfy_tsm_r50_ssv1.py' in CONFIGS
 
 
+#: Data of the paper datasets (tools/data/prepare_dataset.py writes them).
+PAPER_DATA = ('data/sthv1/', 'data/sthv2/', 'data/diving48/', 'data/gym/')
+
+
 @pytest.mark.parametrize('name', CONFIGS)
 def test_config_parses_with_plugin_import(name):
     cfg = load(name)
     assert cfg.default_scope == 'mmaction'
     assert 'selfy_mmaction' in cfg.custom_imports['imports']
     assert cfg.custom_imports.get('allow_failed_imports') is False
+    # a paper dataset that is not there stops naming its preparation
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(split) or {}).get('dataset') or {}
+        if str(dataset.get('ann_file', '')).startswith(PAPER_DATA):
+            assert dataset.type.startswith('Checked'), split
+            assert 'tools/data/prepare_dataset.py' in dataset.prepare_cmd
 
 
 _forward_cache = {}
@@ -338,7 +348,7 @@ def _dataset(base, split, data_dir, label, tmp_path, pipeline=None):
     if pipeline is not None:
         ds_cfg.pipeline = copy.deepcopy(cfg[pipeline])
     ann = tmp_path / f'{split}.txt'
-    if ds_cfg.type == 'RawframeDataset':
+    if ds_cfg.type.endswith('RawframeDataset'):
         ann.write_text(f'vid1 10 {label}\n')
         ds_cfg.data_prefix = dict(img=str(data_dir))
     else:

@@ -1,11 +1,18 @@
 # Diving-48, videos read with decord, 8 segments x 1 frame. Same data
 # settings as the sthv2 base (MMAction2's TSM recipe) with a plain
 # horizontal flip: no Diving-48 class is defined by left/right. Files as
-# MMAction2's tools/data/diving48 writes them (use the V2 annotations):
+# tools/data/prepare_dataset.py diving48 writes them from the V2
+# annotations (MMAction2's tools/data/diving48 layout; docs/datasets.md):
 #   data/diving48/videos/<id>.mp4
 #   data/diving48/diving48_{train,val}_list_videos.txt  (`<id>.mp4 <label>`)
 # 48 classes.
-dataset_type = 'VideoDataset'
+# MMAction2's VideoDataset with checked list lines and, when the list or the
+# data root is missing, a short error naming the command that makes them
+# (selfy_mmaction.datasets.checked)
+dataset_type = 'CheckedVideoDataset'
+prepare_cmd = ('python tools/data/prepare_dataset.py diving48 '
+               '--src <official download> --out data/diving48')
+prepare_doc = 'docs/datasets.md#diving-48'
 data_root = 'data/diving48/videos'
 data_root_val = 'data/diving48/videos'
 ann_file_train = 'data/diving48/diving48_train_list_videos.txt'
@@ -70,6 +77,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
         pipeline=train_pipeline))
@@ -80,6 +89,8 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
@@ -91,6 +102,8 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline,

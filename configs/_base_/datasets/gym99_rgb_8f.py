@@ -1,12 +1,18 @@
 # FineGym Gym99 (element-level subactions), videos read with decord,
 # 8 segments x 1 frame. Same data settings as the sthv2 base (MMAction2's
 # TSM recipe) with a plain horizontal flip. Files as MMAction2's
-# tools/data/gym writes them (trim_event.py, trim_subaction.py,
-# generate_file_list.py):
+# tools/data/gym writes them; tools/data/prepare_dataset.py gym99 writes
+# the same without ffmpeg (docs/datasets.md):
 #   data/gym/subactions/<subaction id>.mp4
 #   data/gym/annotations/gym99_{train,val}.txt  (`<id>.mp4 <label>`)
 # 99 classes.
-dataset_type = 'VideoDataset'
+# MMAction2's VideoDataset with checked list lines and, when the list or the
+# data root is missing, a short error naming the command that makes them
+# (selfy_mmaction.datasets.checked)
+dataset_type = 'CheckedVideoDataset'
+prepare_cmd = ('python tools/data/prepare_dataset.py gym99 '
+               '--src <official download> --out data/gym')
+prepare_doc = 'docs/datasets.md#finegym-gym99'
 data_root = 'data/gym/subactions'
 data_root_val = 'data/gym/subactions'
 ann_file_train = 'data/gym/annotations/gym99_train.txt'
@@ -71,6 +77,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
         pipeline=train_pipeline))
@@ -81,6 +89,8 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
@@ -92,6 +102,8 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline,

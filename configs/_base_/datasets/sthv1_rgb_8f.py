@@ -1,10 +1,17 @@
 # Something-Something V1, RGB frames, 8 segments x 1 frame (TSN sampling),
 # data settings of the official SELFY code (SELFY.md 'Training recipe').
-# Frames as MMAction2's tools/data/sthv1 writes them:
+# Frames as tools/data/prepare_dataset.py sthv1 writes them (MMAction2's
+# tools/data/sthv1 layout; docs/datasets.md):
 #   data/sthv1/rawframes/<id>/00001.jpg ...
 #   data/sthv1/sthv1_{train,val}_list_rawframes.txt  (`<id> <frames> <label>`)
 # 174 classes. Keys: dataset/pipeline variables, *_dataloader, *_evaluator.
-dataset_type = 'RawframeDataset'
+# MMAction2's RawframeDataset with checked list lines and, when the list or the
+# data root is missing, a short error naming the command that makes them
+# (selfy_mmaction.datasets.checked)
+dataset_type = 'CheckedRawframeDataset'
+prepare_cmd = ('python tools/data/prepare_dataset.py sthv1 '
+               '--src <official download> --out data/sthv1')
+prepare_doc = 'docs/datasets.md#something-something-v1'
 data_root = 'data/sthv1/rawframes'
 data_root_val = 'data/sthv1/rawframes'
 ann_file_train = 'data/sthv1/sthv1_train_list_rawframes.txt'
@@ -84,6 +91,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_train,
         data_prefix=dict(img=data_root),
         filename_tmpl='{:05}.jpg',
@@ -96,6 +105,8 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_val,
         data_prefix=dict(img=data_root_val),
         filename_tmpl='{:05}.jpg',
@@ -109,6 +120,8 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_test,
         data_prefix=dict(img=data_root_val),
         filename_tmpl='{:05}.jpg',

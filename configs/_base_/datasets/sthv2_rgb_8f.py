@@ -3,11 +3,18 @@
 # recognition/tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb.py
 # (short side 256, multi-scale crop, flip with label swap), except 8 clips
 # per GPU (8 GPUs x 8 = the official SELFY batch of 64). Files as
-# MMAction2's tools/data/sthv2 writes them:
+# tools/data/prepare_dataset.py sthv2 writes them (MMAction2's
+# tools/data/sthv2 layout; docs/datasets.md):
 #   data/sthv2/videos/<id>.webm
 #   data/sthv2/sthv2_{train,val}_list_videos.txt  (`<id>.webm <label>`)
 # 174 classes.
-dataset_type = 'VideoDataset'
+# MMAction2's VideoDataset with checked list lines and, when the list or the
+# data root is missing, a short error naming the command that makes them
+# (selfy_mmaction.datasets.checked)
+dataset_type = 'CheckedVideoDataset'
+prepare_cmd = ('python tools/data/prepare_dataset.py sthv2 '
+               '--src <official download> --out data/sthv2')
+prepare_doc = 'docs/datasets.md#something-something-v2'
 data_root = 'data/sthv2/videos'
 data_root_val = 'data/sthv2/videos'
 ann_file_train = 'data/sthv2/sthv2_train_list_videos.txt'
@@ -76,6 +83,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
         pipeline=train_pipeline))
@@ -86,6 +95,8 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
@@ -97,6 +108,8 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        prepare_cmd=prepare_cmd,
+        prepare_doc=prepare_doc,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline,
