@@ -25,6 +25,7 @@
 """
 import contextlib
 import logging
+import os
 import os.path as osp
 from typing import List, Optional
 
@@ -66,6 +67,13 @@ def _int_field(value: str, what: str, minimum: int = 0) -> Optional[str]:
     return None
 
 
+def _where(path: str) -> str:
+    """``path``, and the current directory if ``path`` is relative."""
+    if osp.isabs(path):
+        return path
+    return f'{path} (relative to {os.getcwd()})'
+
+
 class _CheckedMixin:
     """The checks, corrupt-sample handling and seeding shared by the two
     dataset types; subclasses define ``_line_format`` and ``_line_problem``.
@@ -104,13 +112,13 @@ class _CheckedMixin:
         (local) data root does not exist."""
         if not osp.isfile(self.ann_file):
             raise DatasetNotPreparedError(
-                f'annotation file {self.ann_file} does not exist\n'
+                f'annotation file {_where(self.ann_file)} does not exist\n'
                 f'  expected: a list file, one line "{self._line_format()}" '
                 f'per sample' + self._how_to_prepare())
         root = self._data_root()
         if root and '://' not in root and not osp.isdir(root):
             raise DatasetNotPreparedError(
-                f'data root {root} does not exist\n'
+                f'data root {_where(root)} does not exist\n'
                 f'  expected: a directory of {self._data_root_content()} '
                 f'(the paths of {self.ann_file})' + self._how_to_prepare())
 

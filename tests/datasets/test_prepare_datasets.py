@@ -466,7 +466,7 @@ def test_missing_annotation_file(base, split, tmp_path, monkeypatch):
     message = str(err.value)
     lines = message.splitlines()
     assert lines[0] == (f'annotation file {cfg[split].dataset.ann_file} '
-                        f'does not exist')
+                        f'(relative to {tmp_path}) does not exist')
     assert lines[1].startswith('  expected: a list file, one line "<')
     assert lines[2].startswith(_hint(PAPER_BASES[base]))
     assert lines[3].startswith('  see docs/datasets.md#')
@@ -484,7 +484,8 @@ def test_missing_data_root(base, tmp_path, monkeypatch):
         _dataset(base, 'train_dataloader')
     lines = str(err.value).splitlines()
     root = cfg.data_prefix.get('img') or cfg.data_prefix.get('video')
-    assert lines[0] == f'data root {root} does not exist'
+    assert lines[0] == (f'data root {root} (relative to {tmp_path}) does '
+                        f'not exist')
     assert lines[2].startswith(_hint(PAPER_BASES[base]))
     assert len(lines) == 4
 
