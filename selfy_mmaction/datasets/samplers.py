@@ -21,13 +21,13 @@ class IdentityBatchSampler(Sampler):
     Per epoch (deterministic in ``seed`` and the epoch): each identity's
     tracklets are shuffled and cut into chunks of K (a last short chunk is
     filled with tracklets of the identity's other chunks drawn at random; an
-    identity with fewer than K tracklets repeats some); each batch then takes one
-    chunk from each of the P identities with the most chunks left (ties
+    identity with fewer than K tracklets repeats some); each batch then takes
+    one chunk from each of the P identities with the most chunks left (ties
     broken at random), until fewer than P identities have chunks left. So
-    all epochs have the same number of batches. Under distributed training the
-    batches are dealt round-robin to the ranks (each rank ``len(batches) //
-    world_size`` batches, so all ranks run the same number of steps and no
-    chunk goes to two ranks).
+    all epochs have the same number of batches. Under distributed training
+    the batches are dealt round-robin to the ranks (each rank
+    ``len(batches) // world_size`` batches, so all ranks run the same number
+    of steps and no chunk goes to two ranks).
 
     Args:
         dataset: A dataset whose ``get_data_info(i)[label_key]`` is the

@@ -1,4 +1,4 @@
-"""Generate the embedded re-ID tracklet set (selfy_mmaction.datasets.tracklets).
+"""Generate the embedded re-ID tracklet set (datasets/tracklets.py).
 
     python tools/data/generate_tracklets.py [--root data/reid_tracklets]
         [--seed 0] [--force]

@@ -8,6 +8,8 @@
         [--out data/diving48] [--mode symlink|copy]
     python tools/data/prepare_dataset.py gym99 --src DOWNLOAD [--out data/gym]
         [--short-side 0] [--workers 1]
+    python tools/data/prepare_dataset.py mars --src DOWNLOAD [--out data/mars]
+        [--mode symlink|copy]
 
 DOWNLOAD is the folder holding the official files (see docs/datasets.md for
 each dataset's files, the layout written and the caveats). Samples with a
@@ -25,7 +27,8 @@ DEFAULT_OUT = dict(
     sthv1='data/sthv1',
     sthv2='data/sthv2',
     diving48='data/diving48',
-    gym99='data/gym')
+    gym99='data/gym',
+    mars='data/mars')
 #: Sample ids printed per problem.
 SHOW_SAMPLES = 5
 
@@ -39,13 +42,14 @@ def parse_args(argv=None):
     parser.add_argument(
         '--out',
         help='output folder (default: the configs\' data/sthv1, data/sthv2, '
-        'data/diving48, data/gym)')
+        'data/diving48, data/gym, data/mars)')
     parser.add_argument(
         '--mode',
         choices=PLACE_MODES,
         default='symlink',
         help='sthv1/sthv2/diving48: link the official frame/video folder '
-        'into --out, or copy the listed samples (default: symlink)')
+        'into --out, or copy the listed samples; mars: link or copy each '
+        'image (default: symlink)')
     parser.add_argument(
         '--short-side',
         type=int,
