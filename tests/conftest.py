@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 import torch
 
-import selfy_mmaction  # noqa: F401  (repairs the stack, registers modules)
+import selfy_mmaction  # noqa: F401  (registers modules)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DATA = osp.join(osp.dirname(REPO), 'shared', 'data',
@@ -20,5 +20,6 @@ def _seed():
 @pytest.fixture
 def testdata_dir():
     if not osp.isdir(SHARED_DATA):
-        pytest.skip(f'{SHARED_DATA} is not there')
+        pytest.skip(f'needs MMAction2\'s small test videos in {SHARED_DATA} '
+                    f'(the ../shared folder beside the checkout; CI has it)')
     return SHARED_DATA

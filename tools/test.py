@@ -9,10 +9,12 @@ fit the model exactly (``selfy_mmaction.utils.checkpoint``).
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 
 import selfy_mmaction  # noqa: F401  (registers modules)
+from selfy_mmaction.datasets import DatasetNotPreparedError
 from selfy_mmaction.engine import build_runner
 from selfy_mmaction.utils import check_checkpoint_fits
 
@@ -68,4 +70,7 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except DatasetNotPreparedError as error:  # missing data: say what to do
+        sys.exit(f'error: {error}')
