@@ -7,7 +7,8 @@
 Reads every ``configs/**/metafile.yml`` (MMAction2's model-zoo schema, written
 by ``tools/publish_model.py``) and renders one table per dataset (the motion
 dataset's entries in one table): model (collection), config, top-1, top-5,
-GFLOPs, params, weights, log. ``--write`` / ``--check`` replace / compare the
+GFLOPs, params, weights, log (a link for a URL; a local ``zoo/`` path,
+which a clone does not have, as plain text with a note). ``--write`` / ``--check`` replace / compare the
 text between ``<!-- zoo-table:begin -->`` and ``<!-- zoo-table:end -->`` in
 the README (``--write`` defaults to README.md; both fail with exit code 2 if
 the markers are missing). The output depends on the metafiles only, so the
@@ -25,6 +26,12 @@ import yaml
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BEGIN = '<!-- zoo-table:begin -->'
 END = '<!-- zoo-table:end -->'
+#: Said under the tables when a weights or log entry is a local path.
+LOCAL_NOTE = ('*(local)*: a file under `zoo/` on the machine that published '
+              'it (`tools/publish_model.py` writes it there; `zoo/` is '
+              'git-ignored, so a clone does not have it) until it is uploaded '
+              'and republished with `--url-prefix URL`, which turns the entry '
+              'into a link.')
 #: Order of the dataset tables; any other dataset follows alphabetically.
 DATASET_ORDER = ['Motion', 'SthV1', 'SthV2', 'Diving48', 'Gym99']
 
@@ -77,8 +84,22 @@ def _number(text, unit: str) -> Optional[float]:
     return float(text[:-1]) if text.endswith(unit) else float(text)
 
 
+def is_url(target: Optional[str]) -> bool:
+    """Whether a metafile ``Weights`` / ``Training Log`` value is a URL
+    (``scheme://...``) rather than a path on the publishing machine."""
+    return bool(target) and '://' in target
+
+
 def _link(target: Optional[str], text: str) -> str:
     return f'[{text}]({target})' if target else '-'
+
+
+def _file(target: Optional[str], text: str) -> str:
+    """A link for a URL; a local path (``zoo/*.pth``, git-ignored, which a
+    fresh clone does not have) as plain code text, never as a link."""
+    if not target:
+        return '-'
+    return _link(target, text) if is_url(target) else f'`{target}` (local)'
 
 
 def _metric(metrics: dict, key: str) -> str:
@@ -126,8 +147,12 @@ def render(models: List[dict]) -> str:
                 f"{'-' if gflops is None else f'{gflops:g}'} | "
                 f"{'-' if params is None else f'{params:g} M'} | "
                 f"{meta.get('Resolution', '-')} | "
-                f"{_link(weights, 'ckpt')} | "
-                f"{_link(model.get('Training Log'), 'log')} |")
+                f"{_file(weights, 'ckpt')} | "
+                f"{_file(model.get('Training Log'), 'log')} |")
+    if any(not is_url(value) for model in models
+           for value in (model.get('Weights'), model.get('Training Log'))
+           if value):
+        lines += ['', LOCAL_NOTE]
     return '\n'.join(lines)
 
 

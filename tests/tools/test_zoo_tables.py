@@ -68,13 +68,39 @@ def test_tables_per_dataset_sorted_with_links(tmp_path):
     assert motion < sthv1  # the motion table first
     selfy_row = ('| SELFY-TSM | [selfy_a](configs/x/selfy_a.py) | 76.00 | '
                  '100.00 | 0.786 | 11.18 M | 48x48 | '
-                 '[ckpt](https://host/selfy_a.pth) | [log](zoo/w.log) |')
+                 '[ckpt](https://host/selfy_a.pth) | `zoo/w.log` (local) |')
     assert selfy_row in text
     assert text.index(selfy_row) < text.index('[tsm_b]') < sthv1
     assert sthv1 < text.index('| 45.50 |')
     # up to date now
     assert zoo_tables.main(['--check', '--readme', str(readme),
                             '--repo-root', str(tmp_path)]) == 0
+
+
+def test_local_files_are_never_links(tmp_path):
+    """A metafile path that is not a URL (a git-ignored ``zoo/`` file that a
+    clone does not have) renders as plain text with the note saying where it
+    comes from; URLs render as links; the note goes once all are URLs."""
+    local = _model('tsm_a', 'TSM', 'Motion', 80.0)
+    text = zoo_tables.render([local])
+    row = [line for line in text.splitlines() if '[tsm_a]' in line][0]
+    assert row.endswith('| `zoo/w.pth` (local) | `zoo/w.log` (local) |')
+    assert '](zoo/' not in text
+    assert text.count(zoo_tables.LOCAL_NOTE) == 1
+    assert 'tools/publish_model.py' in zoo_tables.LOCAL_NOTE
+    uploaded = dict(local, Weights='https://host/w.pth',
+                    **{'Training Log': 'https://host/w.log'})
+    text = zoo_tables.render([uploaded])
+    assert text.splitlines()[-1].endswith(
+        '| [ckpt](https://host/w.pth) | [log](https://host/w.log) |')
+    assert zoo_tables.LOCAL_NOTE not in text
+    # one local file among URLs still gets the note; a missing entry is '-'
+    text = zoo_tables.render([uploaded, dict(local, Name='tsm_b',
+                                             **{'Training Log': None})])
+    assert text.count(zoo_tables.LOCAL_NOTE) == 1
+    assert '| `zoo/w.pth` (local) | - |' in text
+    assert not zoo_tables.is_url('zoo/w.pth')
+    assert zoo_tables.is_url('s3://bucket/w.pth')
 
 
 def test_check_reports_drift_with_a_diff(tmp_path, capsys):
