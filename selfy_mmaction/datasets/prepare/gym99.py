@@ -122,11 +122,12 @@ def find_video(videos: str, vid: str, present: set) -> Optional[str]:
 
 
 def _resize(frame, short_side: int):
+    """Shrink to ``short_side`` (even sizes: mp4v drops an odd column)."""
     h, w = frame.shape[:2]
     if not short_side or min(h, w) <= short_side:
         return frame
     scale = short_side / min(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = (max(2, 2 * round(w * scale / 2)), max(2, 2 * round(h * scale / 2)))
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 

@@ -24,8 +24,8 @@ import os.path as osp
 import re
 from typing import List, Tuple
 
-from .common import (PrepareError, PrepareResult, dataset_dir, find_input,
-                     label_index, lookup_label, place_data, track,
+from .common import (PrepareError, PrepareResult, dataset_dir, entries,
+                     find_input, label_index, lookup_label, place_data, track,
                      write_lines)
 
 FRAME_DIRS = ('20bn-something-something-v1', 'rawframes')
@@ -96,7 +96,7 @@ def prepare_sthv1(src: str,
                    'SSv1 class list'))
     labels_path = 'something-something-v1-labels.csv'
     index = label_index(classes, labels_path)
-    present = set(os.listdir(frames))
+    present = entries(frames, 'SSv1 frame folder')
     result = PrepareResult()
     listed = []
     for split, csv_name in SPLITS:
