@@ -1,4 +1,4 @@
-"""Test-only references written from the spec (SELFY.md), not from the
+"""Test-only references written from the spec (docs/selfy.md), not from the
 authors' code:
 
 * :func:`plain_local_correlation`: the correlation by its definition, one

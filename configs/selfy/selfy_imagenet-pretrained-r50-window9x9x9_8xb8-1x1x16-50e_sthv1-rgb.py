@@ -1,7 +1,7 @@
 # SELFYNet-TSM-R50 (SELFY, ICCV 2021), 16 frames, Something-Something V1.
 # One SELFY block after res3, window (L, U, V) = (9, 9, 9):
 # the temporal window whose cost matches the paper's 16-frame 77 GFLOPs
-# (PAPER_NUMBERS.md; the released code uses (5, 9, 9)).
+# (docs/paper_numbers.md; the released code uses (5, 9, 9)).
 # Official SELFY training recipe; the TSM baseline with identical settings
 # is configs/tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x16-50e_sthv1-rgb.py.
 _base_ = [

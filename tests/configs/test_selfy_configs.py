@@ -207,7 +207,7 @@ def test_train_step_and_test_step(name, shrink):
 def test_selfy_r50_recognizer_init_keeps_block_identity():
     """The real SELFYNet-TSM-R50: a Recognizer2D-level init_weights leaves the
     SELFY block's last BN at gamma 0, and it has the official parameter
-    count (PAPER_NUMBERS.md: 24.83 M with 174 classes)."""
+    count (docs/paper_numbers.md: 24.83 M with 174 classes)."""
     cfg = load('selfy_tsm_r50_ssv1.py')
     model = build(cfg)
     model.init_weights()

@@ -202,7 +202,7 @@ def test_paper_defaults():
     assert shapes['stss_integration.upsample.conv.weight'] == (64, 512, 1, 1)
     assert block.stss_integration.upsample.conv.stride == (2, 2)
     assert block.window == (5, 9, 9)
-    # 0.966 M parameters (SELFY.md / PAPER_NUMBERS.md)
+    # 0.966 M parameters (docs/selfy.md)
     assert sum(p.numel() for p in block.parameters()) == 966284
     for name in ('STSSTransformation', 'STSSExtraction', 'STSSIntegration'):
         assert MODELS.get(name) is not None

@@ -48,8 +48,9 @@ def test_attention_is_identity_at_init(t):
 @pytest.mark.parametrize('t,total,tconv', [(8, 821376, 82048),
                                            (16, 886912, 147584)])
 def test_parameter_count_matches_authors(t, total, tconv):
-    """Authors' module [meas, SEED_MODULES_2.md]: 0.821 M at 8 frames
-    (reduction 0.558, TSA 0.050, TCA 0.132, tconv 0.082 M), 0.887 M at 16."""
+    """Authors' module, measured on the official code (docs/paper_numbers.md):
+    0.821 M at 8 frames (reduction 0.558, TSA 0.050, TCA 0.132, tconv
+    0.082 M), 0.887 M at 16."""
     head = TCPHead(num_classes=400, num_segments=t)
     assert head.attention.tconv.kernel_size == (t // 2 + 1, 1, 1)
     parts = dict(reduction=_count(head.reduce),

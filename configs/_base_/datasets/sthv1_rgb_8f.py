@@ -1,5 +1,5 @@
 # Something-Something V1, RGB frames, 8 segments x 1 frame (TSN sampling),
-# data settings of the official SELFY code (SELFY.md 'Training recipe').
+# data settings of the official SELFY code (docs/selfy.md, 'Training recipe').
 # Frames as tools/data/prepare_dataset.py sthv1 writes them (MMAction2's
 # tools/data/sthv1 layout; docs/datasets.md):
 #   data/sthv1/rawframes/<id>/00001.jpg ...
