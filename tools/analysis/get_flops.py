@@ -8,9 +8,11 @@ How it counts:
 
 * ``mmengine.analysis.FlopAnalyzer`` (the engine of
   ``get_model_complexity_info``; fvcore rules: one multiply-add = 1 FLOP,
-  BatchNorm/pool/upsample elementwise) traces ``extract_feat(stage='head')``
-  of the recognizer on one clip, input ``(1, T, 3, H, W)`` (``T`` = frames per
-  clip from the config's val pipeline, e.g. 5 x 8 for TDN). Pretrained
+  inference BatchNorm 2 per element, adaptive average pooling 1 per input
+  element, max-pooling, additions and activations 0) traces
+  ``extract_feat(stage='head')`` of the recognizer on one clip, input
+  ``(1, T, 3, H, W)`` (``T`` = frames per clip from the config's val
+  pipeline, e.g. 5 x 8 for TDN): backbone and head. Pretrained
   weights are switched off: nothing is downloaded.
 * Local correlations (``selfy_mmaction.ops.stss``: SELFY's STSS, MSNet's
   matching) are replaced by zeros of the right shape during the trace, and
@@ -31,9 +33,14 @@ below, with sources). It builds and traces every model: minutes.
 MMAction2's own ``tools/analysis_tools/get_flops.py`` (in a source checkout,
 or ``<site-packages>/mmaction/.mim/tools/analysis_tools/``) also works with
 our configs: ``custom_imports`` loads the plugin and it builds the model
-without loading weights. It counts the backbone only (no head) and the
-correlation as the op's padded row products:
-``python .../get_flops.py CONFIG --shape 8 3 224 224``.
+without loading weights. Its FLOPs are the backbone's only (it traces
+``extract_feat``, so the head is never called) while its parameters include
+the head; it counts the correlation as our op runs it (dense products on
+small maps). It needs the clip's frames as ``--shape``: its default
+``224 224`` is a single image, which our segment-checking backbones refuse:
+``python .../get_flops.py CONFIG --shape 8 3 224 224`` (5 x 8 = 40 frames for
+TDN and EAN, 24 for BQN). Conventions and the papers' numbers:
+docs/paper_numbers.md.
 """
 import argparse
 import contextlib
@@ -55,50 +62,50 @@ from mmengine.registry import init_default_scope
 # Numbers the papers report for one clip at 224x224 (unless `res` says
 # otherwise), ImageNet-initialised ResNet-50 variants. Keys: config algorithm
 # prefix, frames, SELFY window (None: no window). GFLOPs are multiply-adds.
-# `params` in M with a 174-class head. Sources: /work/shared/design
-# PAPER_NUMBERS.md and BASELINES.md ("unconfirmed" = not read in the PDF).
+# `params` in M with a 174-class head. Sources and status
+# ("unconfirmed" = not read in the PDF): docs/paper_numbers.md.
+_UNCONFIRMED = 'unconfirmed, docs/paper_numbers.md'
 PAPER = {
     ('selfy', 8, (5, 9, 9)): dict(
         gflops=37, params=24.83,
         source='SELFY paper 37 G (unverified); params computed from the '
-        'official code (PAPER_NUMBERS.md)'),
+        'official code (docs/paper_numbers.md)'),
     ('selfy', 16, (9, 9, 9)): dict(
         gflops=77, params=24.98,
-        source='StructViT T5a 77 G (matches L=9, PAPER_NUMBERS.md); params '
-        'computed from the official code'),
+        source='StructViT T5a 77 G (matches L=9, docs/paper_numbers.md); '
+        'params computed from the official code'),
     ('selfy', 16, (5, 9, 9)): dict(
         gflops=None, params=24.83,
         source='not reported (official code, L=5: 71.98 G MACs computed in '
-        'PAPER_NUMBERS.md)'),
+        'docs/paper_numbers.md)'),
     ('tsm', 8, None): dict(
         gflops=33, params=23.86,
-        source='TSM paper 33 G; params computed (PAPER_NUMBERS.md)'),
+        source='TSM paper 33 G; params computed (docs/paper_numbers.md)'),
     ('tsm', 16, None): dict(
         gflops=65, params=23.86,
         source='TSM paper 65 G (not re-checked); params computed'),
     ('tea', 8, None): dict(gflops=35, params=None,
-                           source='TEA paper (BASELINES.md, unconfirmed)'),
+                           source=f'TEA paper ({_UNCONFIRMED})'),
     ('tea', 16, None): dict(gflops=70, params=None,
-                            source='TEA paper (BASELINES.md, unconfirmed)'),
+                            source=f'TEA paper ({_UNCONFIRMED})'),
     ('stm', 8, None): dict(gflops=33.3, params=24.0,
-                           source='STM paper (BASELINES.md, unconfirmed)'),
+                           source=f'STM paper ({_UNCONFIRMED})'),
     ('stm', 16, None): dict(gflops=66.5, params=24.0,
-                            source='STM paper (BASELINES.md, unconfirmed)'),
+                            source=f'STM paper ({_UNCONFIRMED})'),
     ('msnet', 8, None): dict(gflops=34, params=None,
-                             source='MSNet paper (BASELINES.md, unconfirmed)'),
-    ('msnet', 16, None): dict(
-        gflops=67, params=None,
-        source='MSNet paper (BASELINES.md, unconfirmed)'),
+                             source=f'MSNet paper ({_UNCONFIRMED})'),
+    ('msnet', 16, None): dict(gflops=67, params=None,
+                              source=f'MSNet paper ({_UNCONFIRMED})'),
     ('tdn', 8, None): dict(gflops=36, params=None,
-                           source='TDN paper (BASELINES.md, unconfirmed)'),
+                           source=f'TDN paper ({_UNCONFIRMED})'),
     ('tdn', 16, None): dict(gflops=72, params=None,
-                            source='TDN paper (BASELINES.md, unconfirmed)'),
+                            source=f'TDN paper ({_UNCONFIRMED})'),
     ('tada', 8, None): dict(
         gflops=43, params=None, res=256,
-        source='TAda2D paper, at 256x256 (BASELINES.md, unconfirmed)'),
+        source=f'TAda2D paper, at 256x256 ({_UNCONFIRMED})'),
     ('tada', 16, None): dict(
         gflops=86, params=None, res=256,
-        source='TAda2D paper, at 256x256 (BASELINES.md, unconfirmed)'),
+        source=f'TAda2D paper, at 256x256 ({_UNCONFIRMED})'),
 }
 ALGO_ALIASES = {'ms': 'msnet', 'motionsqueeze': 'msnet', 'tada2d': 'tada'}
 
@@ -339,9 +346,10 @@ def measure_all(root: str, out=None) -> List[dict]:
     ``out`` (stdout by default)."""
     out = out or sys.stdout
     rows, seen = [], {}
-    out.write('| config | input | GFLOPs (mmengine) | + correlation | '
-              'GFLOPs total | params (M) | paper GFLOPs | paper params (M) '
-              '| source |\n|---|---|---|---|---|---|---|---|---|\n')
+    out.write('| config | input | GFLOPs (mmengine, backbone + head) | '
+              '+ correlation | GFLOPs total | params (M, backbone + head) | '
+              'paper GFLOPs | paper params (M) | source |\n'
+              '|---|---|---|---|---|---|---|---|---|\n')
     for path in list_configs(root):
         name = osp.relpath(path, root)
         cfg = Config.fromfile(path)
@@ -437,7 +445,7 @@ def main(argv=None):
           f"correlation:  {res['correlation'] / 1e9:.3f} G multiply-adds "
           '(analytic)\n'
           f"total:        {res['total'] / 1e9:.3f} GFLOPs\n"
-          f"params:       {res['params'] / 1e6:.3f} M\n"
+          f"params:       {res['params'] / 1e6:.3f} M (backbone + head)\n"
           f"paper:        {_fmt(paper.get('gflops'), 1)} GFLOPs, "
           f"{_fmt(paper.get('params'))} M params "
           f"({paper.get('source', 'no entry')})")
