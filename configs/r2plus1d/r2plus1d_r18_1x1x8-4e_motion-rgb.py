@@ -6,11 +6,7 @@
 # segments, as the 1x1x8 TSN sampling of the 2D models; the name keeps the
 # motion benchmark's pattern). BN3d instead of SyncBN (single process).
 # T in res2..res5: 8, 4, 2, 1 (temporal strides 1, 2, 2, 2).
-_base_ = [
-    'mmaction::_base_/models/r2plus1d_r34.py',
-    '../_base_/datasets/motion_tiny.py',
-    '../_base_/schedules/motion_adamw_4e.py', '../_base_/motion_runtime.py'
-]
+_base_ = ['mmaction::_base_/models/r2plus1d_r34.py', '../_base_/motion.py']
 
 model = dict(
     backbone=dict(

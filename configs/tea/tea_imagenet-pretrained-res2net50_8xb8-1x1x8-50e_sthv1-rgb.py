@@ -10,13 +10,8 @@
 _base_ = [
     '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/schedules/selfy_sgd_50e.py',
-    '../_base_/default_runtime.py'
+    '../_base_/selfy_recipe.py'
 ]
-
-custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
-default_scope = 'mmaction'
-default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
 
 model = dict(
     backbone=dict(

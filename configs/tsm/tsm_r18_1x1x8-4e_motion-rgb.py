@@ -1,6 +1,2 @@
 # TSM-ResNet-18 on the embedded motion dataset (from scratch, 48 px, 8 frames).
-_base_ = [
-    '../_base_/models/tsm_r18_motion.py',
-    '../_base_/datasets/motion_tiny.py',
-    '../_base_/schedules/motion_adamw_4e.py', '../_base_/motion_runtime.py'
-]
+_base_ = ['../_base_/models/tsm_r18_motion.py', '../_base_/motion.py']

@@ -1,15 +1,13 @@
 # FineGym Gym99 (element-level subactions), videos read with decord,
-# 8 segments x 1 frame. Same data settings as the sthv2 base (MMAction2's
-# TSM recipe) with a plain horizontal flip. Files as MMAction2's
-# tools/data/gym writes them; tools/data/prepare_dataset.py gym99 writes
-# the same without ffmpeg (docs/datasets.md):
+# 8 segments x 1 frame. The Diving-48 base (MMAction2's TSM recipe with a
+# plain horizontal flip) on other files, as MMAction2's tools/data/gym
+# writes them; tools/data/prepare_dataset.py gym99 writes the same without
+# ffmpeg (docs/datasets.md):
 #   data/gym/subactions/<subaction id>.mp4
 #   data/gym/annotations/gym99_{train,val}.txt  (`<id>.mp4 <label>`)
 # 99 classes.
-# MMAction2's VideoDataset with checked list lines and, when the list or the
-# data root is missing, a short error naming the command that makes them
-# (selfy_mmaction.datasets.checked)
-dataset_type = 'CheckedVideoDataset'
+_base_ = './diving48_rgb_8f.py'
+
 prepare_cmd = ('python tools/data/prepare_dataset.py gym99 '
                '--src <official download> --out data/gym')
 prepare_doc = 'docs/datasets.md#finegym-gym99'
@@ -19,95 +17,14 @@ ann_file_train = 'data/gym/annotations/gym99_train.txt'
 ann_file_val = 'data/gym/annotations/gym99_val.txt'
 ann_file_test = 'data/gym/annotations/gym99_val.txt'
 
-file_client_args = dict(io_backend='disk')
-train_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=8),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(
-        type='MultiScaleCrop',
-        input_size=224,
-        scales=(1, 0.875, 0.75, 0.66),
-        random_crop=False,
-        max_wh_scale_gap=1,
-        num_fixed_crops=13),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
-]
-# 1 clip x 1 centre crop (val and the default test)
-val_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=8,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
-]
-test_pipeline = val_pipeline
-# 2 clips x 3 crops (MMAction2's TSM sthv2 test protocol)
-test_pipeline_2x3 = [
-    dict(type='DecordInit', **file_client_args),
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=8,
-        twice_sample=True,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='ThreeCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
-]
-
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+# the new files in every split's dataset (set again: the base's dataloaders
+# hold the base's paths)
+train_dataloader, val_dataloader, test_dataloader = (dict(
     dataset=dict(
-        type=dataset_type,
         prepare_cmd=prepare_cmd,
         prepare_doc=prepare_doc,
-        ann_file=ann_file_train,
-        data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        prepare_cmd=prepare_cmd,
-        prepare_doc=prepare_doc,
-        ann_file=ann_file_val,
-        data_prefix=dict(video=data_root_val),
-        pipeline=val_pipeline,
-        test_mode=True))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        prepare_cmd=prepare_cmd,
-        prepare_doc=prepare_doc,
-        ann_file=ann_file_test,
-        data_prefix=dict(video=data_root_val),
-        pipeline=test_pipeline,
-        test_mode=True))
-
-val_evaluator = dict(type='AccMetric')
-test_evaluator = val_evaluator
+        ann_file=ann_file,
+        data_prefix=dict(video=root)))
+    for ann_file, root in ((ann_file_train, data_root),
+                           (ann_file_val, data_root_val),
+                           (ann_file_test, data_root_val)))
