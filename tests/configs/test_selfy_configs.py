@@ -284,7 +284,7 @@ def test_selfy_configs_use_the_official_recipe(name):
     assert cfg.train_dataloader.batch_size * 8 == 64
     assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=64)
     assert cfg.model.cls_head.dropout_ratio == 0.5
-    assert cfg.model.cls_head.type == 'TSMHead'
+    assert cfg.model.cls_head.type == 'CheckedTSMHead'
 
 
 def test_param_groups_follow_the_official_policy():
