@@ -4,6 +4,12 @@
 # res3 (`layer2`), 8 segments, 174 classes (Something-Something).
 # The head is MMAction2's TSMHead unchanged: average pool, dropout 0.5, FC,
 # average over segments, as the official head.
+# The block's settings are one --cfg-options key each (tools/train.py,
+# tools/test.py; keys index the `blocks` list):
+#   window (L, U, V):  model.backbone.blocks.0.cfg.window="(9,9,9)"
+#   channels:          model.backbone.blocks.0.cfg.hidden_channels=64
+#   position:          model.backbone.blocks.0.layers="(layer3,)"
+# tools/convert_official_selfy.py reads the block from the config it is given.
 _base_ = './tsm_r50.py'
 
 
