@@ -5,7 +5,6 @@ import importlib.util
 import os.path as osp
 import sys
 
-import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -28,11 +27,8 @@ def merged(config, *options, monkeypatch):
     return train_tool.merge_args(Config.fromfile(config), args)
 
 
-def conv_widths(module):
-    return {
-        m.out_channels
-        for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Conv3d))
-    }
+def shapes(module):
+    return [tuple(p.shape) for p in module.parameters()]
 
 
 def test_one_key_gives_the_window9_config(monkeypatch):
@@ -68,8 +64,12 @@ def test_window_channels_and_position_reach_the_built_block(monkeypatch):
     assert type(selfy).__name__ == 'SELFYBlock'
     windows = {getattr(m, 'window', None) for m in selfy.modules()} - {None}
     assert windows == {(3, 5, 7)}
-    # the STSS compares 16 channels instead of the config's 64
-    assert 16 in conv_widths(selfy)
-    default = MODELS.build(Config.fromfile(osp.join(
-        CONFIGS, 'selfy_tsm_r18_motion.py')).model.backbone)
-    assert 16 not in conv_widths(default.stage_blocks['layer2'][0])
+    # the block is SELFYBlock(hidden_channels=16, ...) on res4's 256 channels
+    direct = MODELS.build(
+        dict(type='SELFYBlock', in_channels=256, num_segments=8,
+             hidden_channels=16, window=(3, 5, 7), stride=1))
+    assert shapes(selfy) == shapes(direct)
+    default_width = MODELS.build(
+        dict(type='SELFYBlock', in_channels=256, num_segments=8,
+             hidden_channels=64, window=(3, 5, 7), stride=1))
+    assert shapes(selfy) != shapes(default_width)
