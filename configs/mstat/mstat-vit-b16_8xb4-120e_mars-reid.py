@@ -1,5 +1,6 @@
 # MSTAT re-ID on MARS at the paper's scale as far as it is known (abstract and
-# design notes: ViT-B/16, 256x128 input, T=8, ID + triplet losses): MSTAT with
+# unconfirmed secondary sources, docs/reid.md: ViT-B/16, 256x128 input, T=8,
+# ID + triplet losses): MSTAT with
 # ViT-B/16 layers in 3 stages of 4, its three stage outputs concatenated
 # (3 x 768 per frame, averaged over the 8 frames) into the BNNeck head.
 # NOT RUN here (no MARS, no GPU time); the schedule is a common transformer
