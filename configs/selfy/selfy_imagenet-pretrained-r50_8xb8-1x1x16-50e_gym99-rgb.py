@@ -5,11 +5,9 @@
 # Official SELFY training recipe; the TSM baseline with identical settings
 # is configs/tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x16-50e_gym99-rgb.py.
 _base_ = [
-    '../_base_/models/selfy_tsm_r50.py',
+    '../_base_/models/selfy_tsm_r50_16f.py',
     '../_base_/datasets/gym99_rgb_16f.py',
     '../_base_/selfy_recipe.py'
 ]
 
-model = dict(
-    backbone=dict(num_segments=16),
-    cls_head=dict(num_classes=99, num_segments=16))
+model = dict(cls_head=dict(num_classes=99))

@@ -5,11 +5,7 @@
 # Official SELFY training recipe; the TSM baseline with identical settings
 # is configs/tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x16-50e_sthv1-rgb.py.
 _base_ = [
-    '../_base_/models/selfy_tsm_r50.py',
+    '../_base_/models/selfy_tsm_r50_16f.py',
     '../_base_/datasets/sthv1_rgb_16f.py',
     '../_base_/selfy_recipe.py'
 ]
-
-model = dict(
-    backbone=dict(num_segments=16),
-    cls_head=dict(num_segments=16))

@@ -3,11 +3,9 @@
 # without the SELFY block (official SELFY recipe, not MMAction2's TSM
 # schedule).
 _base_ = [
-    '../_base_/models/tsm_r50.py',
+    '../_base_/models/tsm_r50_16f.py',
     '../_base_/datasets/gym99_rgb_16f.py',
     '../_base_/selfy_recipe.py'
 ]
 
-model = dict(
-    backbone=dict(num_segments=16),
-    cls_head=dict(num_classes=99, num_segments=16))
+model = dict(cls_head=dict(num_classes=99))

@@ -98,36 +98,24 @@ train_dataloader = dict(
         filename_tmpl='{:05}.jpg',
         start_index=1,
         pipeline=train_pipeline))
+# val and test: the training settings without shuffling, on the val list
+# (test: one video per batch)
 val_dataloader = dict(
-    batch_size=8,
-    num_workers=8,
-    persistent_workers=True,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        prepare_cmd=prepare_cmd,
-        prepare_doc=prepare_doc,
+        train_dataloader['dataset'],
         ann_file=ann_file_val,
         data_prefix=dict(img=data_root_val),
-        filename_tmpl='{:05}.jpg',
-        start_index=1,
         pipeline=val_pipeline,
         test_mode=True))
 test_dataloader = dict(
+    val_dataloader,
     batch_size=1,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        prepare_cmd=prepare_cmd,
-        prepare_doc=prepare_doc,
+        val_dataloader['dataset'],
         ann_file=ann_file_test,
-        data_prefix=dict(img=data_root_val),
-        filename_tmpl='{:05}.jpg',
-        start_index=1,
-        pipeline=test_pipeline,
-        test_mode=True))
+        pipeline=test_pipeline))
 
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
