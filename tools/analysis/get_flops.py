@@ -19,10 +19,9 @@ How it counts:
   counted analytically instead: ``N*T*L*U*V*H*W*C`` multiply-adds (one per
   channel per output similarity). mmengine would otherwise count the
   implementation's padded row products (several times more) or nothing.
-* Everything else is counted as it runs. SELFY's first STSS-extraction
-  conv (1 -> 4 channels, 3x3 on each 9x9 map) runs as a product with its
-  dense ``(U*V) x (4*U*V)`` operator (faster on CPU), counted as that
-  product (9x the conv's MACs).
+* Everything else is counted as it runs under the tracer: a layer that a
+  block computes some other way (e.g. a conv as a matrix product with its
+  dense operator) is counted as that computation.
 * Parameters: ``mmengine.analysis.parameter_count`` of backbone + head.
 
 ``--all`` measures every config under ``--root`` (``_base_`` skipped; configs
