@@ -42,34 +42,16 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         format_shape='NCTHW'))
 
-# The data base's pipelines with 3D clips (NCTHW). They are restated because
-# a child's pipeline variables do not reach the base's dataloaders.
-file_client_args = dict(io_backend='disk')
-sthv1_flip_label_map = {2: 4, 4: 2, 30: 41, 41: 30, 52: 66, 66: 52}
-train_pipeline = [
-    dict(type='UniformSample', clip_len=8),
-    dict(type='RawFrameDecode', **file_client_args),
-    dict(type='Resize', scale=(320, 240), keep_ratio=False),
-    dict(
-        type='MultiScaleCrop',
-        input_size=224,
-        scales=(1, 0.875, 0.75, 0.66),
-        random_crop=False,
-        max_wh_scale_gap=1,
-        num_fixed_crops=13),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5, flip_label_map=sthv1_flip_label_map),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-val_pipeline = [
-    dict(type='UniformSample', clip_len=8, test_mode=True),
-    dict(type='RawFrameDecode', **file_client_args),
-    dict(type='Resize', scale=(320, 240), keep_ratio=False),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+# The data base's pipelines with one 3D clip (NCTHW) of 8 frames sampled
+# uniformly (set again in the dataloaders: a child's pipeline variables do
+# not reach the base's dataloaders).
+train_pipeline, val_pipeline = ([
+    dict(type='UniformSample', clip_len=8, **(
+        dict(test_mode=True) if step.get('test_mode') else {}))
+    if step.type == 'SampleFrames' else
+    dict(step, input_format='NCTHW') if step.type == 'FormatShape' else step
+    for step in pipeline
+] for pipeline in (_base_.train_pipeline, _base_.val_pipeline))
 test_pipeline = val_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))

@@ -4,38 +4,10 @@
 # configs/tsm/tsm_r18_1x1x8-4e_motion-rgb.py. At 64 px the code is one
 # 2x2 grid of patches per difference (16x16 patches of the 32x32
 # half-resolution frames).
-_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
+_base_ = [
+    '../_base_/models/tsm_r18_motion.py', '../_base_/motion_snippets.py'
+]
 
 model = dict(
     backbone=dict(type='EANResNet', snippet_len=5),
     cls_head=dict(type='TDNHead', snippet_len=5))
-
-snippet_sampling = dict(
-    type='SampleFrames',
-    clip_len=5,
-    frame_interval=1,
-    num_clips=8,
-    out_of_bound_opt='repeat_last')
-train_pipeline = [
-    dict(type='DecordInit'),
-    snippet_sampling,
-    dict(type='DecordDecode'),
-    dict(type='RandomResizedCrop', area_range=(0.7, 1.0),
-         aspect_ratio_range=(0.85, 1.18)),
-    dict(type='Resize', scale=(64, 64), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
-]
-val_pipeline = [
-    dict(type='DecordInit'),
-    dict(**snippet_sampling, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(64, 64), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
-]
-test_pipeline = val_pipeline
-
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
