@@ -26,3 +26,8 @@ param_scheduler = dict(
     _delete_=True,
     actor={{_base_.param_scheduler}},
     critic=[dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0)])
+# Distributed runs: DREALRecognizer2D.train_step does its own two updates, so
+# the wrapper must call it (MMDistributedDataParallel.train_step would not);
+# the critic's LSTM leaves the projections after the ablated module unused.
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel', find_unused_parameters=True)

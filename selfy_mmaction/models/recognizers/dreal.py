@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from mmaction.models import Recognizer2D
 from mmaction.registry import MODELS
 from mmengine.logging import MessageHub
-from mmengine.model import BaseModule, merge_dict
+from mmengine.model import BaseModule, is_model_wrapper, merge_dict
 from mmengine.optim import OptimWrapperDict
 
 #: Attention modules of the zoo: ``gate`` is the submodule whose output
@@ -78,6 +78,27 @@ def _per_clip(x: torch.Tensor, num_clips: int, name: str) -> torch.Tensor:
         raise ValueError(f'DREAL: {name} has {x.shape[0]} rows, not a '
                          f'multiple of the {num_clips} clips in the batch')
     return x.reshape(num_clips, -1, x.shape[1]).mean(1)
+
+
+def _wrapper_free_keys(module, state_dict, prefix, local_metadata):
+    """State-dict post-hook: ``<child>.module.<key>`` -> ``<child>.<key>``
+    for children wrapped in DDP (``MMSeparateDistributedDataParallel``), so
+    checkpoints of 1- and N-process runs have the same keys and load into
+    the plain recognizer (MMEngine's loader unwraps the children itself)."""
+    renames = {
+        f'{prefix}{name}.module.': f'{prefix}{name}.'
+        for name, child in module._modules.items() if is_model_wrapper(child)
+    }
+    if not renames:
+        return
+    items = list(state_dict.items())
+    state_dict.clear()
+    for key, value in items:
+        for old, new in renames.items():
+            if key.startswith(old):
+                key = new + key[len(old):]
+                break
+        state_dict[key] = value
 
 
 @contextlib.contextmanager
@@ -342,6 +363,7 @@ class DREALRecognizer2D(Recognizer2D):
                              f'(attention modules found), got {num_ablated}')
         self.num_ablated = num_ablated
         self.critic = MODELS.build(dict(critic, channels=channels))
+        self.register_state_dict_post_hook(_wrapper_free_keys)
 
     @staticmethod
     def _spec(entry: Union[str, dict]) -> dict:
@@ -405,6 +427,14 @@ class DREALRecognizer2D(Recognizer2D):
                              f'{scores.shape[0]} clips')
         probs = scores.float().softmax(1)
         return probs.gather(1, labels.to(scores.device).view(-1, 1))[:, 0]
+
+    def predict(self, inputs: torch.Tensor, data_samples, **kwargs):
+        """Recognizer2D's prediction; the head is reached through a DDP
+        wrapper too (``MMSeparateDistributedDataParallel`` wraps every
+        submodule, and a wrapper has no ``predict``)."""
+        feats, predict_kwargs = self.extract_feat(inputs, test_mode=True)
+        return _unwrap(self.cls_head).predict(feats, data_samples,
+                                              **predict_kwargs)
 
     def ablation_rewards(self, inputs: torch.Tensor, data_samples,
                          p_with: torch.Tensor, modules: Sequence[int],
