@@ -5,7 +5,7 @@ Loaded by ``.ci/stock/compare.py`` as ``-p stock_harness``. The same test
 scaffolding is set up in both runs:
 
 - the installed mmaction2 1.2.0 wheel lacks ``mmaction/models/localizers/drn``
-  (STACK.md #1), so ``import mmaction.models`` fails before any test runs; a
+  (docs/stack.md, import-time change 1), so ``import mmaction.models`` fails before any test runs; a
   stand-in module is put in ``sys.modules`` when, and only when, it is
   missing;
 - ``mmaction.testing.get_cfg`` looks for configs beside the installed package,
