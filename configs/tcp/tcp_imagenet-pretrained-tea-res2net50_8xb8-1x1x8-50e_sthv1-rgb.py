@@ -2,24 +2,14 @@
 # config (configs/tea/) with a stride-1 last stage and TCPHead (see the
 # TSN-TCP config for the head).
 _base_ = [
-    '../tea/tea_imagenet-pretrained-res2net50_8xb8-1x1x8-50e_sthv1-rgb.py'
+    '../tea/tea_imagenet-pretrained-res2net50_8xb8-1x1x8-50e_sthv1-rgb.py',
+    '../_base_/models/tcp_head.py'
 ]
 
 num_segments = 8
 model = dict(
     backbone=dict(num_segments=num_segments, strides=(1, 2, 2, 1)),
-    cls_head=dict(
-        _delete_=True,
-        type='TCPHead',
-        num_classes=174,
-        in_channels=2048,
-        num_segments=num_segments,
-        reduce_channels=(256, 128),
-        level='video',
-        num_iters=3,
-        dropout_ratio=0.5,
-        init_std=0.001,
-        average_clips='prob'))
+    cls_head=dict(_base_.tcp_head, _delete_=True))
 
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'cls_head': dict(lr_mult=5)}))

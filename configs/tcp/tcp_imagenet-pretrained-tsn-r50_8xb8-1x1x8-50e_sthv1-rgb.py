@@ -10,24 +10,14 @@
 _base_ = [
     'mmaction::_base_/models/tsn_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
+    '../_base_/selfy_recipe.py',
+    '../_base_/models/tcp_head.py'
 ]
 
 num_segments = 8
 model = dict(
     backbone=dict(strides=(1, 2, 2, 1)),
-    cls_head=dict(
-        _delete_=True,
-        type='TCPHead',
-        num_classes=174,
-        in_channels=2048,
-        num_segments=num_segments,
-        reduce_channels=(256, 128),
-        level='video',
-        num_iters=3,
-        dropout_ratio=0.5,
-        init_std=0.001,
-        average_clips='prob'))
+    cls_head=dict(_base_.tcp_head, _delete_=True))
 
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'cls_head': dict(lr_mult=5)}))

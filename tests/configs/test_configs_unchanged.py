@@ -60,6 +60,9 @@ INHERITED_HELPERS = {
     'sthv2_flip_label_map':
     'the sthv2 base\'s flip map, inherited by the Diving-48 and Gym99 bases '
     'built on it (their Flip has no map)',
+    'tcp_head':
+    'the TCP head of _base_/models/tcp_head.py that the TCP configs put in '
+    'place of their heads (model.cls_head is compared)',
 }
 
 
