@@ -38,3 +38,36 @@ def test_a_stock_config_selects_none_of_them():
     assert 'runner_type' not in cfg
     assert cfg.default_hooks.checkpoint.type == 'CheckpointHook'
     assert cfg.model.cls_head.type == 'TSMHead'
+
+
+def test_readme_drop_in_config_keeps_the_stock_runtime(tmp_path):
+    """The README's drop-in example: a stock TSM config plus our block. It
+    gets the SELFY block and nothing else of ours (stock head, hook, runner).
+    """
+    import torch
+    from mmengine.registry import init_default_scope
+
+    from mmaction.registry import MODELS
+    path = tmp_path / 'my_selfy.py'
+    path.write_text(
+        "_base_ = 'mmaction::recognition/tsm/"
+        "tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb.py'\n"
+        "custom_imports = dict(imports=['selfy_mmaction'], "
+        "allow_failed_imports=False)\n"
+        "model = dict(backbone=dict(type='ResNetTSMWithBlocks', blocks=[dict("
+        "cfg=dict(type='SELFYBlock', window=(5, 9, 9)), "
+        "position='after_stage', layers=('layer2', ))]))\n")
+    cfg = Config.fromfile(str(path))
+    assert 'runner_type' not in cfg
+    assert cfg.default_hooks.checkpoint.type == 'CheckpointHook'
+    init_default_scope('mmaction')
+    cfg.model.backbone.update(pretrained=None, pretrained2d=False, depth=18)
+    cfg.model.cls_head.in_channels = 512
+    model = MODELS.build(cfg.model).eval()
+    assert type(model.cls_head).__name__ == 'TSMHead'
+    assert type(model.backbone.stage_blocks.layer2[0]).__name__ == \
+        'SELFYBlock'
+    with torch.no_grad():
+        feats = model(torch.randn(1, 8, 3, 64, 64), mode='tensor')
+        scores = model.cls_head(feats, num_segs=8)
+    assert feats.shape == (8, 512, 2, 2) and scores.shape == (1, 174)
