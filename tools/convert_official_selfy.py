@@ -1,15 +1,19 @@
 """Convert a checkpoint of the authors' SELFY code (arunos728/SELFY) into an
 MMEngine checkpoint for our SELFYNet.
 
-    python tools/convert_official_selfy.py SRC DST [--num-segments 8]
+    python tools/convert_official_selfy.py SRC DST CONFIG \
+        [--cfg-options model.backbone.blocks.0.cfg.window="(9,9,9)" ...]
 
 SRC: what the official ``main.py`` saves, ``{'epoch', 'arch', 'state_dict',
 'best_prec1'}`` with a DataParallel ``state_dict`` (``module.base_model.*``,
 ``module.new_fc.*``); a bare state dict also works. It is read with
-``torch.load(weights_only=True)``. DST: ``{'state_dict', 'meta'}`` for a
-``Recognizer2D`` with ``ResNetTSMWithBlocks`` (depth 50, shift_div 8, a
-``SELFYBlock`` after ``layer2``) and ``TSMHead``; ``meta['model']`` is that
-model config and ``meta['official']`` the source's epoch/arch/best_prec1.
+``torch.load(weights_only=True)``. CONFIG: the config the weights are for
+(a SELFY R50 config, e.g. configs/selfy/...): its ``model`` gives the
+backbone (``ResNetTSMWithBlocks`` with one ``SELFYBlock`` entry in
+``blocks``: its window, channels and position), the segment count and the
+head. DST: ``{'state_dict', 'meta'}``; ``meta['model']`` is that model config
+(``pretrained`` off: the weights are in the checkpoint) and
+``meta['official']`` the source's epoch/arch/best_prec1.
 
 Key mapping (one official tensor -> one of ours)::
 
@@ -20,17 +24,20 @@ Key mapping (one official tensor -> one of ours)::
     base_model.layerK.i.conv{2,3}.weight    backbone.layerK.i.conv{2,3}.conv.weight
     base_model.layerK.i.bnJ.*               backbone.layerK.i.convJ.bn.*
     base_model.layerK.i.downsample.{0,1}.*  backbone.layerK.i.downsample.{conv,bn}.*
-    base_model.selfy.<block key>            backbone.stage_blocks.layer2.0.<block key>
-        (block keys: see selfy_mmaction/models/blocks/selfy.py; Conv3d and
+    base_model.selfy.<block key>            <P>.<block key>
+        (<P>: backbone.stage_blocks.<layer>.<i>, where the config puts its
+        SELFYBlock; layer2.0 in every SELFY config, as the official code;
+        block keys: see selfy_mmaction/models/blocks/selfy.py; Conv3d and
         ConvTranspose3d weights lose their depth-1 axis)
     new_fc.weight (K, 2048, 1)              cls_head.fc_cls.weight (K, 2048)
     new_fc.bias                             cls_head.fc_cls.bias
 
-The window's ``L`` comes from ``conv3_fuse.1.weight`` (``L * 64`` input
-channels); ``U = V = 9`` as in the official code. The number of segments is
-not stored in official checkpoints (``--num-segments``, default 8); the
-weights do not depend on it. Any official key without a rule, and any model
-key left unfilled, stops the conversion with their names.
+The window, the class count and the segment count come from the config.
+The checkpoint's ``L`` (``conv3_fuse.1.weight`` has ``L * 64`` input
+channels) and class count are checked against it; the segment count is not
+stored in official checkpoints (the weights do not depend on it). Any
+official key without a rule, any model key left unfilled and any shape that
+differs stop the conversion with their names.
 """
 import argparse
 import os
@@ -40,9 +47,9 @@ import sys
 from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
+from mmengine.config import Config, DictAction
 
 BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
-SELFY_PREFIX = 'backbone.stage_blocks.layer2.0.'
 
 
 def _drop_depth(weight):
@@ -55,39 +62,44 @@ def _drop_length(weight):
     return weight.squeeze(-1)
 
 
-# (official key pattern, our key template, reshape or None)
-RULES: List[Tuple[str, str, Optional[Callable]]] = [
-    (r'base_model\.conv1\.weight', 'backbone.conv1.conv.weight', None),
-    (rf'base_model\.bn1\.{BN}', r'backbone.conv1.bn.\1', None),
-    (r'base_model\.layer(\d)\.(\d+)\.conv1\.weight',
-     r'backbone.layer\1.\2.conv1.conv.net.weight', None),
-    (r'base_model\.layer(\d)\.(\d+)\.conv([23])\.weight',
-     r'backbone.layer\1.\2.conv\3.conv.weight', None),
-    (rf'base_model\.layer(\d)\.(\d+)\.bn([123])\.{BN}',
-     r'backbone.layer\1.\2.conv\3.bn.\4', None),
-    (r'base_model\.layer(\d)\.(\d+)\.downsample\.0\.weight',
-     r'backbone.layer\1.\2.downsample.conv.weight', None),
-    (rf'base_model\.layer(\d)\.(\d+)\.downsample\.1\.{BN}',
-     r'backbone.layer\1.\2.downsample.bn.\3', None),
-    (r'base_model\.selfy\.stss_transformation\.downsample\.0\.weight',
-     SELFY_PREFIX + 'stss_transformation.downsample.conv.weight', None),
-    (rf'base_model\.selfy\.stss_transformation\.downsample\.1\.{BN}',
-     SELFY_PREFIX + r'stss_transformation.downsample.bn.\1', None),
-    (r'base_model\.selfy\.stss_(extraction|integration)\.conv(\d)\.0\.weight',
-     SELFY_PREFIX + r'stss_\1.conv\2.conv.weight', _drop_depth),
-    (rf'base_model\.selfy\.stss_(extraction|integration)\.conv(\d)\.1\.{BN}',
-     SELFY_PREFIX + r'stss_\1.conv\2.bn.\3', None),
-    (r'base_model\.selfy\.stss_integration\.conv3_fuse\.1\.weight',
-     SELFY_PREFIX + 'stss_integration.conv3_fuse.conv.weight', _drop_depth),
-    (rf'base_model\.selfy\.stss_integration\.conv3_fuse\.2\.{BN}',
-     SELFY_PREFIX + r'stss_integration.conv3_fuse.bn.\1', None),
-    (r'base_model\.selfy\.stss_integration\.upsample\.0\.weight',
-     SELFY_PREFIX + 'stss_integration.upsample.conv.weight', _drop_depth),
-    (rf'base_model\.selfy\.stss_integration\.upsample\.1\.{BN}',
-     SELFY_PREFIX + r'stss_integration.upsample.bn.\1', None),
-    (r'new_fc\.weight', 'cls_head.fc_cls.weight', _drop_length),
-    (r'new_fc\.bias', 'cls_head.fc_cls.bias', None),
-]
+def rules(prefix: str) -> List[Tuple[str, str, Optional[Callable]]]:
+    """(official key pattern, our key template, reshape or None), with the
+    SELFY block's keys under ``prefix``."""
+    official = r'base_model\.selfy\.'
+    return [
+        (r'base_model\.conv1\.weight', 'backbone.conv1.conv.weight', None),
+        (rf'base_model\.bn1\.{BN}', r'backbone.conv1.bn.\1', None),
+        (r'base_model\.layer(\d)\.(\d+)\.conv1\.weight',
+         r'backbone.layer\1.\2.conv1.conv.net.weight', None),
+        (r'base_model\.layer(\d)\.(\d+)\.conv([23])\.weight',
+         r'backbone.layer\1.\2.conv\3.conv.weight', None),
+        (rf'base_model\.layer(\d)\.(\d+)\.bn([123])\.{BN}',
+         r'backbone.layer\1.\2.conv\3.bn.\4', None),
+        (r'base_model\.layer(\d)\.(\d+)\.downsample\.0\.weight',
+         r'backbone.layer\1.\2.downsample.conv.weight', None),
+        (rf'base_model\.layer(\d)\.(\d+)\.downsample\.1\.{BN}',
+         r'backbone.layer\1.\2.downsample.bn.\3', None),
+        (official + r'stss_transformation\.downsample\.0\.weight',
+         prefix + 'stss_transformation.downsample.conv.weight', None),
+        (official + rf'stss_transformation\.downsample\.1\.{BN}',
+         prefix + r'stss_transformation.downsample.bn.\1', None),
+        (official + r'stss_(extraction|integration)\.conv(\d)\.0\.weight',
+         prefix + r'stss_\1.conv\2.conv.weight', _drop_depth),
+        (official + rf'stss_(extraction|integration)\.conv(\d)\.1\.{BN}',
+         prefix + r'stss_\1.conv\2.bn.\3', None),
+        (official + r'stss_integration\.conv3_fuse\.1\.weight',
+         prefix + 'stss_integration.conv3_fuse.conv.weight',
+         _drop_depth),
+        (official + rf'stss_integration\.conv3_fuse\.2\.{BN}',
+         prefix + r'stss_integration.conv3_fuse.bn.\1', None),
+        (official + r'stss_integration\.upsample\.0\.weight',
+         prefix + 'stss_integration.upsample.conv.weight', _drop_depth),
+        (official + rf'stss_integration\.upsample\.1\.{BN}',
+         prefix + r'stss_integration.upsample.bn.\1', None),
+        (r'new_fc\.weight', 'cls_head.fc_cls.weight', _drop_length),
+        (r'new_fc\.bias', 'cls_head.fc_cls.bias', None),
+    ]
+
 
 FUSE_KEY = 'base_model.selfy.stss_integration.conv3_fuse.1.weight'
 FC_KEY = 'new_fc.weight'
@@ -98,27 +110,54 @@ class ConversionError(ValueError):
     """The source does not look like an official SELFY checkpoint."""
 
 
-def model_config(num_classes: int, num_segments: int = 8,
-                 window: Tuple[int, int, int] = (5, 9, 9)) -> dict:
-    """The Recognizer2D config the converted weights are for (official
-    normalisation and head: dropout 0.5, averaged segment logits)."""
-    return dict(
-        type='Recognizer2D',
-        backbone=dict(
-            type='ResNetTSMWithBlocks', depth=50, num_segments=num_segments,
-            shift_div=8, pretrained=None, pretrained2d=False,
-            blocks=[dict(cfg=dict(type='SELFYBlock', window=list(window)),
-                         position='after_stage', layers=['layer2'])]),
-        cls_head=dict(type='TSMHead', num_classes=num_classes,
-                      in_channels=2048, num_segments=num_segments,
-                      spatial_type='avg', consensus=dict(type='AvgConsensus',
-                                                         dim=1),
-                      dropout_ratio=0.5, init_std=0.001, is_shift=True,
-                      average_clips='prob'),
-        data_preprocessor=dict(type='ActionDataPreprocessor',
-                               mean=[123.675, 116.28, 103.53],
-                               std=[58.395, 57.12, 57.375],
-                               format_shape='NCHW'))
+def selfy_prefix(model: dict) -> str:
+    """Where the model keeps its (one) SELFY block's weights:
+    ``backbone.stage_blocks.<layer>.<index>.``."""
+    blocks = model['backbone'].get('blocks', [])
+    selfy = [(i, b) for i, b in enumerate(blocks)
+             if b['cfg']['type'] == 'SELFYBlock']
+    if len(selfy) != 1 or len(selfy[0][1]['layers']) != 1 or \
+            selfy[0][1].get('position', 'after_stage') != 'after_stage':
+        raise ConversionError(
+            'the config must put exactly one SELFYBlock after one stage '
+            '(model.backbone.blocks: [dict(cfg=dict(type=\'SELFYBlock\', ...),'
+            f' position=\'after_stage\', layers=(...,))]), got {blocks}')
+    index, entry = selfy[0]
+    layer = entry['layers'][0]
+    # earlier entries after the same stage come first in its Sequential
+    before = sum(1 for b in blocks[:index]
+                 if b.get('position', 'after_stage') == 'after_stage'
+                 and layer in b['layers'])
+    return f'backbone.stage_blocks.{layer}.{before}.'
+
+
+def model_from_config(config: str,
+                      cfg_options: Optional[dict] = None) -> dict:
+    """``model`` of the config (with ``--cfg-options`` merged), without
+    pretrained weights: the converted checkpoint carries all of them."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    model = cfg.model.to_dict()
+    if model['backbone'].get('type') != 'ResNetTSMWithBlocks':
+        raise ConversionError(
+            f'{config}: model.backbone.type must be ResNetTSMWithBlocks '
+            '(TSM-R50 with a SELFY block), got '
+            f'{model["backbone"].get("type")}')
+    model['backbone'].update(pretrained=None, pretrained2d=False)
+    return model
+
+
+def selfy_window(model: dict) -> Tuple[int, int, int]:
+    """The (L, U, V) window the config gives its SELFY block (the block's
+    default (5, 9, 9) when the config leaves it out)."""
+    import inspect
+
+    from selfy_mmaction.models.blocks.selfy import SELFYBlock
+    entry = next(b for b in model['backbone']['blocks']
+                 if b['cfg']['type'] == 'SELFYBlock')
+    default = inspect.signature(SELFYBlock).parameters['window'].default
+    return tuple(int(s) for s in entry['cfg'].get('window', default))
 
 
 def load_official(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
@@ -143,9 +182,8 @@ def load_official(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
     return state, info
 
 
-def infer_window(state: Dict[str, torch.Tensor]) -> Tuple[int, int, int]:
-    """``(L, 9, 9)`` with ``L`` = fused input channels / per-offset
-    channels."""
+def infer_length(state: Dict[str, torch.Tensor]) -> int:
+    """The window's ``L``: fused input channels / per-offset channels."""
     if FUSE_KEY not in state:
         raise ConversionError(f'missing key {FUSE_KEY!r}: not a SELFY '
                               'checkpoint (no SELFY block after layer2?)')
@@ -156,14 +194,17 @@ def infer_window(state: Dict[str, torch.Tensor]) -> Tuple[int, int, int]:
     if fused % per_offset:
         raise ConversionError(f'{FUSE_KEY} has {fused} input channels, not '
                               f'a multiple of {per_offset}')
-    return fused // per_offset, 9, 9
+    return fused // per_offset
 
 
-def convert_state(state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Rename (and reshape) every official tensor; unknown keys fail."""
+def convert_state(state: Dict[str, torch.Tensor],
+                  prefix: str) -> Dict[str, torch.Tensor]:
+    """Rename (and reshape) every official tensor, the SELFY block's under
+    ``prefix``; unknown keys fail."""
     converted, unknown = {}, []
+    table = rules(prefix)
     for key, value in state.items():
-        for pattern, template, reshape in RULES:
+        for pattern, template, reshape in table:
             match = re.fullmatch(pattern, key)
             if match:
                 converted[match.expand(template)] = (
@@ -200,16 +241,30 @@ def check_against_model(converted: Dict[str, torch.Tensor], cfg: dict):
     model.load_state_dict(converted, strict=True)
 
 
-def convert(src: str, dst: str, num_segments: int = 8) -> dict:
-    """Convert ``src`` into ``dst``; returns the written ``meta``."""
+def convert(src: str, dst: str, config: str,
+            cfg_options: Optional[dict] = None) -> dict:
+    """Convert ``src`` into ``dst`` for the model of ``config``; returns the
+    written ``meta``."""
     state, info = load_official(src)
     if FC_KEY not in state:
         raise ConversionError(f'missing key {FC_KEY!r} (the official '
                               'classifier)')
-    window = infer_window(state)
+    cfg = model_from_config(config, cfg_options)
+    prefix = selfy_prefix(cfg)
+    window = selfy_window(cfg)
+    length = infer_length(state)
+    if length != window[0]:
+        raise ConversionError(
+            f'the checkpoint\'s SELFY window has L={length} ({FUSE_KEY}), the '
+            f'config\'s {window} (set model.backbone.blocks.<i>.cfg.window)')
     num_classes = state[FC_KEY].shape[0]
-    converted = convert_state(state)
-    cfg = model_config(num_classes, num_segments, window)
+    if cfg['cls_head'].get('num_classes') != num_classes:
+        raise ConversionError(
+            f'the checkpoint has {num_classes} classes ({FC_KEY}), the '
+            f'config\'s model.cls_head.num_classes is '
+            f'{cfg["cls_head"].get("num_classes")}')
+    num_segments = cfg['backbone']['num_segments']
+    converted = convert_state(state, prefix)
     check_against_model(converted, cfg)
     meta = dict(
         converted_from=osp.basename(src),
@@ -219,7 +274,7 @@ def convert(src: str, dst: str, num_segments: int = 8) -> dict:
                   if isinstance(v, (int, float, str)) or
                   torch.is_tensor(v) and v.numel() == 1},
         num_classes=num_classes, window=list(window),
-        num_segments=num_segments, model=cfg)
+        num_segments=num_segments, config=osp.basename(config), model=cfg)
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
     tmp = dst + '.tmp'
     torch.save(dict(state_dict=converted, meta=meta), tmp)
@@ -233,17 +288,21 @@ def main(argv: Optional[List[str]] = None):
         'main.py) into an MMEngine checkpoint for selfy_mmaction.')
     parser.add_argument('src', help='official .pth.tar')
     parser.add_argument('dst', help='output .pth')
-    parser.add_argument('--num-segments', type=int, default=8,
-                        help='frames the model was trained with (not stored '
-                        'in official checkpoints); default 8')
+    parser.add_argument(
+        'config', help='the SELFY config the weights are for (its model: '
+        'window, position, segments, classes)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value, e.g. '
+        'model.backbone.blocks.0.cfg.window="(9,9,9)"')
     args = parser.parse_args(argv)
     try:
-        meta = convert(args.src, args.dst, args.num_segments)
+        meta = convert(args.src, args.dst, args.config, args.cfg_options)
     except ConversionError as err:
         print(f'conversion failed: {err}', file=sys.stderr)
         return 1
     print(f'wrote {args.dst}: {meta["num_classes"]} classes, window '
-          f'{tuple(meta["window"])}, {args.num_segments} segments; model '
+          f'{tuple(meta["window"])}, {meta["num_segments"]} segments; model '
           'config in meta["model"]')
     return 0
 
