@@ -90,16 +90,53 @@ def test_newton_schulz_converges_to_eigen_sqrt():
 def test_newton_schulz_equals_scalar_iteration_on_eigenvalues(num_iters):
     """Every iterate is a polynomial of A = cov/tr, so n iterations act on
     each eigenvalue as the scalar recurrence."""
-    eps = 1e-5
     cov, q, lam = _spd(3, 9, cond=200)
-    tr = lam.sum(-1, keepdim=True) + eps
+    tr = lam.sum(-1, keepdim=True)  # the authors' normalisation: no eps
     y, z = lam / tr, torch.ones_like(lam)
     for _ in range(num_iters):
         p = 0.5 * (3 - z * y)
         y, z = y * p, p * z
     ref = q @ torch.diag_embed(y * tr.sqrt()) @ q.transpose(1, 2)
     torch.testing.assert_close(
-        newton_schulz_sqrt(cov, num_iters, eps), ref, rtol=1e-10, atol=1e-10)
+        newton_schulz_sqrt(cov, num_iters), ref, rtol=1e-10, atol=1e-10)
+
+
+def _authors_isqrt(cov, num_iters):
+    """iSQRT as the TCP/iSQRT-COV authors define it, step by step:
+    normA = trace, A = cov / normA, Y_1 = A(3I - A)/2, Z_1 = (3I - A)/2,
+    then ZY = (3I - Z Y)/2, Y = Y ZY, Z = ZY Z, and at the last step
+    Y = Y (3I - Z Y)/2; the result Y * sqrt(normA)."""
+    eye3 = 3 * torch.eye(cov.shape[1], dtype=cov.dtype)
+    norm = cov.diagonal(dim1=1, dim2=2).sum(-1)[:, None, None]
+    a = cov / norm
+    zy = 0.5 * (eye3 - a)
+    if num_iters == 1:
+        return a @ zy * norm.sqrt()
+    y, z = a @ zy, zy
+    for _ in range(1, num_iters - 1):
+        zy = 0.5 * (eye3 - z @ y)
+        y, z = y @ zy, zy @ z
+    return y @ (0.5 * (eye3 - z @ y)) * norm.sqrt()
+
+
+@pytest.mark.parametrize('num_iters', [1, 2, 3, 5])
+def test_newton_schulz_is_the_authors_isqrt(num_iters):
+    """sqrt(trace) compensation, no eps: the authors' forward to rounding
+    (float64), also for a tiny but non-zero trace."""
+    cov, _, _ = _spd(3, 9, cond=200)
+    for scale in (1.0, 1e-4):
+        torch.testing.assert_close(
+            newton_schulz_sqrt(cov * scale, num_iters),
+            _authors_isqrt(cov * scale, num_iters), rtol=1e-12, atol=0)
+
+
+def test_newton_schulz_zero_covariance_is_finite():
+    """The only departure from the authors: a zero trace (their 0/0 = NaN)
+    is clamped to eps, giving a zero square root."""
+    cov = torch.zeros(2, 4, 4, dtype=torch.float64)
+    assert torch.isnan(_authors_isqrt(cov, 3)).all()
+    out = newton_schulz_sqrt(cov, 3)
+    assert torch.equal(out, torch.zeros_like(out))
 
 
 def test_newton_schulz_gradcheck():

@@ -64,15 +64,19 @@ def newton_schulz_sqrt(cov: torch.Tensor, num_iters: int = 3,
 
     ``A = cov / tr``, ``Y_0 = A``, ``Z_0 = I``;
     ``Y_{k+1} = Y_k P_k``, ``Z_{k+1} = P_k Z_k`` with
-    ``P_k = (3I - Z_k Y_k) / 2``; returns ``sqrt(tr) * Y_n``, where
-    ``tr = trace(cov) + eps``. Plain autograd (every step is a matrix
-    product). Runs with autocast disabled, in float32 (float64 stays
-    float64).
+    ``P_k = (3I - Z_k Y_k) / 2``; returns ``sqrt(tr) * Y_n`` with
+    ``tr = trace(cov)``, as the authors' iSQRT. The one guard: ``tr`` is
+    clamped to at least ``eps``, so a zero covariance (e.g. identical
+    features everywhere) gives zeros instead of the authors' 0/0 = NaN;
+    wherever ``trace(cov) >= eps`` the result is the authors' exactly.
+    Plain autograd (every step is a matrix product). Runs with autocast
+    disabled, in float32 (float64 stays float64).
 
     Args:
         cov (Tensor): ``(B, C, C)``.
         num_iters (int): Newton-Schulz iterations ``n``. Defaults to 3.
-        eps (float): Added to the trace. Defaults to 1e-5.
+        eps (float): Smallest trace used for the normalisation.
+            Defaults to 1e-5.
 
     Returns:
         Tensor: ``(B, C, C)`` in float32 or float64.
@@ -84,7 +88,7 @@ def newton_schulz_sqrt(cov: torch.Tensor, num_iters: int = 3,
         raise ValueError(f'num_iters must be >= 1, got {num_iters}')
     with torch.autocast(device_type=cov.device.type, enabled=False):
         cov = _at_least_float32(cov)
-        trace = cov.diagonal(dim1=1, dim2=2).sum(-1) + eps
+        trace = cov.diagonal(dim1=1, dim2=2).sum(-1).clamp(min=eps)
         a = cov / trace[:, None, None]
         eye3 = 3 * torch.eye(a.shape[1], dtype=a.dtype, device=a.device)
         y, z = a, None
