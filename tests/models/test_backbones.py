@@ -268,3 +268,33 @@ def test_selfy_after_any_stage_of_any_depth(depth, layer):
         for bn in zero_gamma_batchnorms(block):
             bn.weight.data.fill_(1.0)
         assert not torch.equal(ours(x), out)
+
+
+class _Silent:
+    """A logger that keeps what it is told and passes nothing on."""
+
+    def __init__(self):
+        self.messages = []
+
+    def info(self, msg):
+        self.messages.append(msg)
+
+
+def test_weight_check_reads_the_load_not_the_log(checkpoints, tmp_path):
+    """The missing/unexpected check uses the load's own result: it holds
+    whatever the logger does with ResNetTSM's message, and it reports the
+    outcome itself."""
+    path, sd = checkpoints[18, True]
+    logger = _Silent()
+    backbone = selfy_backbone(18, pretrained=path)
+    backbone.load_original_weights(logger)
+    assert any('every ResNet-18 tensor loaded' in str(m)
+               for m in logger.messages), logger.messages
+    # no post-hook left behind on the backbone
+    assert not backbone._load_state_dict_post_hooks
+    broken = {k: v for k, v in sd.items() if k != 'layer3.1.bn1.weight'}
+    bad = str(tmp_path / 'broken.pth')
+    torch.save(broken, bad)
+    backbone = selfy_backbone(18, pretrained=bad)
+    with pytest.raises(RuntimeError, match=r'missing keys .*layer3\.1\.conv1'):
+        backbone.load_original_weights(_Silent())

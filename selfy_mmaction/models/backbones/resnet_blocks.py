@@ -184,27 +184,31 @@ class ResNetTSMWithBlocks(ResNetTSM):
                 block.init_weights()
 
     def load_original_weights(self, logger):
-        """Load ImageNet weights as ResNetTSM does, then check that every
-        ResNet weight was loaded (only inserted blocks may be missing)."""
-        captured = {}
-
-        class _Capture:
-
-            def info(self, msg):
-                captured['msg'] = msg
-                logger.info(msg)
-
-        super().load_original_weights(_Capture())
-        msg = captured['msg']
+        """Load ImageNet weights with ResNetTSM's key conversion, then check
+        the load's own result (PyTorch's missing/unexpected keys, taken with
+        a ``load_state_dict`` post-hook): every ResNet tensor must be filled
+        (only inserted blocks may be missing), and nothing but the
+        classifier and BN counters may be left over."""
+        loads = []
+        handle = self.register_load_state_dict_post_hook(
+            lambda module, keys: loads.append(keys))
+        try:
+            super().load_original_weights(logger)
+        finally:
+            handle.remove()
+        if len(loads) != 1:
+            raise RuntimeError(
+                f'{type(self).__name__}: expected one state-dict load from '
+                f'{self.pretrained!r}, saw {len(loads)}')
         inserted_prefixes = self._inserted_prefixes()
         missing = [
-            k for k in msg.missing_keys
+            k for k in loads[0].missing_keys
             if not any(k.startswith(p) for p in inserted_prefixes)
         ]
         # MMAction2's conversion leaves BN counters (num_batches_tracked,
         # in newer torchvision files) unmapped; they are not weights
         unexpected = [
-            k for k in msg.unexpected_keys if not k.startswith('fc.')
+            k for k in loads[0].unexpected_keys if not k.startswith('fc.')
             and not k.endswith('.num_batches_tracked')
         ]
         if missing or unexpected:
@@ -212,6 +216,11 @@ class ResNetTSMWithBlocks(ResNetTSM):
                 f'ImageNet checkpoint {self.pretrained!r} does not match the '
                 f'ResNet-{self.depth} backbone: missing keys {missing}, '
                 f'unexpected keys {unexpected}')
+        logger.info(
+            f'{type(self).__name__}: every ResNet-{self.depth} tensor loaded '
+            f'from {self.pretrained}; '
+            f'{len(loads[0].missing_keys)} tensors of inserted blocks keep '
+            'their own initialisation')
 
     def _inserted_prefixes(self):
         ids = {id(m) for m in self.inserted}
@@ -241,16 +250,31 @@ class ResNetTSMWithBlocks(ResNetTSM):
         check_segments(x, self.num_segments, type(self).__name__)
         return self.maxpool(self.conv1(x))
 
-    def forward(self, x):
-        x = self.forward_stem(x)
+    def forward_stages(self, x, after_stage=None):
+        """The stages (res2..res5) with their inserted blocks, from the stem
+        output ``x``; the outputs of ``out_indices``.
+
+        Args:
+            x (Tensor): ``(N*T, 64, H/4, W/4)``, what :meth:`forward_stem`
+                returns.
+            after_stage (dict[int, Callable], optional): ``{i: f}`` runs
+                ``x = f(x)`` after stage ``i`` and its blocks, for backbones
+                that fuse another path in (TDN after res2).
+        """
+        after_stage = after_stage or {}
         outs = []
         for i, layer_name in enumerate(self.res_layers):
             x = getattr(self, layer_name)(x)
             if layer_name in self.stage_blocks:
                 x = self.stage_blocks[layer_name](x)
+            if i in after_stage:
+                x = after_stage[i](x)
             if i in self.out_indices:
                 outs.append(x)
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def forward(self, x):
+        return self.forward_stages(self.forward_stem(x))
 
 
 @MODELS.register_module()

@@ -154,13 +154,7 @@ class TDNResNet(ResNetTSMWithBlocks):
         short_term = self.short_term_tdm(snippets)
         x = self.maxpool(self.conv1(snippets[:, self.snippet_len // 2]))
         x = self._fuse(x, short_term)
-        outs = []
-        for i, layer_name in enumerate(self.res_layers):
-            x = getattr(self, layer_name)(x)
-            if layer_name in self.stage_blocks:
-                x = self.stage_blocks[layer_name](x)
-            if i == 0:
-                x = self._fuse(x, self.short_term_layer1(short_term))
-            if i in self.out_indices:
-                outs.append(x)
-        return outs[0] if len(outs) == 1 else tuple(outs)
+        return self.forward_stages(
+            x, after_stage={
+                0: lambda y: self._fuse(y, self.short_term_layer1(short_term))
+            })
