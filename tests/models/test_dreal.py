@@ -16,7 +16,8 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict, build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 from selfy_mmaction.models.recognizers import plain_state_dict
-from zoo_helpers import CONFIGS, single_thread  # noqa: F401  (autouse)
+from zoo_helpers import (CONFIGS, check_config_steps,  # noqa: F401
+                         single_thread)  # (autouse fixture)
 
 
 @MODELS.register_module(force=True)
@@ -341,3 +342,44 @@ def test_clear_errors():
     with pytest.raises(TypeError, match='OptimWrapperDict'):
         model.train_step(_data(), OptimWrapper(
             torch.optim.SGD(model.parameters(), lr=0.1)))
+
+
+@pytest.mark.parametrize('name', [
+    'dreal_eca-tsm-r18_1x1x8-4e_motion-rgb.py',
+    'dreal_tea-me-tsm-r18_1x1x8-4e_motion-rgb.py',
+    'dreal_eca-tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
+])
+def test_configs_build_and_step(name):
+    """Each config's model hooks one module per residual block and takes a
+    train step (the optim-wrapper dict of the config) and a test step."""
+    MessageHub.get_current_instance().update_info('iter', 10**6)
+    model = check_config_steps(osp.join('dreal', name))
+    blocks = 16 if 'r50' in name else 8
+    assert len(model.attention_modules) == blocks
+    assert len(model.critic.channels) == blocks
+
+
+@pytest.mark.parametrize('name,kwargs', [
+    ('ECA', dict(in_channels=16, kernel_size=3)),
+    ('TEAMotionExcitation', dict(in_channels=16, num_segments=4)),
+    ('TDNLongTermTDM', dict(in_channels=16, num_segments=4)),
+])
+def test_known_gates(name, kwargs):
+    """Every ATTENTION_GATES entry: the hooks see a (frames, C) map in
+    (0, 1) with C from its ``channels`` attribute, and the 'identity'
+    neutral map makes the module pass its input unchanged."""
+    from selfy_mmaction.models.recognizers import DREALRecognizer2D
+    from selfy_mmaction.models.recognizers.dreal import _AttentionTaps
+    init_default_scope('mmaction')
+    module = MODELS.build(dict(type=name, **kwargs)).eval()
+    spec = DREALRecognizer2D._spec(name)
+    x = torch.randn(8, 16, 6, 6)
+    with _AttentionTaps([module], [spec], 'identity', 0.5) as taps:
+        y = module(x)
+    states, actions = taps.clip_vectors(2)
+    assert states[0].shape == actions[0].shape == (2, 16)
+    assert ((actions[0] > 0) & (actions[0] < 1)).all()
+    assert not torch.allclose(y, x)
+    with _AttentionTaps([module], [spec], 'identity', 0.5) as taps:
+        taps.ablate = frozenset([0])
+        assert torch.allclose(module(x), x, atol=1e-6)
