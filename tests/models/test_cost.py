@@ -7,8 +7,8 @@ from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.registry import init_default_scope
 
-from selfy_mmaction.models.blocks.cost import (COST_INDICES_R50, CoSTConv,
-                                               ResNet3dCoST)
+from selfy_mmaction.models.backbones.cost import ResNet3dCoST
+from selfy_mmaction.models.blocks.cost import COST_INDICES_R50, CoSTConv
 from selfy_mmaction.ops.factorised import shared_kernel_views
 
 from zoo_helpers import (_torchvision_keys, build_optim_wrapper,

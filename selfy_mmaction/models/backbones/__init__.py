@@ -6,3 +6,4 @@ from .tdn import TDNResNet  # noqa: F401,E402
 from .ean import EANResNet  # noqa: F401,E402
 from .bqn import BQNResNet, BusyResNetTSM  # noqa: F401,E402
 from .mstat import MSTAT  # noqa: F401,E402
+from .cost import ResNet3dCoST  # noqa: F401,E402
