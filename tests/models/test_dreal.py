@@ -147,9 +147,7 @@ def _eca_model(blocks=None, attention=('ECA', ), **kwargs):
     model_cfg.attention = list(attention)
     model_cfg.seed = 0
     model_cfg.update(kwargs)
-    model = MODELS.build(model_cfg)
-    model.init_weights()
-    return model
+    return MODELS.build(model_cfg)  # PyTorch's default init is enough here
 
 
 def _batch(model, clips=2, size=32):
