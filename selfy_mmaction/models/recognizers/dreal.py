@@ -34,6 +34,16 @@ pre-hook on the module records its input (the state), a forward hook on the
 gate records ``sigmoid(z)`` (the action) and, in a reward pass, returns the
 logits of the neutral map instead of ``z``. Hooks exist only inside
 :meth:`DREALRecognizer2D.train_step`.
+
+Config (``configs/dreal/``): ``model.type='DREALRecognizer2D'`` with
+``attention=[...]`` on top of any 2D recognizer config;
+``optim_wrapper=dict(constructor='DREALOptimWrapperConstructor',
+actor=<the recognizer's optim wrapper>, critic=...)``;
+``param_scheduler=dict(actor=[...], critic=[...])``; for distributed runs
+``model_wrapper_cfg=dict(type='MMSeparateDistributedDataParallel',
+find_unused_parameters=True)`` (MMEngine's DDP wrapper would not call
+:meth:`DREALRecognizer2D.train_step`). ``tools/dreal_export.py`` writes the
+weights without the critic for the plain config.
 """
 import contextlib
 import functools
