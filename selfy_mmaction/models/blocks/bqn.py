@@ -17,6 +17,8 @@ or per position (time), so their order does not change the result; the
 temporal kernel runs first, which costs the input MBPM a third of the LoG
 multiply-adds of filtering every frame.
 """
+from typing import Optional
+
 import math
 
 import torch
@@ -27,6 +29,8 @@ from mmengine.model.weight_init import constant_init, kaiming_init
 
 from ...ops.layout import to_ntchw
 from ...ops.temporal import TemporalConv1d
+from .base import MotionBlock
+
 
 BAND_PASS_TAPS = (-1 / 3, 2 / 3, -1 / 3)
 
@@ -53,7 +57,7 @@ def log_kernel(sigma: float, kernel_size: int) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class MotionBandPass(nn.Module):
+class MotionBandPass(MotionBlock):
     """BQN's MBPM (see the module docstring).
 
     Args:
@@ -67,11 +71,14 @@ class MotionBandPass(nn.Module):
             the 3 frames, stride 3). Otherwise ``(N*T, C, H, W)`` ->
             ``(N*T, C, H, W)`` over the segments (stride 1, replicate
             padding).
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
     """
 
     def __init__(self, channels: int, num_segments: int, sigma: float = 1.1,
-                 kernel_size: int = 9, snippet: bool = False):
-        super().__init__()
+                 kernel_size: int = 9, snippet: bool = False,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         self.snippet = snippet
         if snippet and num_segments != len(BAND_PASS_TAPS):
             raise ValueError(f'the input MBPM filters {len(BAND_PASS_TAPS)} '
@@ -88,7 +95,7 @@ class MotionBandPass(nn.Module):
                                  bias=False, padding_mode='reflect')
         self.log_init = log_kernel(self.sigma, kernel_size)
 
-    def init_weights(self):
+    def default_init(self):
         self.temporal.init_weights()
         with torch.no_grad():
             self.spatial.weight.copy_(
@@ -116,7 +123,7 @@ class MotionBandPass(nn.Module):
         return self.spatial(x)
 
 
-class BusyQuietLateral(nn.Module):
+class BusyQuietLateral(MotionBlock):
     """BQN's laterals after a pair of blocks: ``quiet += to_quiet(busy)``,
     ``busy += to_busy(MBPM(quiet))`` (both from the blocks' outputs). Each
     ``to_*`` is a 1x1 conv + BN with ``gamma = beta = 0``: zero at init.
@@ -126,11 +133,14 @@ class BusyQuietLateral(nn.Module):
         num_segments (int): ``T``.
         sigma (float): Feature MBPM sigma. Defaults to 0.9.
         kernel_size (int): Feature MBPM LoG size. Defaults to 7.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
     """
 
     def __init__(self, channels: int, num_segments: int, sigma: float = 0.9,
-                 kernel_size: int = 7):
-        super().__init__()
+                 kernel_size: int = 7,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         self.band_pass = MotionBandPass(channels, num_segments, sigma,
                                         kernel_size)
         self.to_quiet = ConvModule(channels, channels, 1, bias=False,
@@ -138,7 +148,7 @@ class BusyQuietLateral(nn.Module):
         self.to_busy = ConvModule(channels, channels, 1, bias=False,
                                   norm_cfg=dict(type='BN'), act_cfg=None)
 
-    def init_weights(self):
+    def default_init(self):
         self.band_pass.init_weights()
         for lateral in (self.to_quiet, self.to_busy):
             kaiming_init(lateral.conv, mode='fan_out')

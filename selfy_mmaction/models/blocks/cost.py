@@ -40,6 +40,7 @@ from mmengine.model.weight_init import normal_init
 
 from ...ops.factorised import shared_kernel_views
 from ...ops.layout import to_4d, to_5d
+from .base import MotionBlock
 
 #: The authors' ``inflate`` pattern for ResNet-50: blocks that get CoST.
 COST_INDICES_R50 = ((0, 1, 0), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0), (1, 0, 1))
@@ -48,7 +49,7 @@ VIEWS = ('hw', 'tw', 'th')
 
 
 @MODELS.register_module()
-class CoSTConv(nn.Module):
+class CoSTConv(MotionBlock):
     """CoST(a) or CoST(b) around a ResNet's 3x3 ``ConvModule``.
 
     Args:
@@ -62,6 +63,8 @@ class CoSTConv(nn.Module):
         init_logits (Sequence[float]): CoST(a)'s initial ``P`` for the H-W,
             T-W, T-H views. Defaults to ``(0.7, -0.7, -0.7)``.
         fc_init_std (float): CoST(b)'s FC init std. Defaults to 0.01.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, C_in, H, W)`` (2D) or ``(N, C_in, T, H, W)`` (3D); output
     the layout of the input with ``net``'s channels and spatial size.
@@ -70,8 +73,9 @@ class CoSTConv(nn.Module):
     def __init__(self, net: nn.Module, num_segments: Optional[int] = None,
                  variant: str = 'a',
                  init_logits: Sequence[float] = (0.7, -0.7, -0.7),
-                 fc_init_std: float = 0.01):
-        super().__init__()
+                 fc_init_std: float = 0.01,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, (nn.Conv2d, nn.Conv3d)):
             raise TypeError(f'CoSTConv wraps a ConvModule holding an '
@@ -118,7 +122,7 @@ class CoSTConv(nn.Module):
             self.channel_fc = nn.Linear(channels, channels, bias=False)
             self.view_fc = nn.Linear(3, 3, bias=False)
 
-    def init_weights(self):
+    def default_init(self):
         """CoST(a): ``P`` rows to ``init_logits``; CoST(b): FCs N(0, std).
         ``net`` keeps its weights."""
         if self.variant == 'a':

@@ -30,7 +30,7 @@ with the ImageNet mean/std, as the official ``test_models.py``; its
 ``main_reg.py`` trained on unnormalised [0, 1] frames).
 """
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -38,6 +38,8 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.model.weight_init import constant_init, kaiming_init
+
+from .base import MotionBlock
 
 
 class _ResidualUnit3d(nn.Module):
@@ -64,7 +66,7 @@ class _ResidualUnit3d(nn.Module):
 
 
 @MODELS.register_module()
-class EANLatentMotionCode(nn.Module):
+class EANLatentMotionCode(MotionBlock):
     """EAN's latent motion code from the frame differences of each segment
     (see the module docstring).
 
@@ -80,6 +82,8 @@ class EANLatentMotionCode(nn.Module):
         groups (int): Groups of the 3x3x3 convs. Defaults to 16.
         out_init_scale (float): Factor on the default-initialised output
             projection. Defaults to 0.01.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, L, C, H, W)`` and the stem's output size ``(H4, W4)``;
     output ``(N*T, out_channels, H4, W4)``.
@@ -88,8 +92,9 @@ class EANLatentMotionCode(nn.Module):
     def __init__(self, snippet_len: int = 5, in_channels: int = 3,
                  out_channels: int = 64, patch_size: int = 16,
                  embed_channels: int = 256, groups: int = 16,
-                 out_init_scale: float = 0.01):
-        super().__init__()
+                 out_init_scale: float = 0.01,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if snippet_len < 2:
             raise ValueError(f'snippet_len must be >= 2 (frame differences), '
                              f'got {snippet_len}')
@@ -120,7 +125,7 @@ class EANLatentMotionCode(nn.Module):
             embed_channels, self.code_channels * self.code_patch_size**2, 1,
             bias=False)
 
-    def init_weights(self):
+    def default_init(self):
         kaiming_init(self.embed, mode='fan_out')
         for m in self.residual_units.modules():
             if isinstance(m, nn.Conv3d):

@@ -22,6 +22,8 @@ from typing import List, Optional, Sequence
 import torch.nn as nn
 from mmaction.registry import MODELS
 
+from .base import MotionBlock
+
 #: Kernel sizes of the released ECA-ResNet-50 (``eca_resnet50_k3557``).
 ECA_RELEASED_KERNELS = (3, 5, 5, 7)
 
@@ -50,7 +52,7 @@ def eca_blocks(kernel_sizes: Sequence[Optional[int]] = ECA_RELEASED_KERNELS,
 
 
 @MODELS.register_module()
-class ECA(nn.Module):
+class ECA(MotionBlock):
     """Efficient channel attention.
 
     Args:
@@ -60,13 +62,16 @@ class ECA(nn.Module):
             Defaults to None.
         gamma (float): ``gamma`` of the adaptive rule. Defaults to 2.
         b (float): ``b`` of the adaptive rule. Defaults to 1.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input and output ``(B, C, H, W)`` (any batch, e.g. ``N*T`` frames).
     """
 
     def __init__(self, in_channels: int, kernel_size: Optional[int] = None,
-                 gamma: float = 2, b: float = 1):
-        super().__init__()
+                 gamma: float = 2, b: float = 1,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if kernel_size is None:
             kernel_size = eca_kernel_size(in_channels, gamma, b)
         if kernel_size < 1 or kernel_size % 2 != 1:
@@ -78,7 +83,7 @@ class ECA(nn.Module):
         self.conv = nn.Conv1d(1, 1, kernel_size, padding=kernel_size // 2,
                               bias=False)
 
-    def init_weights(self):
+    def default_init(self):
         """PyTorch's default Conv1d init, as the released model (the ResNet
         init loop never reaches this Conv1d): U(-1/sqrt(k), 1/sqrt(k))."""
         self.conv.reset_parameters()

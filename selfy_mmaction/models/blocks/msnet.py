@@ -18,7 +18,7 @@ frames and adds its features to the stage output:
 
 ``out = x + features`` (no ReLU after the add, no zero-init).
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -28,6 +28,7 @@ from mmengine.model.weight_init import constant_init, kaiming_init
 
 from ...ops.layout import to_ntchw
 from ...ops.stss import l2_normalize, local_correlation
+from .base import MotionBlock
 
 
 def _separable(in_channels: int, out_channels: int, kernel_size: int):
@@ -41,7 +42,7 @@ def _separable(in_channels: int, out_channels: int, kernel_size: int):
 
 
 @MODELS.register_module()
-class MotionSqueezeBlock(nn.Module):
+class MotionSqueezeBlock(MotionBlock):
     """MotionSqueeze module on a stage output.
 
     Args:
@@ -63,6 +64,8 @@ class MotionSqueezeBlock(nn.Module):
             separable block; one more entry than ``refine_channels``.
             Defaults to ``(7, 3, 3, 3)``.
         eps (float): Inside the square root of the L2 norm. Defaults to 1e-6.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input and output ``(N*T, C, H, W)``.
     """
@@ -72,8 +75,9 @@ class MotionSqueezeBlock(nn.Module):
                  sigma: float = 5.0, temperature: float = 100.0,
                  refine_channels: Sequence[int] = (16, 32, 64),
                  refine_kernel_sizes: Sequence[int] = (7, 3, 3, 3),
-                 eps: float = 1e-6):
-        super().__init__()
+                 eps: float = 1e-6,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if num_segments < 2:
             raise ValueError(f'MotionSqueezeBlock matches neighbouring '
                              f'frames: num_segments must be >= 2, got '
@@ -105,7 +109,7 @@ class MotionSqueezeBlock(nn.Module):
         self.register_buffer('window_dx', offsets.repeat(size),
                              persistent=False)
 
-    def init_weights(self):
+    def default_init(self):
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 kaiming_init(m, mode='fan_out')

@@ -28,7 +28,7 @@ The A -> B -> C cycle runs through the bottlenecks of res2..res4, res5 stays
 (:func:`p3d_blocks` builds them). The authors' 3D form (Recognizer3D,
 temporal max-pooling before res3/res4/res5) is not implemented.
 """
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
 from mmaction.registry import MODELS
@@ -36,6 +36,8 @@ from mmcv.cnn import build_norm_layer
 from mmengine.model.weight_init import constant_init
 
 from ...ops.factorised import TemporalConv
+from .base import MotionBlock
+
 
 P3D_TYPES = ('A', 'B', 'C')
 
@@ -75,7 +77,7 @@ def p3d_blocks(stage_blocks: Sequence[int], position: str = 'wrap_conv2',
 
 
 @MODELS.register_module()
-class P3DBlock(nn.Module):
+class P3DBlock(MotionBlock):
     """A P3D block around a ResNet's 3x3 ``ConvModule``.
 
     Args:
@@ -87,6 +89,8 @@ class P3DBlock(nn.Module):
         a_inner_norm (bool): Type A only: the prototxt form with BN+ReLU
             after S and after T (not the identity at init). Defaults to False.
         norm_cfg (dict): T's BN. Defaults to ``dict(type='BN')``.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, C_in, H, W)``; output ``(N*T, C_out, H', W')`` like ``net``.
     """
@@ -94,8 +98,9 @@ class P3DBlock(nn.Module):
     def __init__(self, net: nn.Module, num_segments: int,
                  block_type: str = 'A', temporal_kernel_size: int = 3,
                  a_inner_norm: bool = False,
-                 norm_cfg: dict = dict(type='BN')):
-        super().__init__()
+                 norm_cfg: dict = dict(type='BN'),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d):
             raise TypeError(f'P3DBlock wraps a ConvModule holding an '
@@ -137,7 +142,7 @@ class P3DBlock(nn.Module):
         if a_inner_norm:
             self.temporal_act = nn.ReLU(inplace=True)
 
-    def init_weights(self):
+    def default_init(self):
         """T: identity (A) or Kaiming (B, C); BN_T: gamma 1 for
         ``a_inner_norm``, else gamma = beta = 0. ``net`` keeps its weights."""
         self.temporal.init_weights()

@@ -15,15 +15,18 @@ Use ``position='wrap_conv2'`` (``wrap_conv1`` for basic blocks) of
 :class:`ResNetWithBlocks`. MMAction2's own 3D network is ``ResNet2Plus1d``
 (configs/r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py).
 """
+from typing import Optional
+
 import torch.nn as nn
 from mmaction.registry import MODELS
 
 from ...ops.factorised import TemporalConv
 from ...ops.temporal import TemporalConv1d
+from .base import MotionBlock
 
 
 @MODELS.register_module()
-class R2Plus1DConv(nn.Module):
+class R2Plus1DConv(MotionBlock):
     """Spatial ImageNet conv (``net``) followed by an identity-initialised
     temporal conv.
 
@@ -33,13 +36,16 @@ class R2Plus1DConv(nn.Module):
         temporal_kernel_size (int): Defaults to 3.
         depthwise (bool): Depthwise temporal conv instead of a full one.
             Defaults to False.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, C_in, H, W)``; output ``(N*T, C_out, H', W')`` like ``net``.
     """
 
     def __init__(self, net: nn.Module, num_segments: int,
-                 temporal_kernel_size: int = 3, depthwise: bool = False):
-        super().__init__()
+                 temporal_kernel_size: int = 3, depthwise: bool = False,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d):
             raise TypeError(f'R2Plus1DConv wraps a ConvModule holding an '
@@ -57,7 +63,7 @@ class R2Plus1DConv(nn.Module):
                                          temporal_kernel_size,
                                          init='identity')
 
-    def init_weights(self):
+    def default_init(self):
         """T starts as the identity; ``net`` keeps its weights."""
         self.temporal.init_weights()
 

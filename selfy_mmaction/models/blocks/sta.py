@@ -21,7 +21,7 @@ layout below is ours:
   ``ResNetTSMWithBlocks``, e.g. ``position='after_stage'`` on ``layer3`` and
   ``layer4`` (res4/res5, :func:`sta_blocks`).
 """
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -31,6 +31,7 @@ from mmcv.cnn.bricks.transformer import MultiheadAttention
 from mmengine.model.weight_init import constant_init, trunc_normal_
 
 from ...ops.layout import check_segments
+from .base import MotionBlock
 
 
 def sta_blocks(layers: Sequence[str] = ('layer3', 'layer4'),
@@ -44,7 +45,7 @@ def sta_blocks(layers: Sequence[str] = ('layer3', 'layer4'),
     ]
 
 
-class SpaceTimeAttention(nn.Module):
+class SpaceTimeAttention(MotionBlock):
     """Divided self-attention: within each frame, then along time.
 
     ``x + SA_s(LN_s(x))`` over the ``S`` tokens of each frame, then
@@ -70,6 +71,8 @@ class SpaceTimeAttention(nn.Module):
             Defaults to 0.
         norm_cfg (dict): Pre-norm layers. Defaults to ``dict(type='LN',
             eps=1e-6)`` (ViT's).
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input and output ``(N, T, S, D)``.
     """
@@ -83,8 +86,9 @@ class SpaceTimeAttention(nn.Module):
                  attn_drop: float = 0.,
                  proj_drop: float = 0.,
                  drop_path: float = 0.,
-                 norm_cfg: dict = dict(type='LN', eps=1e-6)):
-        super().__init__()
+                 norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads:
             raise ValueError(f'embed_dims={embed_dims} is not divisible by '
                              f'num_heads={num_heads}')
@@ -105,7 +109,7 @@ class SpaceTimeAttention(nn.Module):
         self.pos_t = (nn.Parameter(torch.zeros(1, num_frames, embed_dims))
                       if temporal_pos else None)
 
-    def init_weights(self):
+    def default_init(self):
         """``torch.nn.MultiheadAttention``'s own init (Xavier in-projection,
         zero biases), the temporal position embedding trunc normal 0.02, the
         temporal output projection zero if ``zero_init_temporal``."""
@@ -144,7 +148,7 @@ class SpaceTimeAttention(nn.Module):
 
 
 @MODELS.register_module()
-class STABlock(nn.Module):
+class STABlock(MotionBlock):
     """MSTAT-inspired STA block for 2D CNNs (identity at init).
 
     ``out = x + W_up(STA(W_down(x)))`` with ``W_down``: ``C -> D`` and
@@ -164,6 +168,8 @@ class STABlock(nn.Module):
         attn_drop (float): Attention-weight dropout. Defaults to 0.
         norm_cfg (dict): Pre-norm layers. Defaults to ``dict(type='LN',
             eps=1e-6)``.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input and output ``(N*T, C, H, W)``.
     """
@@ -175,8 +181,9 @@ class STABlock(nn.Module):
                  num_heads: int = 4,
                  temporal_pos: bool = True,
                  attn_drop: float = 0.,
-                 norm_cfg: dict = dict(type='LN', eps=1e-6)):
-        super().__init__()
+                 norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if reduction < 1 or in_channels % reduction:
             raise ValueError(f'STABlock: in_channels={in_channels} is not '
                              f'divisible by reduction={reduction}')
@@ -190,7 +197,7 @@ class STABlock(nn.Module):
             norm_cfg=norm_cfg)
         self.up = nn.Linear(self.embed_dims, in_channels)
 
-    def init_weights(self):
+    def default_init(self):
         """``W_down`` trunc normal (std 0.02, zero bias), the attention as
         :meth:`SpaceTimeAttention.init_weights`, ``W_up`` zero."""
         trunc_normal_(self.down.weight, std=.02)

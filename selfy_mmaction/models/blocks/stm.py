@@ -16,17 +16,18 @@ all 16 bottlenecks of a plain ImageNet ResNet-50):
 ``out = CSTM(x) + CMM(x)``; the bottleneck's conv3 then fuses the sum.
 Nothing is zero-initialised: the block is not the identity at init.
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.model.weight_init import kaiming_init
 
 from ...ops.temporal import TemporalConv1d, TemporalDifferenceUnit
+from .base import MotionBlock
 
 
 @MODELS.register_module()
-class STMBlock(nn.Module):
+class STMBlock(MotionBlock):
     """CSTM + CMM around a bottleneck's 3x3 ``ConvModule``.
 
     Args:
@@ -40,6 +41,8 @@ class STMBlock(nn.Module):
         temporal_kernel_size (int): CSTM temporal kernel. Defaults to 3.
         diff_kernel_size (int): CMM depthwise spatial kernel on the
             neighbour frame. Defaults to 3.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, C_in, H, W)``; output ``(N*T, C_out, H', W')`` like ``net``.
     """
@@ -47,8 +50,9 @@ class STMBlock(nn.Module):
     def __init__(self, net: nn.Module, num_segments: int,
                  reduction: int = 16,
                  shift_fractions: Sequence[float] = (0.25, 0.25),
-                 temporal_kernel_size: int = 3, diff_kernel_size: int = 3):
-        super().__init__()
+                 temporal_kernel_size: int = 3, diff_kernel_size: int = 3,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d):
             raise TypeError(f'STMBlock wraps a ConvModule holding an '
@@ -73,7 +77,7 @@ class STMBlock(nn.Module):
         self.pool = (nn.MaxPool2d(stride, stride, ceil_mode=True)
                      if stride > 1 else nn.Identity())
 
-    def init_weights(self):
+    def default_init(self):
         """Initialise the new layers only; ``net`` keeps its weights."""
         self.temporal_conv.init_weights()
         self.difference.init_weights()

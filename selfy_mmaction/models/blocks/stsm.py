@@ -21,6 +21,7 @@ of MMAction2's ``TemporalShift``. Every choice below is ours:
 With ``spatial_div=None`` the module is ``TemporalShift`` exactly. FLOP
 counters report 0 for the shift (memory moves only).
 """
+import copy
 from typing import Optional
 
 import torch.nn as nn
@@ -28,10 +29,11 @@ from mmaction.models.backbones.resnet_tsm import TemporalShift
 from mmaction.registry import MODELS
 
 from ...ops.shift import spatiotemporal_shift
+from .base import MotionBlock
 
 
 @MODELS.register_module()
-class SpatioTemporalShift(TemporalShift):
+class SpatioTemporalShift(TemporalShift, MotionBlock):
     """Shift channel groups in time and space, then run ``net``.
 
     Args:
@@ -43,19 +45,28 @@ class SpatioTemporalShift(TemporalShift):
         spatial_div (int, optional): ``C // spatial_div`` channels for each of
             the four one-pixel spatial shifts; ``None`` gives TSM.
             Defaults to 16.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, C, H, W)``; output that of ``net``.
     """
 
     def __init__(self, net: nn.Module, num_segments: int, shift_div: int = 8,
-                 spatial_div: Optional[int] = 16):
+                 spatial_div: Optional[int] = 16,
+                 init_cfg: Optional[dict] = None):
         if shift_div < 1:
             raise ValueError(f'shift_div must be >= 1, got {shift_div}')
         if spatial_div is not None and spatial_div < 1:
             raise ValueError(f'spatial_div must be >= 1 or None, got '
                              f'{spatial_div}')
         super().__init__(net, num_segments=num_segments, shift_div=shift_div)
+        # TemporalShift's constructor reached BaseModule's without it
+        self.init_cfg = copy.deepcopy(init_cfg)
         self.spatial_div = spatial_div
+
+    def default_init(self):
+        """Nothing of its own to initialise (a shift); ``net`` keeps its
+        weights."""
 
     def groups(self, channels: int):
         """``(channels, (dt, dh, dw))`` per shifted group, in channel order."""

@@ -16,7 +16,7 @@ A TAda2D block replaces the 3x3 conv of every ResNet bottleneck
 At init ``alpha = 1`` and ``BN2(.) = 0``, so the block computes exactly the
 wrapped conv + BN + ReLU.
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch.nn as nn
 import torch.nn.functional as F
@@ -24,9 +24,10 @@ from mmaction.registry import MODELS
 from mmengine.model.weight_init import constant_init, kaiming_init
 
 from ...ops.layout import to_4d, to_5d
+from .base import MotionBlock
 
 
-class TAdaRouting(nn.Module):
+class TAdaRouting(MotionBlock):
     """Calibration weights ``alpha`` from the input of a TAda conv.
 
     Args:
@@ -34,13 +35,16 @@ class TAdaRouting(nn.Module):
         reduction (int): Hidden channels ``C // reduction``. Defaults to 4.
         kernel_sizes (Sequence[int]): Temporal kernels of the two Conv1d.
             Defaults to ``(3, 3)``.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N, C, T, H, W)``; output ``(N, C, T)``, ones at init.
     """
 
     def __init__(self, channels: int, reduction: int = 4,
-                 kernel_sizes: Sequence[int] = (3, 3)):
-        super().__init__()
+                 kernel_sizes: Sequence[int] = (3, 3),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if channels // reduction < 1:
             raise ValueError(f'TAda routing: channels={channels} is smaller '
                              f'than reduction={reduction}')
@@ -56,7 +60,7 @@ class TAdaRouting(nn.Module):
         self.expand = nn.Conv1d(hidden, channels, kernel_sizes[1],
                                 padding=kernel_sizes[1] // 2, bias=False)
 
-    def init_weights(self):
+    def default_init(self):
         kaiming_init(self.global_proj, mode='fan_out')
         kaiming_init(self.reduce, mode='fan_out')
         constant_init(self.bn, 1, 0)
@@ -69,7 +73,7 @@ class TAdaRouting(nn.Module):
 
 
 @MODELS.register_module()
-class TAda2DBlock(nn.Module):
+class TAda2DBlock(MotionBlock):
     """TAdaConv2d + temporal feature aggregation around a bottleneck's 3x3
     ``ConvModule`` (conv + BN + ReLU).
 
@@ -82,6 +86,8 @@ class TAda2DBlock(nn.Module):
             Defaults to ``(3, 3)``.
         pool_kernel_size (int): Temporal average pool of the aggregation
             branch (stride 1, zero padding counted). Defaults to 3.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, C_in, H, W)``; output ``(N*T, C_out, H', W')`` like ``net``.
     """
@@ -89,8 +95,9 @@ class TAda2DBlock(nn.Module):
     def __init__(self, net: nn.Module, num_segments: int,
                  route_reduction: int = 4,
                  route_kernel_sizes: Sequence[int] = (3, 3),
-                 pool_kernel_size: int = 3):
-        super().__init__()
+                 pool_kernel_size: int = 3,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d) or not net.with_norm \
                 or not net.with_activation:
@@ -108,7 +115,7 @@ class TAda2DBlock(nn.Module):
         self.pool_kernel_size = pool_kernel_size
         self.temporal_bn = nn.BatchNorm2d(conv.out_channels)
 
-    def init_weights(self):
+    def default_init(self):
         """Initialise routing and BN2 only; ``net`` keeps its weights."""
         self.routing.init_weights()
         constant_init(self.temporal_bn, 0, 0)

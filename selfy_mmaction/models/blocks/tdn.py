@@ -13,7 +13,8 @@ Each segment is a snippet of ``L = 5`` consecutive frames.
 
 Nothing is zero-initialised: the blocks are not the identity at init.
 """
-from typing import Sequence
+import copy
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -23,6 +24,7 @@ from mmcv.cnn import ConvModule
 from mmengine.model.weight_init import constant_init, kaiming_init
 
 from ...ops.temporal import TemporalConv1d, TemporalDifferenceUnit
+from .base import MotionBlock
 
 
 def _init_conv_modules(module: nn.Module):
@@ -35,7 +37,7 @@ def _init_conv_modules(module: nn.Module):
 
 
 @MODELS.register_module()
-class TDNShortTermTDM(nn.Module):
+class TDNShortTermTDM(MotionBlock):
     """Stem of TDN's short-term TDM on the RGB differences of a snippet.
 
     ``D = concat(I_2 - I_1, ..., I_L - I_{L-1})`` (``3(L-1)`` channels) ->
@@ -46,6 +48,8 @@ class TDNShortTermTDM(nn.Module):
         in_channels (int): Channels of a frame. Defaults to 3.
         out_channels (int): Defaults to 64 (the ResNet stem's width).
         conv_cfg, norm_cfg, act_cfg (dict): For the 7x7 ``ConvModule``.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, L, C, H, W)``; output ``(N*T, out_channels, H/8, W/8)``.
     """
@@ -56,8 +60,9 @@ class TDNShortTermTDM(nn.Module):
                  out_channels: int = 64,
                  conv_cfg: dict = dict(type='Conv'),
                  norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='ReLU', inplace=True)):
-        super().__init__()
+                 act_cfg: dict = dict(type='ReLU', inplace=True),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if snippet_len < 2:
             raise ValueError(f'snippet_len must be >= 2 to take differences,'
                              f' got {snippet_len}')
@@ -76,7 +81,7 @@ class TDNShortTermTDM(nn.Module):
             act_cfg=act_cfg)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
 
-    def init_weights(self):
+    def default_init(self):
         _init_conv_modules(self)
 
     def forward(self, snippets):
@@ -93,7 +98,7 @@ class TDNShortTermTDM(nn.Module):
 
 
 @MODELS.register_module()
-class TDNLongTermTDM(nn.Module):
+class TDNLongTermTDM(MotionBlock):
     """TDN's long-term TDM: per-pixel excitation from feature differences
     with the next and the previous segment.
 
@@ -112,13 +117,16 @@ class TDNLongTermTDM(nn.Module):
         in_channels (int): ``C``.
         num_segments (int): ``T``.
         reduction (int): ``r``. Defaults to 16.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input and output ``(N*T, C, H, W)``, ``H, W >= 2``.
     """
 
     def __init__(self, in_channels: int, num_segments: int,
-                 reduction: int = 16):
-        super().__init__()
+                 reduction: int = 16,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         self.difference = TemporalDifferenceUnit(
             in_channels, num_segments, reduction, steps=(1, -1))
         channels = self.difference.channels
@@ -133,7 +141,7 @@ class TDNLongTermTDM(nn.Module):
         self.expand = ConvModule(
             channels, in_channels, 1, bias=False, norm_cfg=bn, act_cfg=None)
 
-    def init_weights(self):
+    def default_init(self):
         self.difference.init_weights()
         _init_conv_modules(self)
 
@@ -154,7 +162,7 @@ class TDNLongTermTDM(nn.Module):
 
 
 @MODELS.register_module()
-class TDNLearnableShift(TemporalConv1d):
+class TDNLearnableShift(TemporalConv1d, MotionBlock):
     """TDN's ShiftModule: a learnable depthwise temporal conv (kernel 3)
     initialised as TSM's shift (``C/8`` channels read ``t+1``, ``C/8`` read
     ``t-1``, the rest ``t``).
@@ -164,11 +172,23 @@ class TDNLearnableShift(TemporalConv1d):
         num_segments (int): ``T``.
         fractions (Sequence[float]): Channels that start reading ``t+1`` and
             ``t-1``. Defaults to ``(1/8, 1/8)``.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input and output ``(N*T, C, H, W)``.
     """
 
     def __init__(self, in_channels: int, num_segments: int,
-                 fractions: Sequence[float] = (0.125, 0.125)):
+                 fractions: Sequence[float] = (0.125, 0.125),
+                 init_cfg: Optional[dict] = None):
         super().__init__(in_channels, num_segments, kernel_size=3,
                          init='shift', fractions=fractions, learnable=True)
+        # nn.Conv1d's constructor reached BaseModule's without it
+        self.init_cfg = copy.deepcopy(init_cfg)
+
+    def init_weights(self):
+        MotionBlock.init_weights(self)
+
+    def default_init(self):
+        """TSM's shift pattern (:class:`TemporalConv1d`'s init)."""
+        TemporalConv1d.init_weights(self)

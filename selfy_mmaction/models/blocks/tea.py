@@ -28,10 +28,11 @@ from mmengine.model.weight_init import constant_init, kaiming_init
 from torch.utils import checkpoint as cp
 
 from ...ops.temporal import TemporalConv1d, TemporalDifferenceUnit
+from .base import MotionBlock
 
 
 @MODELS.register_module()
-class TEAMotionExcitation(nn.Module):
+class TEAMotionExcitation(MotionBlock):
     """TEA's motion excitation (ME): a channel gate from temporal differences.
 
     ``F = BN(conv1x1 C->C/r)(x)``, ``G = depthwise 3x3(F)``,
@@ -43,14 +44,17 @@ class TEAMotionExcitation(nn.Module):
         in_channels (int): ``C``.
         num_segments (int): ``T``.
         reduction (int): ``r``. Defaults to 16.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input and output ``(N*T, C, H, W)``. Usable on its own through
     ``ResNetTSMWithBlocks`` (``position='after_conv1'``).
     """
 
     def __init__(self, in_channels: int, num_segments: int,
-                 reduction: int = 16):
-        super().__init__()
+                 reduction: int = 16,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         self.difference = TemporalDifferenceUnit(
             in_channels, num_segments, reduction, steps=(1, ))
         self.expand = ConvModule(
@@ -61,7 +65,7 @@ class TEAMotionExcitation(nn.Module):
             norm_cfg=dict(type='BN'),
             act_cfg=None)
 
-    def init_weights(self):
+    def default_init(self):
         self.difference.init_weights()
         kaiming_init(self.expand.conv, mode='fan_out')
         constant_init(self.expand.bn, 1, 0)
@@ -73,7 +77,7 @@ class TEAMotionExcitation(nn.Module):
         return x + x * gate
 
 
-class TEABottleneck(nn.Module):
+class TEABottleneck(MotionBlock):
     """Res2Net bottleneck with TEA's ME and MTA.
 
     The signature is MMAction2's ``Bottleneck`` one (so ``make_res_layer``
@@ -98,6 +102,8 @@ class TEABottleneck(nn.Module):
         base_width (int): Res2Net base width (26 for 26w).
         scale (int): Number of fragments (4 for 4s), at least 2.
         me_reduction (int): ME channel reduction. Defaults to 16.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, inplanes, H, W)``; output ``(N*T, 4*planes, H/s, W/s)``.
     """
@@ -118,8 +124,9 @@ class TEABottleneck(nn.Module):
                  num_segments: int = 8,
                  base_width: int = 26,
                  scale: int = 4,
-                 me_reduction: int = 16):
-        super().__init__()
+                 me_reduction: int = 16,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if style != 'pytorch':
             raise ValueError(f"TEABottleneck strides its 3x3 convs (style "
                              f"'pytorch'), got style={style!r}")
@@ -179,7 +186,7 @@ class TEABottleneck(nn.Module):
         self.downsample = downsample
         self.relu = nn.ReLU(inplace=True)
 
-    def init_weights(self):
+    def default_init(self):
         """Initialise the TEA layers (ME and temporal convs) only."""
         self.me.init_weights()
         for temporal_conv in self.temporal_convs:

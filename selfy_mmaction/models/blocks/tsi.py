@@ -49,7 +49,7 @@ Open choices (ours):
 With both, a TSI ResNet-50 starts as the plain ImageNet ResNet-50 (TSN).
 """
 import math
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -61,6 +61,7 @@ from mmengine.model.weight_init import constant_init, kaiming_init
 from ...ops.layout import to_ntchw
 from ...ops.stss import l2_normalize, local_correlation
 from ...ops.temporal import TemporalConv1d, temporal_difference
+from .base import MotionBlock
 
 
 def global_soft_alignment(features: torch.Tensor, num_segments: int,
@@ -100,7 +101,7 @@ def global_soft_alignment(features: torch.Tensor, num_segments: int,
 
 
 @MODELS.register_module()
-class TSIMotionExcitation(nn.Module):
+class TSIMotionExcitation(MotionBlock):
     """TSI's SME: a spatial excitation map from aligned adjacent-frame
     differences at several scales (open choices: module docstring).
 
@@ -114,6 +115,8 @@ class TSIMotionExcitation(nn.Module):
             softmax (learnable). Defaults to 10.
         scales (Sequence[int]): Pooling factors of the motion pyramid.
             Defaults to ``(1, 2, 4)``.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input and output ``(N*T, C, H, W)``.
     """
@@ -121,8 +124,9 @@ class TSIMotionExcitation(nn.Module):
     def __init__(self, in_channels: int, num_segments: int,
                  reduction: int = 16, align_window: int = 3,
                  align_scale: float = 10.0,
-                 scales: Sequence[int] = (1, 2, 4)):
-        super().__init__()
+                 scales: Sequence[int] = (1, 2, 4),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         if in_channels // reduction < 1:
             raise ValueError(f'in_channels={in_channels} is smaller than '
                              f'reduction={reduction}')
@@ -146,7 +150,7 @@ class TSIMotionExcitation(nn.Module):
         self.gate = ConvModule(self.channels, 1, 1, bias=False,
                                norm_cfg=dict(type='BN'), act_cfg=None)
 
-    def init_weights(self):
+    def default_init(self):
         kaiming_init(self.reduce.conv, mode='fan_out')
         constant_init(self.reduce.bn, 1, 0)
         with torch.no_grad():
@@ -181,7 +185,7 @@ class TSIMotionExcitation(nn.Module):
 
 
 @MODELS.register_module()
-class TSITemporalIntegration(nn.Module):
+class TSITemporalIntegration(MotionBlock):
     """TSI's CTI around a bottleneck's 3x3 ``ConvModule``: depthwise temporal
     convs of several kernels/dilations, fused by SK-style attention, then the
     original conv (open choices: module docstring).
@@ -195,6 +199,8 @@ class TSITemporalIntegration(nn.Module):
         reduction (int): Attention reduction. Defaults to 16.
         min_hidden (int): Minimum width of the attention's hidden layer.
             Defaults to 32.
+        init_cfg (dict, optional): Replaces :meth:`default_init`
+            (:class:`MotionBlock`). Defaults to None.
 
     Input ``(N*T, C_in, H, W)``; output ``net``'s output.
     """
@@ -202,8 +208,9 @@ class TSITemporalIntegration(nn.Module):
     def __init__(self, net: nn.Module, num_segments: int,
                  branches: Sequence[Tuple[int, int]] = ((3, 1), (3, 2),
                                                         (3, 3)),
-                 reduction: int = 16, min_hidden: int = 32):
-        super().__init__()
+                 reduction: int = 16, min_hidden: int = 32,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d):
             raise TypeError(f'TSITemporalIntegration wraps a ConvModule '
@@ -225,7 +232,7 @@ class TSITemporalIntegration(nn.Module):
             nn.Linear(hidden, len(self.branch_specs) * channels))
         self.net = net
 
-    def init_weights(self):
+    def default_init(self):
         """Initialise the new layers only; ``net`` keeps its weights."""
         for branch in self.branches:
             branch.init_weights()
