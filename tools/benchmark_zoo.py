@@ -379,11 +379,7 @@ def complexity_of(config: str, recipe: dict) -> dict:
     """GFLOPs (multiply-adds, one clip, correlations analytic) and params at
     the benchmark resolution, through tools/analysis/get_flops.py."""
     from mmengine.config import Config
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-    try:
-        from get_flops import clip_complexity
-    finally:
-        sys.path.pop(0)
+    from selfy_mmaction.analysis.complexity import clip_complexity
     cfg = apply_recipe(Config.fromfile(config), recipe, '/tmp', 0)
     return clip_complexity(cfg, size=recipe['size'])
 

@@ -352,13 +352,9 @@ def evaluate(cfg, checkpoint: str) -> dict:
 
 
 def _get_flops():
-    """tools/analysis/get_flops.py, imported."""
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-    try:
-        import get_flops
-    finally:
-        sys.path.pop(0)
-    return get_flops
+    """selfy_mmaction.analysis.complexity, imported."""
+    from selfy_mmaction.analysis import complexity
+    return complexity
 
 
 def measure_complexity(cfg) -> dict:

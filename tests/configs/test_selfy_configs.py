@@ -4,7 +4,6 @@ bases read real frames/videos; SELFY configs differ from their TSM baselines
 only by the block and carry the official schedule."""
 import copy
 import glob
-import importlib.util
 import os
 import os.path as osp
 import shutil
@@ -30,10 +29,7 @@ TINY = 32  # input side: SELFY after layer2 then sees 4x4 maps
 # real forwards of full-depth backbones: TDN's long-term TDM pools layer4
 FULL_DEPTH_SIDE = 64
 
-_spec = importlib.util.spec_from_file_location(
-    'get_flops', osp.join(REPO, 'tools', 'analysis', 'get_flops.py'))
-get_flops = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(get_flops)
+from selfy_mmaction.analysis import complexity as get_flops  # noqa: E402
 
 
 _loaded = {}

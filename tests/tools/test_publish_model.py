@@ -109,9 +109,7 @@ def test_metafile_has_mmaction2_schema(published_tsm):
     log = _read(osp.join(root, model['Training Log'])).decode()
     assert 'Epoch(train)' in log
     # FLOPs and params: get_flops at the test input (8 frames of 48x48)
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-    from get_flops import complexity
-    sys.path.pop(0)
+    from selfy_mmaction.analysis.complexity import complexity
     ref = complexity(Config.fromfile(published_tsm['config']),
                      (1, 8, 3, 48, 48))
     assert meta['FLOPs'] == f"{ref['total'] / 1e9:.3f}G"
