@@ -8,24 +8,13 @@
 # C_out->C_out shared by the views, FC 3->3 across views, softmax).
 # The authors' own form (Recognizer3D, ResNet3dCoST) is
 # cost-b_imagenet-pretrained-r50-3d_8xb8-8x1x1-50e_sthv1-rgb.py.
-# Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
-]
+# Everything else as the CoST(a) config it inherits.
+_base_ = './cost-a_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
 
+# the CoST(a) config's entry with variant 'b'
 model = dict(
-    backbone=dict(
-        type='ResNetWithBlocks',
-        num_segments=8,
-        blocks=[
-            dict(
-                cfg=dict(type='CoSTConv', variant='b'),
-                position='wrap_conv2',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'),
-                # the authors' inflate pattern (COST_INDICES_R50)
-                indices=((0, 1, 0), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0),
-                         (1, 0, 1)))
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+    backbone=dict(blocks=[
+        dict(
+            _base_.model.backbone.blocks[0],
+            cfg=dict(_base_.model.backbone.blocks[0].cfg, variant='b'))
+    ]))

@@ -5,15 +5,13 @@
 # convolving the H-W, T-W and T-H views with one shared kernel.
 # CoST(b): per-sample view coefficients from the max-pooled views (FC
 # C_out->C_out shared by the views, FC 3->3 across views, softmax).
-_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
+# Everything else as the CoST(a) config it inherits.
+_base_ = './cost-a_r18_1x1x8-4e_motion-rgb.py'
 
+# the CoST(a) config's entry with variant 'b'
 model = dict(
-    backbone=dict(
-        is_shift=False,
-        blocks=[
-            dict(
-                cfg=dict(type='CoSTConv', variant='b'),
-                position='wrap_conv1',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'),
-                indices=((0, 1), (1, 0), (1, 0), (1, 0)))
-        ]))
+    backbone=dict(blocks=[
+        dict(
+            _base_.model.backbone.blocks[0],
+            cfg=dict(_base_.model.backbone.blocks[0].cfg, variant='b'))
+    ]))

@@ -8,11 +8,8 @@
 # (A: identity T, B/C: zero-gamma BN after T); see
 # selfy_mmaction/models/blocks/p3d.py.
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
-]
+# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
+_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
 
 # the A -> B -> C cycle over the 13 bottlenecks of res2-res4
 # (selfy_mmaction.models.blocks.p3d.p3d_blocks((3, 4, 6, 3)))

@@ -6,11 +6,8 @@
 # (selfy_mmaction/models/blocks/r2plus1d.py). MMAction2's own ResNet2Plus1d
 # cannot load ImageNet 2D weights (pretrained2d=False), hence this form.
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
-]
+# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
+_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
 
 model = dict(
     backbone=dict(

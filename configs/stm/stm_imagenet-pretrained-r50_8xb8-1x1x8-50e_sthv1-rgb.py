@@ -9,11 +9,8 @@
 # schedule) so that it compares with SELFY/TSM under identical settings; STM
 # has no official code or recipe. The paper's SSv1 numbers are 30-view
 # (10 clips x 3 crops) results, this config tests 1 clip x 1 centre crop.
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
-]
+# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
+_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
 
 model = dict(
     backbone=dict(

@@ -9,11 +9,8 @@
 # Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
 # schedule); the TAda authors' recipe differs (lr 0.48 @ 128, cosine 64
 # epochs, warm-up, test 2 clips x 3 crops at 256) and has no SSv1 setting.
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
-]
+# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
+_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
 
 model = dict(
     backbone=dict(
