@@ -59,5 +59,8 @@ val_dataloader = dict(
         test_mode=True))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='AccMetric')
+# MotionPairMetric (selfy_mmaction.evaluation): accuracy within the
+# time-reversal pairs (motion/pair_acc) and of the direction
+# (motion/direction_acc, 50% for a frame-order-invariant model).
+val_evaluator = [dict(type='AccMetric'), dict(type='MotionPairMetric')]
 test_evaluator = val_evaluator
