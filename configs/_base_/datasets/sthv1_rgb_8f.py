@@ -69,18 +69,9 @@ test_pipeline = val_pipeline
 # ThreeCrop(256) after a 256 short side). Used by the *_test-2clip3crop
 # configs.
 test_pipeline_2x3 = [
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=8,
-        twice_sample=True,
-        test_mode=True),
-    dict(type='RawFrameDecode', **file_client_args),
-    dict(type='Resize', scale=(320, 240), keep_ratio=False),
-    dict(type='ThreeCrop', crop_size=240),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(step, twice_sample=True) if step['type'] == 'SampleFrames' else
+    dict(type='ThreeCrop', crop_size=240) if step['type'] == 'CenterCrop'
+    else step for step in val_pipeline
 ]
 
 # 8 clips per GPU x 8 GPUs = the official batch of 64

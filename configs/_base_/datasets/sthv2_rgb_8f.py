@@ -61,19 +61,9 @@ val_pipeline = [
 test_pipeline = val_pipeline
 # 2 clips x 3 crops: MMAction2's TSM sthv2 test protocol
 test_pipeline_2x3 = [
-    dict(type='DecordInit', **file_client_args),
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=8,
-        twice_sample=True,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='ThreeCrop', crop_size=256),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(step, twice_sample=True) if step['type'] == 'SampleFrames' else
+    dict(type='ThreeCrop', crop_size=256) if step['type'] == 'CenterCrop'
+    else step for step in val_pipeline
 ]
 
 train_dataloader = dict(
