@@ -65,6 +65,7 @@ from ..blocks.sta import SpaceTimeAttention
 COMBINE_MODES = ('concat', 'mean', None)
 #: Parameters an ImageNet ViT does not have (left at their init on loading).
 NEW_PARAM_MARKERS = ('.sta.attn_t.', '.sta.norm_t.', '.sta.pos_t',
+                     'time_embed',
                      'attribute_offsets', 'identity_offsets')
 
 
@@ -127,7 +128,11 @@ class MSTAT(BaseModule):
         combine (str | None): ``'concat'``, ``'mean'`` or ``None`` (tuple of
             the three stage outputs). Defaults to ``'concat'``.
         temporal_pos (bool): Temporal position embeddings in the temporal
-            attentions. Defaults to True.
+            attentions (queries and keys). Defaults to True.
+        time_embed (bool): A learnable per-frame embedding added to the
+            patch tokens at the input (TimeSformer's ``time_embed``; ours),
+            zero at init, so the values of the temporal attentions carry the
+            frame index too. Defaults to True.
         drop_rate (float): Dropout after the patch embedding, on attention
             and MLP outputs. Defaults to 0.
         attn_drop (float): Attention-weight dropout. Defaults to 0.
@@ -156,6 +161,7 @@ class MSTAT(BaseModule):
                  num_identity_proxies: int = 1,
                  combine: Optional[str] = 'concat',
                  temporal_pos: bool = True,
+                 time_embed: bool = True,
                  drop_rate: float = 0.,
                  attn_drop: float = 0.,
                  drop_path_rate: float = 0.1,
@@ -195,6 +201,9 @@ class MSTAT(BaseModule):
         self.pos_embed = nn.Parameter(
             torch.zeros(1, self.grid_size[0] * self.grid_size[1],
                         embed_dims))
+        self.time_embed = (nn.Parameter(
+            torch.zeros(1, num_segments, 1, embed_dims))
+                           if time_embed else None)
         self.drop_after_pos = nn.Dropout(drop_rate)
         # proxies: a shared base (the ViT class token) + per-proxy offsets
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
@@ -221,9 +230,11 @@ class MSTAT(BaseModule):
     # ------------------------------------------------------------------ init
     def init_weights(self):
         """Random init (ViT's: trunc normal 0.02 for tokens, embeddings and
-        MLP linears; the patch embedding keeps PyTorch's conv init), then
-        ``init_cfg`` if given, then the ImageNet ViT weights if
-        ``pretrained``."""
+        MLP linears; the patch embedding keeps PyTorch's conv init; the
+        time embedding zero), then ``init_cfg`` if given, then the ImageNet
+        ViT weights if ``pretrained``."""
+        if self.time_embed is not None:
+            nn.init.zeros_(self.time_embed)
         for p in (self.pos_embed, self.cls_token, self.attribute_offsets,
                   self.identity_offsets):
             trunc_normal_(p, std=.02)
@@ -358,8 +369,10 @@ class MSTAT(BaseModule):
         tokens, grid = self.patch_embed(x)
         pos = (self.pos_embed if grid == self.grid_size else _resize_pos(
             self.pos_embed, self.grid_size, grid))
-        tokens = self.drop_after_pos(tokens + pos)
-        tokens = tokens.view(n, self.num_segments, *tokens.shape[1:])
+        tokens = (tokens + pos).view(n, self.num_segments, *tokens.shape[1:])
+        if self.time_embed is not None:
+            tokens = tokens + self.time_embed
+        tokens = self.drop_after_pos(tokens)
         d1, d2, _ = self.stage_depths
         na, ni = self.num_attribute_proxies, self.num_identity_proxies
         # stage 1: attribute proxies
