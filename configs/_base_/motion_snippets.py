@@ -4,12 +4,8 @@
 # network). A model base goes beside it.
 _base_ = './motion.py'
 
-snippet_sampling = dict(
-    type='SampleFrames',
-    clip_len=5,
-    frame_interval=1,
-    num_clips=8,
-    out_of_bound_opt='repeat_last')
+snippet_sampling = dict(type='SampleFrames', clip_len=5, frame_interval=1,
+                        num_clips=8, out_of_bound_opt='repeat_last')
 # the motion pipelines with snippets at 64 px (set again in the dataloaders:
 # a child's pipeline variables do not reach the base's dataloaders)
 train_pipeline, val_pipeline = ([
