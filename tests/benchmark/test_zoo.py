@@ -1,27 +1,26 @@
-"""tools/benchmark_zoo.py: the shared recipe, the metrics, and the --quick
-run end to end (what CI runs)."""
+"""selfy_mmaction.benchmark.zoo: the shared recipe, discovery and
+aggregation (the --quick run end to end: tests/tools/test_benchmark_zoo.py)."""
+import argparse
 import copy
-import json
 import os.path as osp
-import pickle
-import subprocess
-import sys
 
 import pytest
-import torch
 from mmengine.config import Config
 
+from selfy_mmaction.benchmark import zoo as bz
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import benchmark_zoo as bz  # noqa: E402
 
 R2PLUS1D = osp.join(REPO, 'configs', 'r2plus1d',
                     'r2plus1d_r18_1x1x8-4e_motion-rgb.py')
 
 
 def _recipe(tmp_path, **kw):
-    args = bz.parse_args(['--work-dir', str(tmp_path), '--epochs', '3',
-                          '--size', '40', '--batch-size', '4'])
+    args = argparse.Namespace(
+        work_dir=str(tmp_path), epochs=3, size=40, batch_size=4, lr=None,
+        seeds=None, cfg_options=None, spec=None, quick=False,
+        schedule=osp.join(REPO, 'configs', '_base_', 'schedules',
+                          'motion_adamw_4e.py'))
     recipe = bz.shared_recipe(args)
     recipe.update(kw)
     return recipe
@@ -43,6 +42,9 @@ def test_recipe_replaces_schedule_and_data_but_keeps_the_model(tmp_path):
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.randomness.seed == 7
     assert cfg.val_dataloader is None
+    # pair and direction accuracy come from the test run's metrics
+    assert [m['type'] for m in cfg.test_evaluator] == [
+        'AccMetric', 'MotionPairMetric']
     for loader in (cfg.train_dataloader, cfg.test_dataloader):
         resize = bz._find(loader.dataset.pipeline, 'Resize')
         assert resize['scale'] == (40, 40)
@@ -68,29 +70,6 @@ def test_recipe_keeps_the_models_own_sampler_and_input_format(tmp_path):
         assert [t['type'] for t in pipeline] == expected
 
 
-def test_direction_and_pair_accuracy(tmp_path):
-    # label 2: true pair (2, 3). Sample 1 right; sample 2 picks the partner
-    # (pair right, direction wrong); sample 3 picks another pair but still
-    # ranks 2 over 3 (direction right, pair wrong).
-    preds = [
-        dict(pred_score=torch.tensor([0, 0, .9, .1, 0, 0, 0, 0]),
-             gt_label=torch.tensor(2)),
-        dict(pred_score=torch.tensor([0, 0, .2, .8, 0, 0, 0, 0]),
-             gt_label=torch.tensor(2)),
-        dict(pred_score=torch.tensor([0, 0, .3, .1, 0, 0, .6, 0]),
-             gt_label=torch.tensor(2)),
-        dict(pred_score=torch.tensor([0, 0, 0, 0, 0, .7, 0, .3]),
-             gt_label=torch.tensor(5)),
-    ]
-    path = tmp_path / 'p.pkl'
-    with open(path, 'wb') as f:
-        pickle.dump(preds, f)
-    m = bz._direction_metrics(str(path))
-    assert m['num_test'] == 4
-    assert m['pair_acc'] == pytest.approx(3 / 4)
-    assert m['direction_acc'] == pytest.approx(3 / 4)
-
-
 def test_discovery_leads_with_tsn_tsm_and_skips_bases_and_pretext():
     found = bz.discover_configs()
     assert found[:2] == bz.LEADING[:2]
@@ -112,23 +91,3 @@ def test_aggregate_mean_and_spread():
     assert (row['top1_min'], row['top1_max']) == (0.5, 0.9)
     assert row['failed'] == 1 and row['seeds'] == [0, 1, 2]
     assert row['gflops'] == 1.5
-
-
-def test_quick_benchmark_writes_table_plot_and_json(tmp_path):
-    work = tmp_path / 'bench'
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'benchmark_zoo.py'),
-         '--quick', '--work-dir', str(work)],
-        capture_output=True, text=True, timeout=400, cwd=REPO)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    table = (work / 'benchmark.md').read_text()
-    assert '| TSN |' in table and '| TSM |' in table
-    png = (work / 'benchmark.png').read_bytes()
-    assert png[:8] == b'\x89PNG\r\n\x1a\n' and len(png) > 1000
-    payload = json.loads((work / 'benchmark.json').read_text())
-    assert payload['runs'] and not any(r.get('failed')
-                                       for r in payload['runs'])
-    for run in payload['runs']:
-        assert 0 <= run['top1'] <= 1 and run['train_clips_per_s'] > 0
-        assert run['peak_rss_mb'] > 0 and run['latency_ms'] > 0
-    assert '[1/' in proc.stdout  # a summary line after each run
