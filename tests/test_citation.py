@@ -105,12 +105,7 @@ def test_every_family_has_a_readme_with_its_bibtex(family):
 @pytest.mark.parametrize('metafile', _metafiles(),
                          ids=lambda p: osp.relpath(p, REPO))
 def test_metafile_points_at_its_readme_and_paper(metafile):
-    import sys
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    try:
-        from publish_model import readme_paper
-    finally:
-        sys.path.pop(0)
+    from selfy_mmaction.zoo.publish import readme_paper
     with open(metafile) as f:
         data = yaml.safe_load(f)
     family_readme = osp.relpath(

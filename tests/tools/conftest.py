@@ -1,7 +1,7 @@
 """Shared fixture of the zoo tools' tests: a TSM-R18 motion model trained for
 one short epoch and published into a temporary repository."""
+import importlib.util
 import os.path as osp
-import sys
 
 import pytest
 
@@ -10,9 +10,14 @@ TSM_MOTION = osp.join(REPO, 'configs', 'tsm',
                       'tsm_r18_1x1x8-4e_motion-rgb.py')
 
 
-def _tools():
-    if osp.join(REPO, 'tools') not in sys.path:
-        sys.path.insert(0, osp.join(REPO, 'tools'))
+def _tool(relpath: str):
+    """A command-line tool loaded as a module, to call its ``main``."""
+    name = osp.splitext(osp.basename(relpath))[0] + '_cli'
+    spec = importlib.util.spec_from_file_location(name,
+                                                  osp.join(REPO, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope='session')
@@ -27,8 +32,7 @@ def published_tsm(tmp_path_factory):
     from selfy_mmaction.engine import build_runner
 
     from test_train_tools import _tiny_config
-    _tools()
-    import publish_model
+    publish_model = _tool('tools/publish_model.py')
 
     base = tmp_path_factory.mktemp('tiny_tsm')
     tiny = _tiny_config(base, TSM_MOTION)

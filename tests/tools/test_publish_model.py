@@ -1,12 +1,12 @@
 """tools/publish_model.py: a tiny trained run published end to end (file
 name = hash, stripped contents, metafile schema, measured metrics,
-idempotence, model-index, weights-only loading) and its pieces."""
+idempotence, model-index, weights-only loading) through the command line;
+its pieces are tested in tests/zoo/test_publish.py."""
 import hashlib
+import importlib.util
 import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -15,9 +15,14 @@ from mmengine.config import Config
 
 from selfy_mmaction.version import __version__
 
+from selfy_mmaction.zoo import tables as zoo_tables
+from selfy_mmaction.zoo.publish import KEPT_META, PublishError
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import publish_model  # noqa: E402
+_spec = importlib.util.spec_from_file_location(
+    'publish_model_cli', osp.join(REPO, 'tools', 'publish_model.py'))
+publish_model = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(publish_model)
 
 STEM = 'tsm_r18_1x1x8-4e_motion-rgb'
 TSN_MOTION = osp.join(REPO, 'configs', 'tsn', 'tsn_r18_1x1x8-4e_motion-rgb.py')
@@ -64,7 +69,7 @@ def test_published_file_holds_weights_and_plain_meta_only(published_tsm):
         with pytest.raises(Exception, match='HistoryBuffer|global'):
             torch.load(published_tsm['checkpoint'], weights_only=True)
     assert set(published) == {'meta', 'state_dict'}
-    assert set(published['meta']) <= set(publish_model.KEPT_META)
+    assert set(published['meta']) <= set(KEPT_META)
     assert published['meta']['epoch'] == 1
     # training did not record the package version: the installed one is
     assert published['meta']['selfy_mmaction_version'] == __version__
@@ -194,124 +199,18 @@ def test_a_config_of_another_model_is_refused(published_tsm, tmp_path):
     config = tmp_path / 'configs' / 'tsn' / osp.basename(TSN_MOTION)
     config.parent.mkdir(parents=True)
     config.write_text(f'_base_ = [{TSN_MOTION!r}]\n')
-    with pytest.raises(publish_model.PublishError,
+    with pytest.raises(PublishError,
                        match='does not build the model.*backbone'):
         publish_model.main([published_tsm['work_dir'], '--config',
                             str(config), '--repo-root', str(tmp_path)])
     assert not (tmp_path / 'zoo').exists()
 
 
-def test_out_dir_tracked_by_git_is_refused(published_tsm, tmp_path):
-    subprocess.run(['git', 'init', '-q', str(tmp_path)], check=True)
-    (tmp_path / '.gitignore').write_text('/zoo/\n')
-    publish_model._ensure_ignored(str(tmp_path / 'zoo'), str(tmp_path))
-    with pytest.raises(publish_model.PublishError, match='not ignored'):
-        publish_model._ensure_ignored(str(tmp_path / 'weights'),
-                                      str(tmp_path))
-
-
-def test_checkpoint_lookup(tmp_path):
-    for name in ('epoch_2.pth', 'epoch_10.pth', 'iter_99.pth'):
-        (tmp_path / name).write_bytes(b'x')
-    assert publish_model.find_checkpoint(str(tmp_path)).endswith(
-        'epoch_10.pth')
-    # a work dir moved after training: last_checkpoint names the old place
-    (tmp_path / 'last_checkpoint').write_text('/elsewhere/work/epoch_2.pth')
-    assert publish_model.find_checkpoint(str(tmp_path)) == str(
-        tmp_path / 'epoch_2.pth')
-    empty = tmp_path / 'empty'
-    empty.mkdir()
-    with pytest.raises(publish_model.PublishError, match='no checkpoint'):
-        publish_model.find_checkpoint(str(empty))
-
-
-def test_published_name_keeps_the_date_of_the_same_weights():
-    digest = 'ab' * 32
-    assert publish_model.published_name('m', digest, None,
-                                         today='20260102') == \
-        'm_20260102-abababab.pth'
-    assert publish_model.published_name(
-        'm', digest, 'zoo/m_20250101-abababab.pth',
-        today='20260102') == 'm_20250101-abababab.pth'
-    assert publish_model.published_name(
-        'm', digest, 'zoo/m_20250101-cdcdcdcd.pth',
-        today='20260102') == 'm_20260102-abababab.pth'
-
-
-def test_strip_removes_ddp_prefix_and_keeps_plain_meta():
-    ckpt = dict(
-        meta=dict(epoch=3, cfg='x = 1', hook_msgs=dict(a=1)),
-        state_dict={'module.w': torch.ones(2, 3).t()},
-        optimizer=dict(state={}))
-    out = publish_model.strip_checkpoint(ckpt)
-    assert out['meta'] == dict(epoch=3, cfg='x = 1')
-    assert list(out['state_dict']) == ['w']
-    assert out['state_dict']['w'].is_contiguous()
-    data = publish_model.checkpoint_bytes(out)
-    assert data == publish_model.checkpoint_bytes(
-        publish_model.strip_checkpoint(ckpt))  # deterministic bytes
-
-
-def test_replaced_version_files_are_removed_unless_referenced(tmp_path):
-    zoo = tmp_path / 'zoo'
-    zoo.mkdir()
-    for name in ('m_1-aaaaaaaa', 'm_2-bbbbbbbb', 'other'):
-        for ext in ('.pth', '.log', '.json'):
-            (zoo / (name + ext)).write_text('x')
-    meta = tmp_path / 'configs' / 'f' / 'metafile.yml'
-    meta.parent.mkdir(parents=True)
-    meta.write_text(yaml.safe_dump({'Models': [
-        {'Name': 'm', 'Weights': 'zoo/m_2-bbbbbbbb.pth',
-         'Training Log': 'zoo/m_2-bbbbbbbb.log'},
-        {'Name': 'n', 'Weights': 'https://host/other.pth'}]}))
-    previous = {'Name': 'm', 'Weights': 'zoo/m_1-aaaaaaaa.pth',
-                'Training Log': 'zoo/m_1-aaaaaaaa.log'}
-    publish_model._remove_unreferenced(previous, str(tmp_path), str(zoo),
-                                       keep=['zoo/m_2-bbbbbbbb.pth'])
-    assert sorted(p.name for p in zoo.iterdir()) == sorted(
-        n + e for n in ('m_2-bbbbbbbb', 'other')
-        for e in ('.pth', '.log', '.json'))
-    # the same file name behind a URL counts as referenced
-    publish_model._remove_unreferenced(
-        {'Weights': 'zoo/other.pth'}, str(tmp_path), str(zoo), keep=[])
-    assert (zoo / 'other.pth').exists()
-
-
 def test_metafile_entry_renders_in_the_zoo_table(published_tsm):
     """The version and license keys leave the README table as it was."""
-    import zoo_tables
     entry = published_tsm['entry']
     plain = dict(entry, Metadata={
         k: v for k, v in entry['Metadata'].items()
         if k not in ('selfy-mmaction Version', 'Weights License')})
     assert zoo_tables.render([entry]) == zoo_tables.render([plain])
     assert f"[{STEM}](configs/tsm/{STEM}.py)" in zoo_tables.render([entry])
-
-
-def test_version_recorded_by_training_is_kept(capsys):
-    published = {'meta': {'selfy_mmaction_version': '0.0.9'},
-                 'state_dict': {}}
-    assert publish_model.record_version(published) == '0.0.9'
-    assert 'warning' not in capsys.readouterr().out
-    published = {'state_dict': {}}
-    assert publish_model.record_version(published) == __version__
-    assert published['meta'] == {'selfy_mmaction_version': __version__}
-    assert 'does not record the selfy-mmaction version' in \
-        capsys.readouterr().out
-
-
-def test_new_collection_takes_its_paper_from_the_family_readme(tmp_path):
-    readme = tmp_path / 'README.md'
-    readme.write_text('# X\n\n[A Paper: Title](https://arxiv.org/abs/1)\n\n'
-                      '<!-- [ALGORITHM] -->\n\n[other](https://x.org)\n')
-    assert publish_model.readme_paper(str(readme)) == {
-        'URL': 'https://arxiv.org/abs/1', 'Title': 'A Paper: Title'}
-    readme.write_text('# X\n\n<!-- [ALGORITHM] -->\n[late](https://x.org)\n')
-    assert publish_model.readme_paper(str(readme)) is None
-    assert publish_model.readme_paper(str(tmp_path / 'missing.md')) is None
-    # the real family READMEs name the papers of the published collections
-    for family, collection in (('tsm', 'TSM'), ('tsn', 'TSN'),
-                               ('selfy', 'SELFY-TSM')):
-        paper = publish_model.readme_paper(
-            osp.join(REPO, 'configs', family, 'README.md'))
-        assert paper == publish_model.PAPERS[collection], family

@@ -1,14 +1,13 @@
-"""tools/zoo_tables.py: README zoo tables rendered from the metafiles."""
+"""selfy_mmaction.zoo.tables: README zoo tables rendered from the
+metafiles (the command line: tests/tools/test_zoo_tables.py)."""
 import os.path as osp
-import sys
 
 import pytest
 import yaml
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import zoo_tables  # noqa: E402
+from selfy_mmaction.zoo import tables as zoo_tables
 
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 README = osp.join(REPO, 'README.md')
 
 
@@ -38,6 +37,8 @@ def _repo(tmp_path, models_by_family, readme_body='old table'):
     return readme
 
 
+
+
 def test_real_readme_is_up_to_date():
     with open(README) as f:
         text = f.read()
@@ -57,8 +58,7 @@ def test_tables_per_dataset_sorted_with_links(tmp_path):
         'selfy': [_model('selfy_a', 'SELFY-TSM', 'Motion', 76.0,
                          'https://host/selfy_a.pth')],
     })
-    assert zoo_tables.main(['--write', str(readme), '--repo-root',
-                            str(tmp_path)]) == 0
+    assert zoo_tables.write(str(readme), str(tmp_path))
     text = readme.read_text()
     assert text.startswith('# Title\n\ntext\n') and text.endswith(
         f'{zoo_tables.END}\nafter\n')
@@ -73,8 +73,8 @@ def test_tables_per_dataset_sorted_with_links(tmp_path):
     assert text.index(selfy_row) < text.index('[tsm_b]') < sthv1
     assert sthv1 < text.index('| 45.50 |')
     # up to date now
-    assert zoo_tables.main(['--check', '--readme', str(readme),
-                            '--repo-root', str(tmp_path)]) == 0
+    assert zoo_tables.check(str(readme), str(tmp_path)) == ''
+    assert not zoo_tables.write(str(readme), str(tmp_path))
 
 
 def test_local_files_are_never_links(tmp_path):
@@ -103,31 +103,12 @@ def test_local_files_are_never_links(tmp_path):
     assert zoo_tables.is_url('s3://bucket/w.pth')
 
 
-def test_check_reports_drift_with_a_diff(tmp_path, capsys):
-    readme = _repo(tmp_path, {'tsm': [_model('tsm_a', 'TSM', 'Motion',
-                                             80.0)]})
-    zoo_tables.main(['--write', str(readme), '--repo-root', str(tmp_path)])
-    path = tmp_path / 'configs' / 'tsm' / 'metafile.yml'
-    data = yaml.safe_load(path.read_text())
-    data['Models'][0]['Results'][0]['Metrics']['Top 1 Accuracy'] = 81.25
-    path.write_text(yaml.safe_dump(data))
-    capsys.readouterr()
-    assert zoo_tables.main(['--check', '--readme', str(readme),
-                            '--repo-root', str(tmp_path)]) == 1
-    out = capsys.readouterr().out
-    assert '-| TSM | [tsm_a]' in out and '| 80.00 |' in out
-    assert '+| TSM | [tsm_a]' in out and '| 81.25 |' in out
-
-
-def test_no_metafile_and_missing_markers(tmp_path, capsys):
+def test_missing_markers_are_named(tmp_path):
     readme = _repo(tmp_path, {})
-    assert zoo_tables.main(['--write', str(readme), '--repo-root',
-                            str(tmp_path)]) == 0
-    assert 'No model has been published yet' in readme.read_text()
     readme.write_text('# no markers\n')
-    assert zoo_tables.main(['--check', '--readme', str(readme),
-                            '--repo-root', str(tmp_path)]) == 2
-    assert 'found 0 begin and 0 end marker(s)' in capsys.readouterr().err
+    with pytest.raises(zoo_tables.MarkersMissing,
+                       match='found 0 begin and 0 end marker'):
+        zoo_tables.check(str(readme), str(tmp_path))
     readme.write_text(f'{zoo_tables.END}\n{zoo_tables.BEGIN}\n')
     with pytest.raises(zoo_tables.MarkersMissing, match='end before begin'):
         zoo_tables.check(str(readme), str(tmp_path))
