@@ -46,6 +46,11 @@ exact strategies; the one with fewer multiply-adds runs (:func:`_use_dense`):
   ``torch.export``) the rows strategy stacks its rows instead.
 
 Under autocast the correlation runs in float32.
+
+:func:`local_correlation_reference` and :func:`stss_reference` compute the
+same by the definition (one zero-padded shift-multiply-sum per window
+offset, autograd backward): the reference the tests and the benchmarks
+compare with, and the STSS of ``SELFYBlock(impl='reference')``.
 """
 import contextlib
 import functools
@@ -55,7 +60,10 @@ from typing import NamedTuple, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
-__all__ = ['l2_normalize', 'local_correlation', 'stss']
+__all__ = [
+    'l2_normalize', 'local_correlation', 'local_correlation_reference', 'stss',
+    'stss_reference'
+]
 
 # Temporary buffers of one chunk of frames stay below this many elements, or
 # below a quarter of (output + input), whichever is larger.
@@ -563,3 +571,46 @@ def stss(x: torch.Tensor, window: Sequence[int] = (5, 9, 9),
     half = int(window[0]) // 2
     return local_correlation(x, None, tuple(range(-half, half + 1)),
                              tuple(window[1:]), dilation)
+
+
+def local_correlation_reference(query: torch.Tensor,
+                                key: Optional[torch.Tensor] = None,
+                                temporal_offsets: Sequence[int] = (-2, -1, 0,
+                                                                   1, 2),
+                                window: Sequence[int] = (9, 9),
+                                dilation: Sequence[int] = (1, 1)):
+    """:func:`local_correlation` by its definition: per offset
+    ``(o, u, v)`` the channel sum of ``query`` times ``key`` shifted by
+    ``(o, (u - U//2) * dy, (v - V//2) * dx)`` in zero-padded ``key``. Same
+    arguments, output ``(N, T, L, U, V, H, W)`` (contiguous), float32 under
+    autocast. Slow (``L*U*V`` products of the input's size); autograd
+    keeps no copies (the shifts are views)."""
+    g = _check_inputs(query, key, temporal_offsets, window, dilation)
+    query, context = _float32_under_autocast(query)
+    key = query if key is None else key.to(query.dtype)
+    pad_t = max(abs(o) for o in g.offsets)
+    with context:
+        padded = F.pad(key, (g.pad_w, g.pad_w, g.pad_h, g.pad_h, 0, 0, pad_t,
+                             pad_t))
+        out = []
+        for o in g.offsets:
+            for u in range(g.u):
+                for v in range(g.v):
+                    top, left = u * g.dy, v * g.dx
+                    shifted = padded[:, pad_t + o:pad_t + o + g.t, :,
+                                     top:top + g.h, left:left + g.w]
+                    out.append((query * shifted).sum(2))
+    return torch.stack(out, 2).view(g.n, g.t, len(g.offsets), g.u, g.v, g.h,
+                                    g.w)
+
+
+def stss_reference(x: torch.Tensor, window: Sequence[int] = (5, 9, 9),
+                   dilation: Sequence[int] = (1, 1)):
+    """:func:`stss` by the definition (:func:`local_correlation_reference`
+    with offsets ``-L//2..L//2``)."""
+    if len(window) != 3 or any(int(s) < 1 or int(s) % 2 != 1 for s in window):
+        raise ValueError('stss_reference: window must be three odd sizes '
+                         f'(L, U, V) >= 1, got {tuple(window)}')
+    half = int(window[0]) // 2
+    return local_correlation_reference(x, None, tuple(range(-half, half + 1)),
+                                       tuple(window[1:]), dilation)

@@ -9,6 +9,7 @@ from _official_selfy_reference import (OfficialSELFY, official_to_ours,
 from selfy_mmaction.models.blocks.selfy import (SELFYBlock, STSSExtraction,
                                                 STSSIntegration,
                                                 STSSTransformation)
+from selfy_mmaction.ops.selfy_fast import fast_path_applies
 from selfy_mmaction.ops.stss import l2_normalize, stss
 
 
@@ -23,13 +24,14 @@ def _one_thread():
 
 
 def _pair(in_channels=12, num_segments=3, hidden_channels=6,
-          window=(5, 9, 9)):
+          window=(5, 9, 9), impl='fast'):
     """An official-formulation block and ours with the same random weights
     and BN statistics (float64)."""
     official = randomize_(OfficialSELFY(in_channels, num_segments,
                                         hidden_channels, window)).double()
     ours = SELFYBlock(in_channels, num_segments,
-                      hidden_channels=hidden_channels, window=window).double()
+                      hidden_channels=hidden_channels, window=window,
+                      impl=impl).double()
     state = {
         official_to_ours(k): v.squeeze(2) if v.dim() == 5 else v
         for k, v in official.state_dict().items()
@@ -45,10 +47,12 @@ def _pair(in_channels=12, num_segments=3, hidden_channels=6,
     ((3, 13, 7), (7, 10)),
 ])
 @pytest.mark.parametrize('train', [True, False])
-def test_equals_official_formulation(window, size, train):
-    """Conv2d/operator/1x1-scatter computation == Conv3d/ConvTranspose3d,
-    outputs and all gradients, float64."""
-    official, ours = _pair(window=window)
+@pytest.mark.parametrize('impl', ['fast', 'reference'])
+def test_equals_official_formulation(window, size, train, impl):
+    """Our reference (Conv2d layers) and fast (operator, maps-last
+    products, 1x1 scatter) blocks == the official Conv3d/ConvTranspose3d
+    structure, outputs and all gradients, float64."""
+    official, ours = _pair(window=window, impl=impl)
     official.train(train)
     ours.train(train)
     x = torch.randn(2 * 3, 12, *size, dtype=torch.float64)
@@ -82,11 +86,12 @@ def test_equals_official_formulation(window, size, train):
     ((3, 5, 5), (6, 6)),
     ((3, 13, 7), (7, 10)),
 ])
-def test_inference_equals_official_formulation(window, size):
-    """Eval without gradients (every extraction BN folded into its
+@pytest.mark.parametrize('impl', ['fast', 'reference'])
+def test_inference_equals_official_formulation(window, size, impl):
+    """Eval without gradients (fast: every extraction BN folded into its
     products, the upsampling BN a scale and shift) == the official
     formulation, float64."""
-    official, ours = _pair(window=window)
+    official, ours = _pair(window=window, impl=impl)
     official.eval()
     ours.eval()
     x = torch.randn(2 * 3, 12, *size, dtype=torch.float64)
@@ -96,6 +101,32 @@ def test_inference_equals_official_formulation(window, size):
     assert (out - x.relu()).abs().max() > 0.1
 
 
+def _randomized(module, seed=0):
+    """``module`` in float64 with random weights and BN statistics."""
+    return randomize_(module, torch.Generator().manual_seed(seed)).double()
+
+
+def _run(module, inputs, train, seed=1, call=None):
+    """Output, gradients (inputs and parameters) of a weighted sum of the
+    output, and the buffers after the forward ``call(*inputs)`` (default
+    ``module(*inputs)``); float64."""
+    module.train(train)
+    leaves = [x.clone().requires_grad_() for x in inputs]
+    out = (call or module)(*leaves)
+    weight = torch.randn(out.shape, dtype=out.dtype,
+                         generator=torch.Generator().manual_seed(seed))
+    grads = torch.autograd.grad((out * weight).sum(), [
+        *leaves, *(p for p in module.parameters() if p.requires_grad)])
+    return [out, *grads, *(b.clone() for b in module.buffers())]
+
+
+def _assert_all_close(results, expected):
+    assert len(results) == len(expected)
+    for i, (a, b) in enumerate(zip(results, expected)):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10,
+                                   msg=lambda m: f'tensor {i}: {m}')
+
+
 @pytest.mark.parametrize('variant, kwargs, window', [
     ('conv', dict(), (3, 9, 9)),
     ('conv', dict(channels=(6, ), strides=()), (3, 5, 5)),
@@ -103,87 +134,210 @@ def test_inference_equals_official_formulation(window, size):
     ('conv', dict(channels=(2, 3, 5), strides=(1, 1)), (3, 3, 5)),
     ('mlp', dict(mlp_channels=(7, 5)), (3, 5, 5)),
 ])
-def test_extraction_equals_plain_convmodules(variant, kwargs, window):
-    """The matrix-product layout == the ConvModules applied one after the
-    other to (M, 1, U, V) maps (Conv2d + BatchNorm2d + ReLU), float64,
-    outputs and gradients."""
-    extraction = STSSExtraction(window, variant, **kwargs).double()
-    for name, tensor in extraction.named_parameters():
-        tensor.data.normal_(1 if name.endswith('bn.weight') else 0, 0.5)
+def test_extraction_fast_equals_reference(variant, kwargs, window):
+    """The maps-last kernels == the ConvModules applied one after the other
+    to (M, 1, U, V) maps: outputs, gradients and running statistics in
+    training, and inference (eval BN folded into the products), float64."""
+    fast, reference = (_randomized(STSSExtraction(window, variant, impl=impl,
+                                                  **kwargs))
+                       for impl in ('fast', 'reference'))
+    assert fast_path_applies(fast.layers)
     length, u, v = window
     similarity = torch.randn(2, 3, length, u, v, 4, 5, dtype=torch.float64)
-    fast_in = similarity.clone().requires_grad_()
-    plain_in = similarity.clone().requires_grad_()
-    fast = extraction(fast_in)
-    fast_grads = torch.autograd.grad((fast**2).sum(),
-                                     [fast_in, *extraction.parameters()])
-    maps = plain_in.permute(0, 1, 5, 6, 2, 3, 4).reshape(-1, 1, u, v)
-    if variant == 'mlp':
-        maps = maps.reshape(-1, u * v, 1, 1)
-    for layer in extraction.children():
-        maps = layer(maps)
-    plain = maps.reshape(2, 3, 4, 5, length, -1).permute(0, 1, 4, 5, 2, 3)
-    plain_grads = torch.autograd.grad((plain**2).sum(),
-                                      [plain_in, *extraction.parameters()])
-    assert fast.shape == (2, 3, length, extraction.out_channels, 4, 5)
-    torch.testing.assert_close(fast, plain, rtol=1e-10, atol=1e-10)
-    for fast_grad, plain_grad in zip(fast_grads, plain_grads):
-        torch.testing.assert_close(fast_grad, plain_grad, rtol=1e-10,
-                                   atol=1e-10)
-    # inference: eval BN (running statistics of the step above) folded
-    extraction.eval()
+    results = _run(fast, [similarity], train=True)
+    assert results[0].shape == (2, 3, length, fast.out_channels, 4, 5)
+    assert results[0].abs().max() > 0.1
+    _assert_all_close(results, _run(reference, [similarity], train=True))
+    fast.eval()
+    reference.eval()
     with torch.no_grad():
-        fast = extraction(similarity)
-        maps = similarity.permute(0, 1, 5, 6, 2, 3, 4).reshape(-1, 1, u, v)
-        if variant == 'mlp':
-            maps = maps.reshape(-1, u * v, 1, 1)
-        for layer in extraction.children():
-            maps = layer(maps)
-    plain = maps.reshape(2, 3, 4, 5, length, -1).permute(0, 1, 4, 5, 2, 3)
-    torch.testing.assert_close(fast, plain, rtol=1e-10, atol=1e-10)
+        _assert_all_close([fast(similarity)], [reference(similarity)])
 
 
-@pytest.mark.parametrize('bn_kwargs, train', [
-    (dict(), True),
-    (dict(momentum=None), True),  # cumulative average
-    (dict(), False),
-    (dict(track_running_stats=False), True),
-    (dict(track_running_stats=False), False),  # batch statistics in eval
+@pytest.mark.parametrize('norm_cfg, train', [
+    (dict(type='BN'), True),
+    (dict(type='BN', momentum=None), True),  # cumulative average
+    (dict(type='BN'), False),
+    (dict(type='BN', track_running_stats=False), True),
+    (dict(type='BN', track_running_stats=False), False),  # batch statistics
+    (None, True),
+    # the layers (zero-filled map) on both paths
+    (dict(type='GN', num_groups=2), True),
+    (dict(type='IN', affine=True), True),
+    (dict(type='SyncBN'), False),
 ])
-def test_upsample_bn_without_the_map_equals_bn_on_the_map(
-        bn_kwargs, train, monkeypatch):
+def test_integration_fast_equals_reference(norm_cfg, train):
     """The upsampling BN computed as per-channel scale and shift (zeros ->
-    shift, statistics from the stride positions) == nn.BatchNorm2d on the
-    explicit zero-filled map: residual and ``relu(x + residual)``, their
-    gradients, running statistics over two steps, float64."""
-    torch.manual_seed(0)
+    shift, statistics from the stride positions) == the transposed conv and
+    the norm on the zero-filled map: residual and ``relu(x + residual)``,
+    their gradients, running statistics over two steps, float64."""
     results = []
-    for explicit in (False, True):
-        torch.manual_seed(0)
-        integration = STSSIntegration(6, 10, (3, 5, 5), (4, 4),
-                                      norm_cfg=dict(type='BN', **bn_kwargs))
-        randomize_(integration).double().train(train)
-        if explicit:
-            monkeypatch.setattr(integration, '_upsample_affine',
-                                lambda y, count: None)
+    for impl in ('fast', 'reference'):
+        integration = _randomized(STSSIntegration(
+            6, 10, (3, 5, 5), (4, 4), impl=impl, norm_cfg=norm_cfg))
         feats = torch.randn(2, 2, 3, 6, 4, 5, dtype=torch.float64,
-                            requires_grad=True)
-        x = torch.randn(4, 10, 8, 9, dtype=torch.float64, requires_grad=True)
-        outs = []
-        for _ in range(2):
-            outs += [integration(feats, (8, 9)),
-                     integration(feats, (8, 9), identity=x)]
-        weights = [torch.randn_like(o, generator=torch.Generator().manual_seed(
-            i)) for i, o in enumerate(outs)]
-        sum(((o * w).sum() for o, w in zip(outs, weights))).backward()
-        grads = [feats.grad, x.grad] + [
-            p.grad for p in integration.parameters()]
-        results.append((outs, grads, list(integration.buffers())))
-    (outs, grads, buffers), (outs_ref, grads_ref, buffers_ref) = results
-    assert outs[0].abs().max() > 0.1
-    for a, b in zip(outs + grads + buffers, outs_ref + grads_ref +
-                    buffers_ref):
-        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+                            generator=torch.Generator().manual_seed(3))
+        x = torch.randn(4, 10, 8, 9, dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(4))
+        results.append([])
+        for step in range(2):
+            results[-1] += _run(integration, [feats], train, seed=step,
+                                call=lambda f: integration(f, (8, 9)))
+            results[-1] += _run(
+                integration, [feats, x], train, seed=step + 2,
+                call=lambda f, i: integration(f, (8, 9), identity=i))
+    assert fast_path_applies([integration.upsample], transposed=True) == (
+        norm_cfg is None or norm_cfg['type'] == 'BN')
+    assert results[0][0].abs().max() > 0.1
+    _assert_all_close(*results)
+
+
+# (layers config, whether the fast kernels run the extraction's layers)
+LAYER_CONFIGS = [
+    (dict(), True),
+    (dict(norm_cfg=dict(type='BN', momentum=None)), True),
+    (dict(norm_cfg=dict(type='BN', affine=False)), True),
+    (dict(norm_cfg=dict(type='BN', requires_grad=False)), True),
+    (dict(norm_cfg=dict(type='SyncBN')), True),
+    (dict(norm_cfg=None), True),
+    (dict(act_cfg=dict(type='LeakyReLU', negative_slope=0.2)), True),
+    (dict(act_cfg=dict(type='GELU')), True),
+    (dict(act_cfg=None), True),
+    (dict(conv_cfg=dict(type='Conv')), True),
+    # statistics per map, parameters per channel, other weights: the layers
+    (dict(norm_cfg=dict(type='GN', num_groups=2)), False),
+    (dict(act_cfg=dict(type='PReLU')), False),
+    (dict(conv_cfg=dict(type='ConvWS')), False),
+]
+
+
+def _block_pair(layers, extraction='conv', **kwargs):
+    """Fast and reference blocks with the same random float64 weights."""
+    kwargs = dict(hidden_channels=6, window=(3, 5, 5), extraction=extraction,
+                  extraction_channels=(4, 8, 8), extraction_strides=(1, 2),
+                  integration_channels=(8, 8), **layers, **kwargs)
+    fast = _randomized(SELFYBlock(12, 2, impl='fast', **kwargs))
+    reference = SELFYBlock(12, 2, impl='reference', **kwargs).double()
+    reference.load_state_dict(fast.state_dict())
+    return fast, reference
+
+
+@pytest.mark.parametrize('layers, kernels', LAYER_CONFIGS)
+@pytest.mark.parametrize('extraction', ['conv', 'mlp'])
+def test_every_layer_config_fast_equals_reference(layers, kernels,
+                                                  extraction):
+    """Every norm/act/conv config a block accepts: the fast block == the
+    reference block (every layer called, STSS by its definition), float64:
+    training (output, gradients, running statistics; SyncBN only in eval,
+    training needs a process group) and inference. The kernels run where
+    they are exact, the layers elsewhere."""
+    mlp = dict(extraction_cfg=dict(mlp_channels=(8, 8)))
+    fast, reference = _block_pair(layers, extraction,
+                                  **(mlp if extraction == 'mlp' else {}))
+    assert fast_path_applies(fast.stss_extraction.layers) == kernels
+    x = torch.randn(4, 12, 9, 10, dtype=torch.float64)
+    modes = (False, ) if 'SyncBN' in str(layers) else (True, False)
+    for train in modes:
+        results = _run(fast, [x], train)
+        assert (results[0] - x.relu()).abs().max() > 0.1
+        _assert_all_close(results, _run(reference, [x], train))
+    with torch.no_grad():
+        _assert_all_close([fast(x)], [reference(x)])
+
+
+@pytest.mark.parametrize('cfg, message', [
+    (dict(norm_cfg=dict(type='LN')), r"norm_cfg=\{'type': 'LN'\} builds "
+     r'LayerNorm, .* \(LayerNorm normalises the last axis, the width; GN '
+     r'with num_groups=1 normalises over \(C, H, W\)\): use BN, SyncBN, GN'
+     r' or IN \(or None\)'),
+    (dict(norm_cfg=dict(type='BN1d')), 'builds BatchNorm1d, which does not '
+     r'normalise the \(N, C, H, W\) maps'),
+    (dict(norm_cfg=dict(type='IN3d')), 'builds InstanceNorm3d'),
+    (dict(norm_cfg=dict(type='IN')), "STSSExtraction: norm_cfg=\\{'type': "
+     r"'IN'\} builds InstanceNorm2d, which normalises each map over its "
+     r"positions; the extraction's last layers have one position"),
+    (dict(norm_cfg=dict(type='IN'), extraction='mlp'), 'InstanceNorm2d'),
+    (dict(conv_cfg=dict(type='Conv3d')), r"STSSTransformation: conv_cfg="
+     r"\{'type': 'Conv3d'\} builds Conv3d; SELFY's layers are 2-D "
+     'convolutions'),
+    (dict(impl='slow'), r"impl must be one of \('fast', 'reference'\), "
+     "got 'slow'"),
+])
+def test_unsupported_layer_configs_are_refused(cfg, message):
+    with pytest.raises(ValueError, match=message):
+        SELFYBlock(8, 2, hidden_channels=4, **cfg)
+
+
+@pytest.mark.parametrize('impl', ['fast', 'reference'])
+@pytest.mark.parametrize('train', [True, False])
+def test_hooks_on_layers_fire_and_change_nothing(impl, train):
+    """Forward and backward hooks on any layer fire on both paths (the fast
+    block then calls its layers), and the block's results are the same with
+    and without them."""
+    block = _randomized(SELFYBlock(12, 2, hidden_channels=6,
+                                   window=(3, 5, 5), impl=impl))
+    x = torch.randn(4, 12, 9, 10, dtype=torch.float64)
+    state = {k: v.clone() for k, v in block.state_dict().items()}
+    expected = _run(block, [x], train)
+    block.load_state_dict(state)
+    names = ['stss_transformation.downsample', 'stss_extraction.conv1',
+             'stss_extraction.conv3.conv', 'stss_integration.conv3_fuse',
+             'stss_integration.upsample', 'stss_integration.upsample.bn']
+    modules = dict(block.named_modules())
+    seen, handles = [], []
+    for name in names:
+        handles.append(modules[name].register_forward_hook(
+            lambda m, a, out, name=name: seen.append(('forward', name))))
+        handles.append(modules[name].register_full_backward_hook(
+            lambda m, gi, go, name=name: seen.append(('backward', name))))
+    _assert_all_close(_run(block, [x], train), expected)
+    for handle in handles:
+        handle.remove()
+    assert sorted(seen) == sorted((kind, name) for name in names
+                                  for kind in ('forward', 'backward'))
+
+
+def test_global_module_hooks_see_every_layer():
+    """A hook registered for all modules (as mmcv's FLOP counter does) sees
+    every layer of a fast block."""
+    block = SELFYBlock(12, 2, hidden_channels=6, window=(3, 5, 5))
+    called = set()
+    handle = torch.nn.modules.module.register_module_forward_hook(
+        lambda m, a, out: called.add(m))
+    try:
+        block(torch.randn(4, 12, 9, 10))
+    finally:
+        handle.remove()
+    assert {m for m in block.modules() if not list(m.children())} <= called
+
+
+def test_flop_analyzer_counts_every_layer():
+    """mmengine's FlopAnalyzer (a tracer) sees every conv of a fast block,
+    each with its conv's multiply-adds, and every BN."""
+    from mmengine.analysis import FlopAnalyzer
+    block = SELFYBlock(12, 2, hidden_channels=6, window=(3, 5, 5)).eval()
+    analyzer = FlopAnalyzer(block, (torch.randn(4, 12, 8, 10), ))
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.tracer_warnings('none')
+    by_module = analyzer.by_module()
+    nt, hw, length = 4, 4 * 5, 3
+    maps = nt * hw * length
+    expected = {
+        'stss_transformation.downsample.conv': nt * hw * 6 * 12 * 9,
+        'stss_extraction.conv0.conv': maps * 25 * 4 * 9,
+        'stss_extraction.conv1.conv': maps * 9 * 16 * 4 * 9,
+        'stss_extraction.conv2.conv': maps * 4 * 64 * 16 * 9,
+        'stss_extraction.conv3.conv': maps * 64 * 64 * 4,
+        'stss_integration.conv0.conv': maps * 64 * 64 * 9,
+        'stss_integration.conv3_fuse.conv': nt * hw * 64 * 3 * 64 * 9,
+        'stss_integration.upsample.conv': nt * hw * 64 * 12,
+    }
+    for name, flops in expected.items():
+        assert by_module[name] == flops, name
+    for name, module in block.named_modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d,
+                               torch.nn.BatchNorm2d)):
+            assert by_module[name] > 0, name
 
 
 def test_paper_defaults():

@@ -4,8 +4,9 @@ import io
 import pytest
 import torch
 
-from _official_selfy_reference import plain_local_correlation, plain_stss
-from selfy_mmaction.ops.stss import l2_normalize, local_correlation, stss
+from selfy_mmaction.ops.stss import (l2_normalize, local_correlation,
+                                     local_correlation_reference, stss,
+                                     stss_reference)
 
 # the module (``selfy_mmaction.ops.stss`` is also the function's name)
 stss_module = importlib.import_module('selfy_mmaction.ops.stss')
@@ -48,9 +49,9 @@ def test_matches_plain_reference(case, self_similarity, strategy):
     query = torch.randn(n, t, c, h, w, dtype=torch.float64)
     key = None if self_similarity else torch.randn_like(query)
     out = local_correlation(query, key, offsets, window, dilation)
-    expected = plain_local_correlation(query,
-                                       query if key is None else key,
-                                       offsets, window, dilation)
+    expected = local_correlation_reference(query,
+                                           query if key is None else key,
+                                           offsets, window, dilation)
     assert out.shape == (n, t, len(offsets), *window, h, w)
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
 
@@ -89,7 +90,7 @@ def test_gradients_match_reference(case, strategy):
         plain = [query.clone().requires_grad_(), key.clone().requires_grad_()]
         out = local_correlation(ours[0], None if self_similarity else ours[1],
                                 offsets, window, dilation)
-        expected = plain_local_correlation(
+        expected = local_correlation_reference(
             plain[0], plain[0] if self_similarity else plain[1], offsets,
             window, dilation)
         (out * weight).sum().backward()
@@ -119,7 +120,7 @@ def test_gradients_match_reference_at_selfy_size(strategy):
     x = torch.randn(2, 3, 8, 7, 9, dtype=torch.float64)
     weight = torch.randn(2, 3, 5, 9, 9, 7, 9, dtype=torch.float64)
     grads = []
-    for fn in (stss, plain_stss):
+    for fn in (stss, stss_reference):
         leaf = x.clone().requires_grad_()
         (fn(leaf, (5, 9, 9)) * weight).sum().backward()
         grads.append(leaf.grad)
@@ -132,7 +133,7 @@ def test_gradient_for_key_only(strategy):
     local_correlation(query, key).sum().backward()
     assert query.grad is None
     expected = torch.autograd.grad(
-        plain_local_correlation(query, key, (-2, -1, 0, 1, 2), (9, 9),
+        local_correlation_reference(query, key, (-2, -1, 0, 1, 2), (9, 9),
                                 (1, 1)).sum(), key)[0]
     torch.testing.assert_close(key.grad, expected, rtol=0, atol=1e-12)
 
@@ -151,15 +152,17 @@ def test_backward_saves_only_the_inputs(strategy):
 
 
 @pytest.mark.parametrize('shift', [(2, -1), (-3, 0), (0, 4)])
-def test_translated_pattern_peaks_at_its_displacement(shift, strategy):
+@pytest.mark.parametrize('fn', [stss, stss_reference])
+def test_translated_pattern_peaks_at_its_displacement(shift, fn, strategy):
     """Frame t+1 shows frame t's content moved by (dy, dx): the similarity
     of frame t at temporal offset +1 peaks at window offset (dy, dx), that
-    of frame t+1 at offset -1 at (-dy, -dx)."""
+    of frame t+1 at offset -1 at (-dy, -dx); the fast op and the
+    definition."""
     dy, dx = shift
     frame = torch.randn(16, 15, 17)
     moved = torch.roll(frame, shifts=(dy, dx), dims=(1, 2))
     x = l2_normalize(torch.stack([frame, moved])[None])  # (1, 2, C, H, W)
-    out = stss(x, (3, 9, 9))  # offsets -1, 0, +1
+    out = fn(x, (3, 9, 9))  # offsets -1, 0, +1
     h, w = 7, 8
     forward = out[0, 0, 2, :, :, h, w]
     backward = out[0, 1, 0, :, :, h + dy, w + dx]
@@ -212,7 +215,7 @@ def test_low_precision_inputs(dtype, strategy):
     out = stss(x.to(dtype).requires_grad_(), (3, 3, 5))
     assert out.dtype == dtype
     tol = 1e-5 if dtype == torch.float32 else 2e-2
-    torch.testing.assert_close(out.double(), plain_stss(x, (3, 3, 5)),
+    torch.testing.assert_close(out.double(), stss_reference(x, (3, 3, 5)),
                                rtol=0, atol=tol)
     out.sum().backward()
 

@@ -32,8 +32,16 @@ def model():
     return model
 
 
-@pytest.mark.parametrize('layer', ['backbone/layer4/1/relu',
-                                   'backbone/stage_blocks/layer2/0'])
+SELFY_LAYER = 'backbone/stage_blocks/layer2/0'
+
+
+@pytest.mark.parametrize('layer', [
+    'backbone/layer4/1/relu', SELFY_LAYER,
+    # layers of the block: its fast path steps aside for hooked layers
+    f'{SELFY_LAYER}/stss_transformation/downsample',
+    f'{SELFY_LAYER}/stss_integration/conv3_fuse',
+    f'{SELFY_LAYER}/stss_integration/upsample',
+])
 def test_gradcam_on_selfy_recognizer(model, testdata_dir, layer):
     data = vs.load_clip(model, osp.join(testdata_dir, 'test.mp4'))
     cam = GradCAM(model, layer)
