@@ -1,8 +1,8 @@
-"""tools/visualize_stss.py: the STSS of a SELFY recognizer on a generated
-motion clip, checked against the block's input recomputed by hand, the
-soft-argmax against a float64 softmax, and clear errors."""
+"""selfy_mmaction.visualization.stss: the STSS of a SELFY recognizer on a
+generated motion clip, checked against the block's input recomputed by hand,
+the soft-argmax against a float64 softmax, and clear errors (the command
+line: tests/tools/test_visualize_stss.py)."""
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -15,9 +15,9 @@ from selfy_mmaction.datasets.motion import (MotionDatasetSpec, render_clip,
                                             write_video)
 from selfy_mmaction.ops import l2_normalize, stss
 
+from selfy_mmaction.visualization import stss as vs
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import visualize_stss as vs  # noqa: E402
 
 SELFY = osp.join(REPO, 'configs', 'selfy_tsm_r18_motion.py')
 TSM = osp.join(REPO, 'configs', 'tsm', 'tsm_r18_1x1x8-4e_motion-rgb.py')
@@ -54,16 +54,13 @@ def test_figure_and_numbers_match_a_recomputation(clip, tmp_path, window,
                                                   dilation):
     cfg = _selfy_cfg(window, dilation)
     model = init_recognizer(cfg, None, device='cpu')
-    for p in model.parameters():  # weights the checkpoint must carry over
+    for p in model.parameters():  # non-trivial weights
         p.data.normal_(0, 0.3)
-    checkpoint = str(tmp_path / 'random.pth')
-    torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    config = str(tmp_path / 'cfg.py')
-    cfg.dump(config)
+    model.eval()
     out = str(tmp_path / 'stss.png')
-    result = vs.main([clip, config, checkpoint, '--out', out, '--points',
-                      '20,10', '47,0', '--frame', '2', '--temperature',
-                      '0.05'])
+    result = vs.compute(model, clip, [(20, 10), (47, 0)], frame=2,
+                        temperature=0.05)
+    vs.draw(result, out, vs.class_names(cfg))
 
     length, u, v = window
     assert result['maps'].shape == (2, length, u, v)
@@ -132,14 +129,14 @@ def test_clear_errors(clip):
     with pytest.raises(ValueError, match='has no SELFYBlock'):
         vs.compute(tsm, clip)
     model = init_recognizer(_selfy_cfg(), None, device='cpu')
-    with pytest.raises(ValueError, match=r"--layer 'backbone.layer2' is not a "
+    with pytest.raises(ValueError, match=r"layer 'backbone.layer2' is not a "
                        r"SELFYBlock.*\['backbone.stage_blocks.layer2.0'\]"):
         vs.compute(model, clip, layer='backbone.layer2')
     with pytest.raises(ValueError, match=r'point \(48, 3\) is outside the '
                        r'48x48 input frame'):
         vs.compute(model, clip, points=[(48, 3)])
     with pytest.raises(ValueError,
-                       match=r'--frame must be in \[0, 8\).*got 8'):
+                       match=r'frame must be in \[0, 8\).*got 8'):
         vs.compute(model, clip, frame=8)
     with pytest.raises(FileNotFoundError, match='nope.mp4'):
         vs.compute(model, 'nope.mp4')
