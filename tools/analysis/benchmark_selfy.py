@@ -15,7 +15,9 @@ Sections (one run, same machine, same settings):
   (input ``(8, 512, 28, 28)``) and each of its parts (transformation: 3x3
   conv + L2 normalisation + STSS; extraction; integration), in training mode
   (forward, forward + backward into the input, peak memory) and in eval mode
-  without gradients. The last BN is set to 1 (a fresh block starts at 0).
+  without gradients; last, the same block as its plain formulation
+  (``impl='reference'``: every layer called, STSS by its definition). The
+  last BN is set to 1 (a fresh block starts at 0).
 * **Networks**: the recognizers of ``configs/selfy_tsm_r50_ssv1.py`` and of
   the matching TSM config
   (``configs/tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py``),
@@ -55,7 +57,7 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import benchmark_stss as bs  # noqa: E402
-from get_flops import without_pretrained  # noqa: E402
+from selfy_mmaction.analysis.complexity import without_pretrained  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SELFY_CONFIG = osp.join(REPO, 'configs', 'selfy_tsm_r50_ssv1.py')
@@ -116,11 +118,12 @@ def stss_section(settings, device, clock, max_seconds):
     return rows, base * MB
 
 
-def _selfy_block(settings, device):
+def _selfy_block(settings, device, impl='fast'):
     from selfy_mmaction.models.blocks.selfy import SELFYBlock
     torch.manual_seed(0)
     nt, c = settings.block_input[:2]
-    block = SELFYBlock(c, 8, hidden_channels=settings.hidden).to(device)
+    block = SELFYBlock(c, 8, hidden_channels=settings.hidden,
+                       impl=impl).to(device)
     block.stss_integration.upsample.bn.weight.data.fill_(1)
     return block
 
@@ -141,11 +144,17 @@ def block_parts(block, x):
 
 
 def block_section(settings, device, clock, max_seconds):
-    """Rows ``(part, fwd ms, fwd+bwd ms, eval fwd ms, peak fwd+bwd MB)``."""
+    """Rows ``(part, fwd ms, fwd+bwd ms, eval fwd ms, peak fwd+bwd MB)``;
+    the last row is the block's plain formulation (``impl='reference'``,
+    same weights)."""
     block = _selfy_block(settings, device)
     x = torch.randn(*settings.block_input, device=device)
+    reference = _selfy_block(settings, device, impl='reference')
+    parts = dict(block_parts(block, x))
+    parts["SELFY block, impl='reference'"] = (reference, x)
     rows = []
-    for name, (fn, inp) in block_parts(block, x).items():
+    for name, (fn, inp) in parts.items():
+        module = reference if fn is reference else block
         with torch.no_grad():
             grad = torch.randn_like(fn(inp))
 
@@ -159,16 +168,16 @@ def block_section(settings, device, clock, max_seconds):
             with torch.no_grad():
                 fn(inp)
 
-        block.train()
+        module.train()
         fwd = _timed(forward, device, clock, max_seconds, settings.repeats)
         fwd_bwd = _timed(forward_backward, device, clock, max_seconds,
                          settings.repeats)
         peak = bs.peak_bytes(forward_backward, device) * MB
-        block.eval()
+        module.eval()
         infer = _timed(inference, device, clock, max_seconds,
                        settings.repeats)
+        module.train()
         rows.append((name, fwd, fwd_bwd, infer, peak))
-    block.train()
     return rows
 
 

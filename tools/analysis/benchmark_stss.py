@@ -8,11 +8,14 @@ Three implementations of ``stss(x, (L, U, V))`` on L2-normalised
 
 * ``ours``: :func:`selfy_mmaction.ops.stss` (row-batched matrix products,
   streaming backward).
-* ``plain``: one zero-padded shift-multiply-sum per window offset
-  (``L*U*V`` of them), autograd backward.
-* ``unfold``: per temporal offset, ``F.unfold`` of the key frames into
-  ``C*U*V`` columns per position, multiplied by the query and summed over
-  ``C``; autograd keeps the ``C*U*V`` columns for the backward.
+* ``plain``: :func:`selfy_mmaction.ops.stss_reference`, the definition (one
+  zero-padded shift-multiply-sum per window offset, ``L*U*V`` of them),
+  autograd backward.
+* ``unfold``: the common ``F.unfold`` formulation, the baseline of the op's
+  speed target (issue #12), not a reference: per temporal offset,
+  ``F.unfold`` of the key frames into ``C*U*V`` columns per position,
+  multiplied by the query and summed over ``C``; autograd keeps the
+  ``C*U*V`` columns for the backward.
 
 For each: the median time of the forward and of forward + backward over up
 to three runs after one warm-up (wall clock, or with ``--clock cpu`` the
@@ -22,8 +25,8 @@ run: on CPU the peak of the running sum of torch's allocations and frees
 recorded by ``torch.profiler(profile_memory=True)`` (memory that libraries
 allocate outside torch is not seen), on CUDA
 ``torch.cuda.max_memory_allocated``. The table also gives
-``peak / (output + input)`` and the largest difference to ``ours``. Cases whose estimated memory exceeds half the available memory
-are skipped. Default sizes: SELFY after ResNet-50 layer2 at 224 px (N=8
+``peak / (output + input)`` and the largest difference to ``ours``. Cases
+whose estimated memory exceeds half the available memory are skipped. Default sizes: SELFY after ResNet-50 layer2 at 224 px (N=8
 clips, T=8, C=128, 14x14, window 5x9x9) and the same at T=16; ``--quick``
 uses small sizes.
 """
@@ -40,21 +43,6 @@ IMPLEMENTATIONS = ('ours', 'plain', 'unfold')
 # wall: elapsed time; cpu: CPU time of this process (all its threads), which
 # a machine shared with other jobs disturbs less
 CLOCKS = dict(wall=time.perf_counter, cpu=time.process_time)
-
-
-def plain_stss(x, window):
-    """Shift-multiply-sum per window offset, zero padding."""
-    n, t, c, h, w = x.shape
-    length, u_size, v_size = window
-    pt, ph, pw = length // 2, u_size // 2, v_size // 2
-    padded = F.pad(x, (pw, pw, ph, ph, 0, 0, pt, pt))
-    out = []
-    for i in range(length):
-        for u in range(u_size):
-            for v in range(v_size):
-                shifted = padded[:, i:i + t, :, u:u + h, v:v + w]
-                out.append((x * shifted).sum(2))
-    return torch.stack(out, 2).view(n, t, length, u_size, v_size, h, w)
 
 
 def unfold_stss(x, window):
@@ -75,10 +63,9 @@ def unfold_stss(x, window):
 
 
 def run(impl, x, window):
-    if impl == 'ours':
-        from selfy_mmaction.ops.stss import stss
-        return stss(x, window)
-    return (plain_stss if impl == 'plain' else unfold_stss)(x, window)
+    from selfy_mmaction.ops.stss import stss, stss_reference
+    fn = dict(ours=stss, plain=stss_reference, unfold=unfold_stss)[impl]
+    return fn(x, window)
 
 
 def make_inputs(size, device, seed=0):
