@@ -1,0 +1,2 @@
+"""Deployment. :mod:`.onnx_export`: a recognizer's class scores as a
+standard ONNX graph, checked in onnxruntime."""
