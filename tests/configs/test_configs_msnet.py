@@ -40,7 +40,7 @@ def test_ssv1_config_recipe_and_model():
     assert cfg.custom_imports.imports == ['selfy_mmaction']
     assert cfg.default_scope == 'mmaction'
     train = cfg.train_dataloader
-    assert train.batch_size == 8 and train.dataset.type == 'RawframeDataset'
+    assert train.batch_size == 8 and train.dataset.type == 'CheckedRawframeDataset'
     assert train.dataset.filename_tmpl == '{:05}.jpg'
     assert train.dataset.start_index == 1
     assert cfg.optim_wrapper.optimizer.lr == 0.01
