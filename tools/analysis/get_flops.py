@@ -32,10 +32,6 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-# tools/analysis/benchmark_selfy.py still imports this name from here
-from selfy_mmaction.analysis.complexity import \
-    without_pretrained  # noqa: F401
-
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
