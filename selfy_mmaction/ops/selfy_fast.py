@@ -219,8 +219,8 @@ class _ContiguousGrad(torch.autograd.Function):
     ``(1, C, M, 1)`` input when the output gradient has channels-last
     strides (e.g. ``(M, C).t()`` viewed as it): the maps-last layers' last
     output ``(1, 1, C, M)`` is read as ``(M, C)``, so its gradient comes
-    back in that layout unless an element-wise backward in between (the
-    in-place ReLU's) rewrites it."""
+    back in that layout unless the backward of a ReLU in between writes a
+    new one in the input's layout."""
 
     @staticmethod
     def forward(ctx, x):
@@ -229,6 +229,17 @@ class _ContiguousGrad(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.contiguous()
+
+
+def _last_output(layer: ConvModule, feats: torch.Tensor):
+    """``feats``, the maps-last output of the last layer, with its gradient
+    made contiguous where the BatchNorm backward needs it (see
+    :class:`_ContiguousGrad`; a ReLU's backward already does it, at no
+    cost)."""
+    if layer.with_norm and not (layer.with_activation
+                                and type(layer.activate) is nn.ReLU):
+        return _ContiguousGrad.apply(feats)
+    return feats
 
 
 def _eval_affine(layer: ConvModule):
@@ -295,7 +306,8 @@ def maps_last_conv_stack(layers: Sequence[ConvModule], maps: torch.Tensor,
         feats = feats.view(ho, wo, channels, -1)
     for layer in layers[1:]:
         feats = _conv_maps_last(layer, feats)
-    return _ContiguousGrad.apply(feats).view(-1, feats.shape[-1]).t()
+    feats = _last_output(layers[-1], feats)
+    return feats.view(-1, feats.shape[-1]).t()
 
 
 def maps_last_fc_stack(layers: Sequence[ConvModule], maps: torch.Tensor):
@@ -305,7 +317,7 @@ def maps_last_fc_stack(layers: Sequence[ConvModule], maps: torch.Tensor):
     for layer in layers:
         feats = _norm_act_maps_last(layer,
                                     layer.conv.weight.flatten(1) @ feats)
-    return _ContiguousGrad.apply(feats).t()
+    return _last_output(layers[-1], feats).t()
 
 
 class _StridedResidualReLU(torch.autograd.Function):
