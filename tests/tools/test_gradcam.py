@@ -13,10 +13,9 @@ from mmaction.apis import init_recognizer
 from mmaction.utils import GradCAM
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import visualize_stss as vs  # noqa: E402
+from selfy_mmaction.visualization.stss import load_clip
 
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SELFY = osp.join(REPO, 'configs', 'selfy_tsm_r18_motion.py')
 VIS_CAM = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
                    'visualizations', 'vis_cam.py')
@@ -43,7 +42,7 @@ SELFY_LAYER = 'backbone/stage_blocks/layer2/0'
     f'{SELFY_LAYER}/stss_integration/upsample',
 ])
 def test_gradcam_on_selfy_recognizer(model, testdata_dir, layer):
-    data = vs.load_clip(model, osp.join(testdata_dir, 'test.mp4'))
+    data = load_clip(model, osp.join(testdata_dir, 'test.mp4'))
     cam = GradCAM(model, layer)
     heat, preds = cam._calculate_localization_map(data, use_labels=False)
     assert heat.shape == (1, 8, 48, 48) and preds.shape == (1, 8)
