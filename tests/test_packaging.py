@@ -14,9 +14,11 @@ import zipfile
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-#: What ``setup.py`` needs besides the package (those that exist are copied).
+#: What ``setup.py`` needs besides the package (those that exist are copied);
+#: configs, tools and model-index.yml go into the package's ``.mim``.
 PACKAGING_FILES = ('setup.py', 'setup.cfg', 'pyproject.toml', 'MANIFEST.in',
-                   'README.md', 'LICENSE', 'requirements')
+                   'README.md', 'LICENSE', 'requirements', 'configs', 'tools',
+                   'model-index.yml')
 
 
 def _license_text():
@@ -38,10 +40,12 @@ def source(tmp_path_factory):
     for name in PACKAGING_FILES:
         path = osp.join(REPO, name)
         if osp.isdir(path):
-            shutil.copytree(path, root / name)
+            shutil.copytree(path, root / name, ignore=shutil.ignore_patterns(
+                '__pycache__', '*.pyc'))
         elif osp.isfile(path):
             shutil.copy(path, root / name)
     shutil.copytree(osp.join(REPO, 'selfy_mmaction'), root / 'selfy_mmaction',
+                    symlinks=True,  # .mim/ links to configs/ and tools/
                     ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
     return root
 

@@ -101,6 +101,7 @@ init_cpu_dist(sys.argv[1], backend='nccl')  # the configs' default backend
 value = torch.ones(1) * (get_rank() + 1)
 all_reduce(value)
 print(get_rank(), get_world_size(), dist.get_backend(), float(value))
+dist.destroy_process_group()  # gloo threads end before the interpreter
 '''
 
 
