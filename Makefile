@@ -11,19 +11,25 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 
-.PHONY: install main test pytest stock-check wheel-check
+.PHONY: install main lint test pytest stock-check wheel-check
 
-$(VENV)/.installed: setup.py requirements/stack.txt
+$(VENV)/.installed: setup.py pyproject.toml requirements/stack.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q '$(TORCH_SPEC)' $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q -r requirements/stack.txt
-	$(PY) -m pip install -q -e '.[tests]'
+	$(PY) -m pip install -q -e '.[tests,dev]'
 	touch $@
 
 install: $(VENV)/.installed
 
 main: install
 	$(PY) tools/main_job.py
+
+# style: the checks a reviewer runs (configuration in pyproject.toml)
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/codespell
 
 # the README's test command: the suite, MMAction2's own tests without and
 # with the plugin (identical outcomes), and a built wheel in a fresh venv

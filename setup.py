@@ -73,6 +73,8 @@ setup(
     ],
     extras_require={
         'tests': ['pytest', 'onnx', 'onnxruntime'],
+        # `make lint` and .pre-commit-config.yaml
+        'dev': ['ruff==0.17.6', 'codespell==2.4.3'],
         # openmim's requirements without opendatalab (README: mim)
         'mim': [
             'click', 'colorama', 'model-index', 'pandas', 'requests', 'rich',
