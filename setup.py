@@ -27,8 +27,11 @@ class BuildWithMimFiles(build_py):
                 os.remove(dst)
             os.makedirs(target, exist_ok=True)
             if osp.isdir(name):
-                shutil.copytree(name, dst, ignore=shutil.ignore_patterns(
-                    '__pycache__', '*.pyc'))
+                shutil.copytree(
+                    name,
+                    dst,
+                    ignore=shutil.ignore_patterns('__pycache__', '*.pyc'),
+                )
             else:
                 shutil.copyfile(name, dst)
 
@@ -77,8 +80,13 @@ setup(
         'dev': ['ruff==0.17.6', 'codespell==2.4.3'],
         # openmim's requirements without opendatalab (README: mim)
         'mim': [
-            'click', 'colorama', 'model-index', 'pandas', 'requests', 'rich',
-            'tabulate'
+            'click',
+            'colorama',
+            'model-index',
+            'pandas',
+            'requests',
+            'rich',
+            'tabulate',
         ],
     },
     license='Apache-2.0',

@@ -19,6 +19,7 @@ The fresh venv gets torch as `make install` does (TORCH_SPEC, TORCH_INDEX),
 the wheel with its dependencies, and openmim without opendatalab
 (requirements/mim.txt).
 """
+
 import argparse
 import glob
 import os
@@ -37,11 +38,15 @@ TINY_MOTION = [
     f'{loader}.dataset.spec.{key}={value}'
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     for key, value in (('num_train_per_class', 2), ('num_val_per_class', 1))
-] + ['train_cfg.max_epochs=1', 'train_dataloader.num_workers=0',
-     'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0',
-     'train_dataloader.persistent_workers=False',
-     'val_dataloader.persistent_workers=False',
-     'test_dataloader.persistent_workers=False']
+] + [
+    'train_cfg.max_epochs=1',
+    'train_dataloader.num_workers=0',
+    'val_dataloader.num_workers=0',
+    'test_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False',
+    'val_dataloader.persistent_workers=False',
+    'test_dataloader.persistent_workers=False',
+]
 
 SCRATCH_CONFIG = f"""
 _base_ = ['selfy_mmaction::{SSV1}']
@@ -81,25 +86,43 @@ class Checks:
     def __call__(self, name, ok, detail=''):
         self.passed += bool(ok)
         self.failed += not ok
-        print(f"{'PASS' if ok else 'FAIL'} {name}" +
-              (f'\n{textwrap.indent(detail.strip(), "    ")}'
-               if detail and not ok else ''), flush=True)
+        print(
+            f'{"PASS" if ok else "FAIL"} {name}'
+            + (
+                f'\n{textwrap.indent(detail.strip(), "    ")}'
+                if detail and not ok
+                else ''
+            ),
+            flush=True,
+        )
         return ok
 
 
 def run(cmd, cwd, env=None, check=True, timeout=1800):
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if check and proc.returncode:
-        raise SystemExit(f'{" ".join(cmd)} failed ({proc.returncode}):\n'
-                         f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
+        raise SystemExit(
+            f'{" ".join(cmd)} failed ({proc.returncode}):\n'
+            f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}'
+        )
     return proc
 
 
 def source_copy(dst):
     """The files git tracks or would track (no build leftovers)."""
-    listed = run(['git', 'ls-files', '--cached', '--others',
-                  '--exclude-standard', '-z'], REPO).stdout.split('\0')
+    listed = run(
+        [
+            'git',
+            'ls-files',
+            '--cached',
+            '--others',
+            '--exclude-standard',
+            '-z',
+        ],
+        REPO,
+    ).stdout.split('\0')
     for name in filter(None, listed):
         src = osp.join(REPO, name)
         if not osp.lexists(src):
@@ -120,21 +143,40 @@ def main():
         src, dist = osp.join(root, 'src'), osp.join(root, 'dist')
         shutil.rmtree(src, ignore_errors=True)
         source_copy(src)
-        run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
-             '--no-build-isolation', '-w', dist, src], root)
+        run(
+            [
+                sys.executable,
+                '-m',
+                'pip',
+                'wheel',
+                '-q',
+                '--no-deps',
+                '--no-build-isolation',
+                '-w',
+                dist,
+                src,
+            ],
+            root,
+        )
         wheel = glob.glob(osp.join(dist, 'selfy_mmaction-*.whl'))[0]
         names = set(zipfile.ZipFile(wheel).namelist())
-        wanted = ['selfy_mmaction/.mim/configs/selfy_tsm_r50_ssv1.py',
-                  f'selfy_mmaction/.mim/configs/{SSV1}',
-                  'selfy_mmaction/.mim/configs/_base_/default_runtime.py',
-                  'selfy_mmaction/.mim/tools/train.py',
-                  'selfy_mmaction/.mim/tools/test.py',
-                  'selfy_mmaction/.mim/model-index.yml']
+        wanted = [
+            'selfy_mmaction/.mim/configs/selfy_tsm_r50_ssv1.py',
+            f'selfy_mmaction/.mim/configs/{SSV1}',
+            'selfy_mmaction/.mim/configs/_base_/default_runtime.py',
+            'selfy_mmaction/.mim/tools/train.py',
+            'selfy_mmaction/.mim/tools/test.py',
+            'selfy_mmaction/.mim/model-index.yml',
+        ]
         missing = [n for n in wanted if n not in names]
-        missing += [] if any(n.endswith('/LICENSE') for n in names) else [
-            'LICENSE']
-        check('wheel carries LICENSE, configs and tools in .mim',
-              not missing, f'missing: {missing}')
+        missing += (
+            [] if any(n.endswith('/LICENSE') for n in names) else ['LICENSE']
+        )
+        check(
+            'wheel carries LICENSE, configs and tools in .mim',
+            not missing,
+            f'missing: {missing}',
+        )
 
         venv = osp.join(root, 'venv')
         shutil.rmtree(venv, ignore_errors=True)
@@ -142,59 +184,133 @@ def main():
         run([base_python, '-m', 'venv', venv], root)
         py = osp.join(venv, 'bin', 'python')
         torch_index = os.environ.get('TORCH_INDEX')
-        run([py, '-m', 'pip', 'install', '-q',
-             os.environ.get('TORCH_SPEC', 'torch==2.13.0'),
-             *(['--index-url', torch_index] if torch_index else [])], root)
+        run(
+            [
+                py,
+                '-m',
+                'pip',
+                'install',
+                '-q',
+                os.environ.get('TORCH_SPEC', 'torch==2.13.0'),
+                *(['--index-url', torch_index] if torch_index else []),
+            ],
+            root,
+        )
         run([py, '-m', 'pip', 'install', '-q', wheel], root)
-        run([py, '-m', 'pip', 'install', '-q', '--no-deps', 'openmim==0.3.9'],
-            root)
-        run([py, '-m', 'pip', 'install', '-q', '-r',
-             osp.join(REPO, 'requirements', 'mim.txt')], root)
-        print(f'fresh venv with the wheel: {time.perf_counter() - start:.0f} '
-              f's', flush=True)
+        run(
+            [py, '-m', 'pip', 'install', '-q', '--no-deps', 'openmim==0.3.9'],
+            root,
+        )
+        run(
+            [
+                py,
+                '-m',
+                'pip',
+                'install',
+                '-q',
+                '-r',
+                osp.join(REPO, 'requirements', 'mim.txt'),
+            ],
+            root,
+        )
+        print(
+            f'fresh venv with the wheel: {time.perf_counter() - start:.0f} s',
+            flush=True,
+        )
 
         scratch = osp.join(root, 'scratch')
         shutil.rmtree(scratch, ignore_errors=True)
         os.makedirs(scratch)
-        env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore',
-                   PATH=osp.join(venv, 'bin') + os.pathsep +
-                   os.environ.get('PATH', ''))
+        env = dict(
+            os.environ,
+            OMP_NUM_THREADS='1',
+            PYTHONWARNINGS='ignore',
+            PATH=osp.join(venv, 'bin')
+            + os.pathsep
+            + os.environ.get('PATH', ''),
+        )
         env.pop('PYTHONPATH', None)
         with open(osp.join(scratch, 'my_selfy.py'), 'w') as f:
             f.write(SCRATCH_CONFIG)
         proc = run([py, '-c', SCRATCH_SCRIPT], scratch, env, check=False)
-        check('scratch config inheriting selfy_mmaction:: builds and runs '
-              'test_step', proc.returncode == 0 and
-              'ResNetTSMWithBlocks CheckedTSMHead (10,)' in proc.stdout,
-              proc.stdout[-2000:] + proc.stderr[-3000:])
+        check(
+            'scratch config inheriting selfy_mmaction:: builds and runs '
+            'test_step',
+            proc.returncode == 0
+            and 'ResNetTSMWithBlocks CheckedTSMHead (10,)' in proc.stdout,
+            proc.stdout[-2000:] + proc.stderr[-3000:],
+        )
 
         mim = osp.join(venv, 'bin', 'mim')
-        proc = run([mim, 'train', 'selfy_mmaction', 'selfy_tsm_r50_ssv1.py',
-                    '--work-dir', 'work_ssv1'], scratch, env, check=False)
+        proc = run(
+            [
+                mim,
+                'train',
+                'selfy_mmaction',
+                'selfy_tsm_r50_ssv1.py',
+                '--work-dir',
+                'work_ssv1',
+            ],
+            scratch,
+            env,
+            check=False,
+        )
         out = proc.stdout + proc.stderr
-        check('mim train finds the packaged SSv1 config and names the '
-              'missing data and its preparation command',
-              proc.returncode != 0 and 'we find the config file in '
-              'codebase selfy_mmaction' in out and
-              'prepare_dataset.py sthv1' in out and
-              'selfy_mmaction/datasets' not in out,  # no traceback of ours
-              out[-3000:])
+        check(
+            'mim train finds the packaged SSv1 config and names the '
+            'missing data and its preparation command',
+            proc.returncode != 0
+            and 'we find the config file in codebase selfy_mmaction' in out
+            and 'prepare_dataset.py sthv1' in out
+            and 'selfy_mmaction/datasets' not in out,  # no traceback of ours
+            out[-3000:],
+        )
 
-        proc = run([mim, 'train', 'selfy_mmaction', 'selfy_tsm_r18_motion.py',
-                    '--work-dir', 'work_motion', '--cfg-options',
-                    *TINY_MOTION], scratch, env, check=False)
+        proc = run(
+            [
+                mim,
+                'train',
+                'selfy_mmaction',
+                'selfy_tsm_r18_motion.py',
+                '--work-dir',
+                'work_motion',
+                '--cfg-options',
+                *TINY_MOTION,
+            ],
+            scratch,
+            env,
+            check=False,
+        )
         ckpt = osp.join(scratch, 'work_motion', 'epoch_1.pth')
-        check('mim train selfy_mmaction selfy_tsm_r18_motion.py trains '
-              '(1 epoch, tiny generated set)',
-              proc.returncode == 0 and osp.exists(ckpt),
-              proc.stdout[-3000:] + proc.stderr[-3000:])
-        proc = run([mim, 'test', 'selfy_mmaction', 'selfy_tsm_r18_motion.py',
-                    '--checkpoint', ckpt, '--work-dir', 'work_motion_test',
-                    '--cfg-options', *TINY_MOTION], scratch, env, check=False)
-        check('mim test selfy_mmaction selfy_tsm_r18_motion.py evaluates '
-              'the checkpoint', proc.returncode == 0 and
-              'acc/top1' in proc.stdout + proc.stderr,
-              proc.stdout[-3000:] + proc.stderr[-3000:])
+        check(
+            'mim train selfy_mmaction selfy_tsm_r18_motion.py trains '
+            '(1 epoch, tiny generated set)',
+            proc.returncode == 0 and osp.exists(ckpt),
+            proc.stdout[-3000:] + proc.stderr[-3000:],
+        )
+        proc = run(
+            [
+                mim,
+                'test',
+                'selfy_mmaction',
+                'selfy_tsm_r18_motion.py',
+                '--checkpoint',
+                ckpt,
+                '--work-dir',
+                'work_motion_test',
+                '--cfg-options',
+                *TINY_MOTION,
+            ],
+            scratch,
+            env,
+            check=False,
+        )
+        check(
+            'mim test selfy_mmaction selfy_tsm_r18_motion.py evaluates '
+            'the checkpoint',
+            proc.returncode == 0 and 'acc/top1' in proc.stdout + proc.stderr,
+            proc.stdout[-3000:] + proc.stderr[-3000:],
+        )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -9,13 +9,18 @@
 _base_ = ['tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
-    backbone=dict(blocks=[
-        dict(
-            cfg=dict(
-                type='SELFYBlock',
-                hidden_channels=64,
-                window=(5, 9, 9),
-                stride=1),
-            position='after_stage',
-            layers=('layer2', ))
-    ]))
+    backbone=dict(
+        blocks=[
+            dict(
+                cfg=dict(
+                    type='SELFYBlock',
+                    hidden_channels=64,
+                    window=(5, 9, 9),
+                    stride=1,
+                ),
+                position='after_stage',
+                layers=('layer2',),
+            )
+        ]
+    )
+)

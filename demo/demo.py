@@ -19,6 +19,7 @@ the config's test pipeline (its ``test_dataloader``'s, else
 ``test_pipeline``); a rawframe pipeline is switched to decoding the video
 with decord.
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -35,9 +36,11 @@ def load_labels(path: str, num_classes: int) -> List[str]:
     with open(path) as f:
         labels = [line.strip() for line in f if line.strip()]
     if len(labels) != num_classes:
-        raise ValueError(f'label file {path} has {len(labels)} names, the '
-                         f'model predicts {num_classes} classes (one name a '
-                         'line, line i = class i)')
+        raise ValueError(
+            f'label file {path} has {len(labels)} names, the '
+            f'model predicts {num_classes} classes (one name a '
+            'line, line i = class i)'
+        )
     return labels
 
 
@@ -48,25 +51,31 @@ def default_labels(cfg) -> Tuple[Optional[List[str]], str]:
     dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
     if dataset.get('type') != 'MotionVideoDataset':
         return None, 'indices'
-    classes_txt = osp.join(osp.dirname(dataset.get('ann_file', '')) or '.',
-                           'classes.txt')
+    classes_txt = osp.join(
+        osp.dirname(dataset.get('ann_file', '')) or '.', 'classes.txt'
+    )
     if osp.isfile(classes_txt):
         with open(classes_txt) as f:
             return [line.strip() for line in f if line.strip()], classes_txt
     from selfy_mmaction.datasets.motion import MotionDatasetSpec
+
     spec = MotionDatasetSpec(**(dataset.get('spec') or {}))
-    return list(spec.classes), 'the config\'s MotionDatasetSpec'
+    return list(spec.classes), "the config's MotionDatasetSpec"
 
 
 def video_pipeline(cfg) -> List[dict]:
     """The config's test pipeline, opening a video file."""
     import copy
+
     loader = cfg.get('test_dataloader') or {}
     pipeline = (loader.get('dataset') or {}).get('pipeline') or cfg.get(
-        'test_pipeline')
+        'test_pipeline'
+    )
     if not pipeline:
-        raise ValueError('the config has neither test_dataloader.dataset.'
-                         'pipeline nor test_pipeline')
+        raise ValueError(
+            'the config has neither test_dataloader.dataset.'
+            'pipeline nor test_pipeline'
+        )
     pipeline = copy.deepcopy(list(pipeline))
     if not any(t['type'] in _VIDEO_INITS for t in pipeline):
         pipeline = [dict(type='DecordInit')] + [
@@ -76,9 +85,14 @@ def video_pipeline(cfg) -> List[dict]:
     return pipeline
 
 
-def recognize(video: str, config: str, checkpoint: str, device: str = 'cpu',
-              top_k: int = 5,
-              label_file: Optional[str] = None) -> List[Tuple[str, float]]:
+def recognize(
+    video: str,
+    config: str,
+    checkpoint: str,
+    device: str = 'cpu',
+    top_k: int = 5,
+    label_file: Optional[str] = None,
+) -> List[Tuple[str, float]]:
     """``[(label, score), ...]``, best first."""
     from mmaction.apis import inference_recognizer, init_recognizer
     from mmengine.config import Config
@@ -93,8 +107,7 @@ def recognize(video: str, config: str, checkpoint: str, device: str = 'cpu',
     model = init_recognizer(cfg, checkpoint, device=device)
     # init_recognizer loads non-strictly; refuse weights that do not fit
     check_checkpoint_fits(model, checkpoint)
-    result = inference_recognizer(model, video,
-                                  Compose(video_pipeline(cfg)))
+    result = inference_recognizer(model, video, Compose(video_pipeline(cfg)))
     scores = result.pred_score.float().cpu()
     if label_file:
         labels = load_labels(label_file, len(scores))
@@ -103,15 +116,19 @@ def recognize(video: str, config: str, checkpoint: str, device: str = 'cpu',
         if labels is not None and len(labels) != len(scores):
             labels = None
     top = scores.topk(min(top_k, len(scores)))
-    return [(labels[i] if labels else str(i), float(s))
-            for s, i in zip(top.values.tolist(), top.indices.tolist())]
+    return [
+        (labels[i] if labels else str(i), float(s))
+        for s, i in zip(top.values.tolist(), top.indices.tolist())
+    ]
 
 
 def parse_args(argv=None):
     import torch
+
     parser = argparse.ArgumentParser(
         description='Top-k action classes of a video (MMAction2 '
-        'init_recognizer / inference_recognizer)')
+        'init_recognizer / inference_recognizer)'
+    )
     parser.add_argument('video', help='video file')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file or URL')
@@ -119,7 +136,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--device',
         default='cuda:0' if torch.cuda.is_available() else 'cpu',
-        help='cpu or cuda:N (default: cuda:0 if available)')
+        help='cpu or cuda:N (default: cuda:0 if available)',
+    )
     parser.add_argument('--top-k', type=int, default=5)
     args = parser.parse_args(argv)
     if args.top_k < 1:
@@ -129,10 +147,15 @@ def parse_args(argv=None):
 
 def main(argv=None) -> List[Tuple[str, float]]:
     args = parse_args(argv)
-    ranked = recognize(args.video, args.config, args.checkpoint, args.device,
-                       args.top_k, args.label_file)
-    print(f'The top-{len(ranked)} labels with their scores for '
-          f'{args.video}:')
+    ranked = recognize(
+        args.video,
+        args.config,
+        args.checkpoint,
+        args.device,
+        args.top_k,
+        args.label_file,
+    )
+    print(f'The top-{len(ranked)} labels with their scores for {args.video}:')
     for label, score in ranked:
         print(f'  {label}: {score:.4f}')
     return ranked

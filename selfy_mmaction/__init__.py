@@ -5,6 +5,7 @@ registries (``default_scope='mmaction'``) and replaces nothing of stock torch,
 MMEngine or MMAction2; the three version-gated import-time changes the pinned
 stack needs are listed in ``selfy_mmaction.utils.stack`` and docs/stack.md.
 """
+
 from .utils.stack import apply_stack_repairs
 
 apply_stack_repairs()

@@ -6,6 +6,7 @@ upsampling) and its forward, used to check the converter and both
 implementations of our SELFY block. Its STSS is the package's definition
 (:func:`selfy_mmaction.ops.stss_reference`), the one plain formulation.
 """
+
 import torch
 import torch.nn as nn
 
@@ -24,22 +25,26 @@ class Rearrange(nn.Module):
         return self.fn(x)
 
 
-def _conv_bn_relu3d(in_ch, out_ch, kernel, stride=(1, 1, 1),
-                    padding=(0, 1, 1)):
+def _conv_bn_relu3d(
+    in_ch, out_ch, kernel, stride=(1, 1, 1), padding=(0, 1, 1)
+):
     return nn.Sequential(
         nn.Conv3d(in_ch, out_ch, kernel, stride, padding, bias=False),
-        nn.BatchNorm3d(out_ch), nn.ReLU(inplace=True))
+        nn.BatchNorm3d(out_ch),
+        nn.ReLU(inplace=True),
+    )
 
 
 class OfficialSTSSTransformation(nn.Module):
-
     def __init__(self, in_channels, num_segments, hidden_channels, window):
         super().__init__()
         self.num_segments = num_segments
         self.window = window
         self.downsample = nn.Sequential(
             nn.Conv2d(in_channels, hidden_channels, 3, 2, 1, bias=False),
-            nn.BatchNorm2d(hidden_channels), nn.ReLU(inplace=True))
+            nn.BatchNorm2d(hidden_channels),
+            nn.ReLU(inplace=True),
+        )
 
     def forward(self, x):
         y = self.downsample(x)
@@ -47,8 +52,11 @@ class OfficialSTSSTransformation(nn.Module):
         y = y.view(nt // self.num_segments, self.num_segments, c, h, w)
         y = y / torch.sqrt((y**2).sum(2, keepdim=True) + 1e-6)
         # official layout (N, T, H, W, 1, L, U, V)
-        return stss_reference(y, self.window).permute(0, 1, 5, 6, 2, 3,
-                                                      4).unsqueeze(4)
+        return (
+            stss_reference(y, self.window)
+            .permute(0, 1, 5, 6, 2, 3, 4)
+            .unsqueeze(4)
+        )
 
 
 class OfficialSTSSExtraction(nn.Module):
@@ -60,13 +68,16 @@ class OfficialSTSSExtraction(nn.Module):
         size = list(window[1:])
         in_ch = 1
         for i, (out_ch, stride) in enumerate(zip(channels[:-1], (1, 2, 2))):
-            setattr(self, f'conv{i}',
-                    _conv_bn_relu3d(in_ch, out_ch, (1, 3, 3),
-                                    (1, stride, stride)))
+            setattr(
+                self,
+                f'conv{i}',
+                _conv_bn_relu3d(in_ch, out_ch, (1, 3, 3), (1, stride, stride)),
+            )
             size = [(s - 1) // stride + 1 for s in size]
             in_ch = out_ch
-        self.conv3 = _conv_bn_relu3d(in_ch, channels[-1], (1, *size),
-                                     padding=0)
+        self.conv3 = _conv_bn_relu3d(
+            in_ch, channels[-1], (1, *size), padding=0
+        )
 
     def forward(self, s):
         n, t, h, w, _, length, u, v = s.shape
@@ -80,14 +91,16 @@ class OfficialSTSSExtraction(nn.Module):
 
 
 class OfficialSTSSIntegration(nn.Module):
-
     def __init__(self, out_channels, num_segments, window, channels=64):
         super().__init__()
         length = window[0]
         self.num_segments = num_segments
         for i in range(3):
-            setattr(self, f'conv{i}',
-                    _conv_bn_relu3d(channels, channels, (1, 3, 3)))
+            setattr(
+                self,
+                f'conv{i}',
+                _conv_bn_relu3d(channels, channels, (1, 3, 3)),
+            )
 
         def fuse_offsets(x):
             nl, c, t, h, w = x.shape
@@ -99,20 +112,37 @@ class OfficialSTSSIntegration(nn.Module):
 
         self.conv3_fuse = nn.Sequential(
             Rearrange(fuse_offsets),
-            nn.Conv3d(length * channels, channels, (1, 3, 3), 1, (0, 1, 1),
-                      bias=False), nn.BatchNorm3d(channels),
-            nn.ReLU(inplace=True))
+            nn.Conv3d(
+                length * channels,
+                channels,
+                (1, 3, 3),
+                1,
+                (0, 1, 1),
+                bias=False,
+            ),
+            nn.BatchNorm3d(channels),
+            nn.ReLU(inplace=True),
+        )
         self.upsample = nn.Sequential(
-            nn.ConvTranspose3d(channels, out_channels, 1, (1, 2, 2),
-                               output_padding=(0, 1, 1), bias=False),
-            nn.BatchNorm3d(out_channels), Rearrange(frames_first))
+            nn.ConvTranspose3d(
+                channels,
+                out_channels,
+                1,
+                (1, 2, 2),
+                output_padding=(0, 1, 1),
+                bias=False,
+            ),
+            nn.BatchNorm3d(out_channels),
+            Rearrange(frames_first),
+        )
 
     def forward(self, y, output_size=None):
         for i in range(3):
             y = getattr(self, f'conv{i}')(y)
         y = self.conv3_fuse(y)
-        size = None if output_size is None else (self.num_segments,
-                                                 *output_size)
+        size = (
+            None if output_size is None else (self.num_segments, *output_size)
+        )
         y = self.upsample[0](y, output_size=size)
         return self.upsample[2](self.upsample[1](y))
 
@@ -121,14 +151,21 @@ class OfficialSELFY(nn.Module):
     """The official block's structure and forward (``base_model.selfy``);
     ``output_size`` extends the official even-size upsampling to odd sizes."""
 
-    def __init__(self, in_channels=512, num_segments=8, hidden_channels=128,
-                 window=(5, 9, 9)):
+    def __init__(
+        self,
+        in_channels=512,
+        num_segments=8,
+        hidden_channels=128,
+        window=(5, 9, 9),
+    ):
         super().__init__()
         self.stss_transformation = OfficialSTSSTransformation(
-            in_channels, num_segments, hidden_channels, window)
+            in_channels, num_segments, hidden_channels, window
+        )
         self.stss_extraction = OfficialSTSSExtraction(window)
         self.stss_integration = OfficialSTSSIntegration(
-            in_channels, num_segments, window)
+            in_channels, num_segments, window
+        )
 
     def forward(self, x):
         s = self.stss_transformation(x)
@@ -155,13 +192,12 @@ def temporal_shift(x, num_segments, shift_div=8):
     fold = c // shift_div
     out = torch.zeros_like(x)
     out[:, :-1, :fold] = x[:, 1:, :fold]
-    out[:, 1:, fold:2 * fold] = x[:, :-1, fold:2 * fold]
-    out[:, :, 2 * fold:] = x[:, :, 2 * fold:]
+    out[:, 1:, fold : 2 * fold] = x[:, :-1, fold : 2 * fold]
+    out[:, :, 2 * fold :] = x[:, :, 2 * fold :]
     return out.view(nt, c, h, w)
 
 
 class OfficialBottleneck(nn.Module):
-
     def __init__(self, inplanes, planes, stride, num_segments):
         super().__init__()
         self.num_segments = num_segments
@@ -176,7 +212,8 @@ class OfficialBottleneck(nn.Module):
         if stride != 1 or inplanes != planes * 4:
             self.downsample = nn.Sequential(
                 nn.Conv2d(inplanes, planes * 4, 1, stride, bias=False),
-                nn.BatchNorm2d(planes * 4))
+                nn.BatchNorm2d(planes * 4),
+            )
 
     def forward(self, x):
         out = temporal_shift(x, self.num_segments)
@@ -198,12 +235,15 @@ class OfficialBaseModel(nn.Module):
         self.maxpool = nn.MaxPool2d(3, 2, 1)
         inplanes = 64
         for i, (planes, blocks, stride) in enumerate(
-                zip((64, 128, 256, 512), (3, 4, 6, 3), (1, 2, 2, 2))):
+            zip((64, 128, 256, 512), (3, 4, 6, 3), (1, 2, 2, 2))
+        ):
             layer = []
             for j in range(blocks):
-                layer.append(OfficialBottleneck(inplanes, planes,
-                                                stride if j == 0 else 1,
-                                                num_segments))
+                layer.append(
+                    OfficialBottleneck(
+                        inplanes, planes, stride if j == 0 else 1, num_segments
+                    )
+                )
                 inplanes = planes * 4
             setattr(self, f'layer{i + 1}', nn.Sequential(*layer))
         self.selfy = OfficialSELFY(512, num_segments, 128, window)
@@ -245,7 +285,7 @@ def randomize_(module, generator=None):
                 tensor.uniform_(0.5, 1.5, generator=generator)
             elif tensor.dim() > 1:
                 fan_in = tensor[0].numel()
-                tensor.normal_(0, (2.0 / fan_in)**0.5, generator=generator)
+                tensor.normal_(0, (2.0 / fan_in) ** 0.5, generator=generator)
             else:
                 tensor.normal_(0, 0.2, generator=generator)
                 if name.endswith('.weight'):

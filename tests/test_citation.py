@@ -3,6 +3,7 @@ one README with the paper's BibTeX per model family in ``configs/``, the
 metafiles pointing at those READMEs and agreeing with their result tables,
 and every published entry recording the package version and the weights'
 license."""
+
 import glob
 import os.path as osp
 import re
@@ -20,13 +21,18 @@ CFF_PERSON_KEYS = {'family-names', 'given-names', 'name'}
 
 def _families():
     return sorted(
-        osp.basename(d) for d in glob.glob(osp.join(REPO, 'configs', '*'))
-        if osp.isdir(d) and osp.basename(d) not in NOT_FAMILIES)
+        osp.basename(d)
+        for d in glob.glob(osp.join(REPO, 'configs', '*'))
+        if osp.isdir(d) and osp.basename(d) not in NOT_FAMILIES
+    )
 
 
 def _metafiles():
-    return sorted(glob.glob(osp.join(REPO, 'configs', '**', 'metafile.yml'),
-                            recursive=True))
+    return sorted(
+        glob.glob(
+            osp.join(REPO, 'configs', '**', 'metafile.yml'), recursive=True
+        )
+    )
 
 
 def _read(path):
@@ -37,15 +43,18 @@ def _read(path):
 def _bibtex_entries(text):
     """The entries of the ```BibTeX blocks of a markdown text."""
     blocks = re.findall(r'```BibTeX\n(.*?)```', text, flags=re.S)
-    return [e for block in blocks
-            for e in re.split(r'\n(?=@)', block.strip()) if e]
+    return [
+        e for block in blocks for e in re.split(r'\n(?=@)', block.strip()) if e
+    ]
 
 
 def _check_bibtex(entry, where):
-    assert re.match(r'@(inproceedings|article|misc)\{[\w:-]+,\n', entry,
-                    flags=re.I), f'{where}: bad entry head: {entry[:60]!r}'
-    fields = dict(re.findall(r'^\s*(\w+)\s*=\s*\{(.*)\},?\s*$', entry,
-                             flags=re.M))
+    assert re.match(
+        r'@(inproceedings|article|misc)\{[\w:-]+,\n', entry, flags=re.I
+    ), f'{where}: bad entry head: {entry[:60]!r}'
+    fields = dict(
+        re.findall(r'^\s*(\w+)\s*=\s*\{(.*)\},?\s*$', entry, flags=re.M)
+    )
     for key in ('title', 'author', 'year'):
         assert fields.get(key), f'{where}: BibTeX entry without {key}'
     assert re.fullmatch(r'(19|20)\d\d', fields['year']), where
@@ -68,12 +77,19 @@ def test_citation_cff_has_the_cff_1_2_structure():
         assert set(person) & CFF_PERSON_KEYS, person
     paper = cff['preferred-citation']
     assert paper['type'] == 'conference-paper'
-    assert paper['title'].startswith('Learning Self-Similarity in Space and '
-                                     'Time as Generalized Motion')
+    assert paper['title'].startswith(
+        'Learning Self-Similarity in Space and Time as Generalized Motion'
+    )
     assert [a['family-names'] for a in paper['authors']] == [
-        'Kwon', 'Kim', 'Kwak', 'Cho']
+        'Kwon',
+        'Kim',
+        'Kwak',
+        'Cho',
+    ]
     assert paper['year'] == 2021 and (paper['start'], paper['end']) == (
-        13065, 13075)
+        13065,
+        13075,
+    )
     for ref in cff.get('references', []):
         assert {'type', 'title', 'authors'} <= set(ref), ref
 
@@ -83,13 +99,15 @@ def test_every_family_has_a_readme_with_its_bibtex(family):
     path = osp.join(REPO, 'configs', family, 'README.md')
     assert osp.isfile(path), (
         f'configs/{family}/ has no README.md (MMAction2 layout: title, paper '
-        'link, <!-- [ALGORITHM] -->, results, citation)')
+        'link, <!-- [ALGORITHM] -->, results, citation)'
+    )
     text = _read(path)
     assert text.startswith('# ')
     head = text.split('<!-- [ALGORITHM] -->')[0]
     assert '<!-- [ALGORITHM] -->' in text, path
     assert re.search(r'\[[^\]]+\]\(https://[^)]+\)', head), (
-        f'{path}: the paper link must come before <!-- [ALGORITHM] -->')
+        f'{path}: the paper link must come before <!-- [ALGORITHM] -->'
+    )
     entries = _bibtex_entries(text.split('## Citation', 1)[-1])
     assert entries, f'{path}: no ```BibTeX block under ## Citation'
     for entry in entries:
@@ -102,36 +120,45 @@ def test_every_family_has_a_readme_with_its_bibtex(family):
         assert osp.isfile(osp.join(REPO, config)), f'{path}: {config}'
 
 
-@pytest.mark.parametrize('metafile', _metafiles(),
-                         ids=lambda p: osp.relpath(p, REPO))
+@pytest.mark.parametrize(
+    'metafile', _metafiles(), ids=lambda p: osp.relpath(p, REPO)
+)
 def test_metafile_points_at_its_readme_and_paper(metafile):
     from selfy_mmaction.zoo.publish import readme_paper
+
     with open(metafile) as f:
         data = yaml.safe_load(f)
     family_readme = osp.relpath(
-        osp.join(osp.dirname(metafile), 'README.md'), REPO)
+        osp.join(osp.dirname(metafile), 'README.md'), REPO
+    )
     for collection in data['Collections']:
         assert collection['README'] == family_readme.replace(osp.sep, '/')
         assert collection['Paper'] == readme_paper(
-            osp.join(REPO, collection['README']))
+            osp.join(REPO, collection['README'])
+        )
     readme = _read(osp.join(REPO, family_readme))
     rows = [line for line in readme.splitlines() if line.startswith('| ')]
     for model in data['Models']:
         meta = model['Metadata']
         assert meta['selfy-mmaction Version'] == __version__ or re.fullmatch(
-            r'\d+\.\d+\.\d+', str(meta['selfy-mmaction Version']))
+            r'\d+\.\d+\.\d+', str(meta['selfy-mmaction Version'])
+        )
         assert meta['Weights License'] == 'Apache-2.0'
-        (row, ) = [r for r in rows if f"[config](/{model['Config']})" in r]
+        (row,) = [r for r in rows if f'[config](/{model["Config"]})' in r]
         for result in model['Results']:
             for key in ('Top 1 Accuracy', 'Top 5 Accuracy'):
-                assert f"| {result['Metrics'][key]:.2f} |" in row, (
+                assert f'| {result["Metrics"][key]:.2f} |' in row, (
                     f'{family_readme}: the {model["Name"]} row does not '
-                    f'show {key} = {result["Metrics"][key]} of the metafile')
+                    f'show {key} = {result["Metrics"][key]} of the metafile'
+                )
         # URLs are links; a local zoo/ path (git-ignored, absent from a
         # clone) is plain text, never a link to a missing file
         for key in ('Weights', 'Training Log'):
-            shown = (f']({model[key]})' if '://' in model[key] else
-                     f'| `{model[key]}` (local) |')
+            shown = (
+                f']({model[key]})'
+                if '://' in model[key]
+                else f'| `{model[key]}` (local) |'
+            )
             assert shown in row, (family_readme, key, shown)
         assert '](/zoo/' not in readme, family_readme
         for key in ('FLOPs', 'Parameters', 'Resolution'):

@@ -8,6 +8,7 @@ e.g. ``work_dirs/dreal_eca.../epoch_4.pth`` -> a file that
 ``tools/test.py configs/eca/eca_r18_1x1x8-4e_motion-rgb.py OUT`` evaluates
 with outputs identical to the DREAL model's.
 """
+
 import argparse
 import io
 
@@ -15,16 +16,17 @@ import torch
 
 import selfy_mmaction  # noqa: F401  (weights-only loading allowlist)
 from selfy_mmaction.models.recognizers import plain_state_dict
-from selfy_mmaction.utils.checkpoint import (atomic_write,
-                                             checkpoint_state_dict)
+from selfy_mmaction.utils.checkpoint import atomic_write, checkpoint_state_dict
 
 
 def export(checkpoint: dict) -> dict:
     """``{'state_dict': <weights without the critic>}``."""
     state = checkpoint_state_dict(checkpoint)
     if not any(key.startswith('critic.') for key in state):
-        raise ValueError('the checkpoint has no critic.* weights: not a '
-                         'DREALRecognizer2D checkpoint')
+        raise ValueError(
+            'the checkpoint has no critic.* weights: not a '
+            'DREALRecognizer2D checkpoint'
+        )
     return dict(state_dict=plain_state_dict(state))
 
 
@@ -37,7 +39,7 @@ def main():
     buffer = io.BytesIO()
     torch.save(exported, buffer)
     atomic_write(args.out, buffer.getvalue())
-    print(f"{args.out}: {len(exported['state_dict'])} tensors, no critic")
+    print(f'{args.out}: {len(exported["state_dict"])} tensors, no critic')
 
 
 if __name__ == '__main__':

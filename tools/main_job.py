@@ -5,6 +5,7 @@ it).
 
     python tools/main_job.py [--config CONFIG] [--work-dir DIR]
 """
+
 import argparse
 import os.path as osp
 import time
@@ -15,8 +16,10 @@ import selfy_mmaction  # noqa: F401  (registers modules)
 from selfy_mmaction.engine import build_runner
 
 DEFAULT_CONFIG = osp.join(
-    osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
-    'selfy_tsm_r18_motion.py')
+    osp.dirname(osp.dirname(osp.abspath(__file__))),
+    'configs',
+    'selfy_tsm_r18_motion.py',
+)
 
 
 def main():
@@ -39,11 +42,15 @@ def main():
     test_cfg.work_dir = osp.join(args.work_dir, 'test')
     test_cfg.load_from = checkpoint
     metrics = build_runner(test_cfg).test()
-    print(f'\nmain job: {osp.basename(args.config)} on the motion dataset; '
-          f'checkpoint {checkpoint}')
-    print(f"main job: test top-1 = {metrics['acc/top1']:.4f}, "
-          f"top-5 = {metrics['acc/top5']:.4f} "
-          f'(chance 0.125; {time.time() - start:.0f} s)')
+    print(
+        f'\nmain job: {osp.basename(args.config)} on the motion dataset; '
+        f'checkpoint {checkpoint}'
+    )
+    print(
+        f'main job: test top-1 = {metrics["acc/top1"]:.4f}, '
+        f'top-5 = {metrics["acc/top5"]:.4f} '
+        f'(chance 0.125; {time.time() - start:.0f} s)'
+    )
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ config and checkpoint looked up, stripping, ``<config stem>_<YYYYMMDD>-<first
 ``model-index.yml``, URLs after an upload): :mod:`selfy_mmaction.zoo.publish`.
 ``python tools/zoo_tables.py --write`` then renders the README table.
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -25,33 +26,59 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def parse_args(argv=None):
     from mmengine.config import DictAction
+
     parser = argparse.ArgumentParser(
         description='Evaluate, strip, hash-name and record a trained model '
-        'in configs/<family>/metafile.yml and model-index.yml')
+        'in configs/<family>/metafile.yml and model-index.yml'
+    )
     parser.add_argument('work_dir', help='MMEngine work dir of the run')
-    parser.add_argument('--checkpoint', help='default: last_checkpoint, '
-                        'else the last epoch_*.pth')
-    parser.add_argument('--config', help='repository config to publish it '
-                        'under (default: configs/**/<dump name>)')
-    parser.add_argument('--out-dir', help='where weights and logs go '
-                        '(default: <repo>/zoo, ignored by git)')
-    parser.add_argument('--family', help='metafile folder under configs/ '
-                        "(default: the config's folder)")
-    parser.add_argument('--collection', help='collection name (default: '
-                        "the benchmark's model name, e.g. TSM)")
-    parser.add_argument('--training-resources', help="e.g. '8 GPUs' "
-                        '(default: from the training log)')
-    parser.add_argument('--url-prefix', help='Weights/Training Log become '
-                        'URL/<file> instead of local paths')
-    parser.add_argument('--license', default=WEIGHTS_LICENSE,
-                        help='license of the published weights, recorded '
-                        'in the metafile (default: %(default)s)')
-    parser.add_argument('--repo-root', default=REPO,
-                        help='repository whose configs/ and model-index.yml '
-                        'are written (default: this checkout)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override the training config for the '
-                        'evaluation, key=value')
+    parser.add_argument(
+        '--checkpoint',
+        help='default: last_checkpoint, else the last epoch_*.pth',
+    )
+    parser.add_argument(
+        '--config',
+        help='repository config to publish it '
+        'under (default: configs/**/<dump name>)',
+    )
+    parser.add_argument(
+        '--out-dir',
+        help='where weights and logs go (default: <repo>/zoo, ignored by git)',
+    )
+    parser.add_argument(
+        '--family',
+        help="metafile folder under configs/ (default: the config's folder)",
+    )
+    parser.add_argument(
+        '--collection',
+        help="collection name (default: the benchmark's model name, e.g. TSM)",
+    )
+    parser.add_argument(
+        '--training-resources',
+        help="e.g. '8 GPUs' (default: from the training log)",
+    )
+    parser.add_argument(
+        '--url-prefix',
+        help='Weights/Training Log become URL/<file> instead of local paths',
+    )
+    parser.add_argument(
+        '--license',
+        default=WEIGHTS_LICENSE,
+        help='license of the published weights, recorded '
+        'in the metafile (default: %(default)s)',
+    )
+    parser.add_argument(
+        '--repo-root',
+        default=REPO,
+        help='repository whose configs/ and model-index.yml '
+        'are written (default: this checkout)',
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override the training config for the evaluation, key=value',
+    )
     return parser.parse_args(argv)
 
 
@@ -65,4 +92,3 @@ if __name__ == '__main__':
     except PublishError as err:
         print(f'publish_model: {err}', file=sys.stderr)
         sys.exit(1)
-

@@ -6,6 +6,7 @@
 Checkpoints load weights-only (see ``selfy_mmaction.utils.stack``) and must
 fit the model exactly (``selfy_mmaction.utils.checkpoint``).
 """
+
 import argparse
 import os
 import os.path as osp
@@ -25,17 +26,20 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
-        '--dump', type=str, help='dump predictions to a pickle file')
+        '--dump', type=str, help='dump predictions to a pickle file'
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override config settings, key=value (xxx=[a,b] for lists)')
+        help='override config settings, key=value (xxx=[a,b] for lists)',
+    )
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
-        help='job launcher')
+        help='job launcher',
+    )
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -52,15 +56,21 @@ def main():
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join(
+            './work_dirs', osp.splitext(osp.basename(args.config))[0]
+        )
     cfg.load_from = args.checkpoint
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--dump must end with .pkl, got {args.dump}')
-        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
-            cfg.test_evaluator, dict) else list(cfg.test_evaluator)
-        cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.dump))
+        cfg.test_evaluator = (
+            [cfg.test_evaluator]
+            if isinstance(cfg.test_evaluator, dict)
+            else list(cfg.test_evaluator)
+        )
+        cfg.test_evaluator.append(
+            dict(type='DumpResults', out_file_path=args.dump)
+        )
     runner = build_runner(cfg)
     # the Runner loads non-strictly: a checkpoint that does not fit would be
     # evaluated with freshly initialised layers; refuse it with a report

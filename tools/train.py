@@ -6,6 +6,7 @@
 Distributed: ``tools/dist_train.sh CONFIG GPUS`` (torchrun); without CUDA the
 processes talk over gloo (see ``selfy_mmaction.utils.stack``).
 """
+
 import argparse
 import os
 import os.path as osp
@@ -28,32 +29,39 @@ def parse_args():
         type=str,
         const='auto',
         help='resume from the given checkpoint, or from the latest one in '
-        'the work dir when no path is given')
+        'the work dir when no path is given',
+    )
     parser.add_argument(
-        '--amp', action='store_true', help='automatic mixed precision')
+        '--amp', action='store_true', help='automatic mixed precision'
+    )
     parser.add_argument(
         '--no-validate',
         action='store_true',
-        help='skip validation during training')
+        help='skip validation during training',
+    )
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
-        help='scale the lr by the actual batch size (auto_scale_lr)')
+        help='scale the lr by the actual batch size (auto_scale_lr)',
+    )
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument(
         '--deterministic',
         action='store_true',
-        help='deterministic algorithms (slower)')
+        help='deterministic algorithms (slower)',
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override config settings, key=value (xxx=[a,b] for lists)')
+        help='override config settings, key=value (xxx=[a,b] for lists)',
+    )
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
-        help='job launcher')
+        help='job launcher',
+    )
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -71,13 +79,15 @@ def merge_args(cfg, args):
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join(
+            './work_dirs', osp.splitext(osp.basename(args.config))[0]
+        )
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(f'--amp needs OptimWrapper, config has '
-                             f'{optim_wrapper}')
+            raise ValueError(
+                f'--amp needs OptimWrapper, config has {optim_wrapper}'
+            )
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':

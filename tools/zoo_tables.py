@@ -11,6 +11,7 @@ compare the text between ``<!-- zoo-table:begin -->`` and
 ``<!-- zoo-table:end -->`` in the README (``--write`` defaults to README.md;
 both fail with exit code 2 if the markers are missing).
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -20,24 +21,43 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Render the zoo tables from configs/**/metafile.yml')
-    parser.add_argument('--check', action='store_true',
-                        help='exit 1 with a diff if the README drifts')
-    parser.add_argument('--write', nargs='?', const='README.md',
-                        metavar='README', help='replace the table in README '
-                        '(default README.md)')
-    parser.add_argument('--readme', default=None,
-                        help='README for --check (default: --write or '
-                        'README.md)')
-    parser.add_argument('--repo-root', default=REPO,
-                        help='where configs/ lives (default: this checkout)')
+        description='Render the zoo tables from configs/**/metafile.yml'
+    )
+    parser.add_argument(
+        '--check',
+        action='store_true',
+        help='exit 1 with a diff if the README drifts',
+    )
+    parser.add_argument(
+        '--write',
+        nargs='?',
+        const='README.md',
+        metavar='README',
+        help='replace the table in README (default README.md)',
+    )
+    parser.add_argument(
+        '--readme',
+        default=None,
+        help='README for --check (default: --write or README.md)',
+    )
+    parser.add_argument(
+        '--repo-root',
+        default=REPO,
+        help='where configs/ lives (default: this checkout)',
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from selfy_mmaction.zoo.tables import (MarkersMissing, check,
-                                           load_models, render, write)
+    from selfy_mmaction.zoo.tables import (
+        MarkersMissing,
+        check,
+        load_models,
+        render,
+        write,
+    )
+
     root = osp.abspath(args.repo_root)
 
     def in_root(path):
@@ -49,16 +69,21 @@ def main(argv=None) -> int:
             diff = check(readme, root)
             if diff:
                 sys.stdout.write(diff)
-                print(f'{readme} drifts from the metafiles: run '
-                      f'python tools/zoo_tables.py --write '
-                      f'{osp.relpath(readme, root)}', file=sys.stderr)
+                print(
+                    f'{readme} drifts from the metafiles: run '
+                    f'python tools/zoo_tables.py --write '
+                    f'{osp.relpath(readme, root)}',
+                    file=sys.stderr,
+                )
                 return 1
             print(f'{readme}: zoo table up to date')
             return 0
         if args.write:
             readme = in_root(args.write)
             changed = write(readme, root)
-            print(f"{readme}: zoo table {'updated' if changed else 'unchanged'}")
+            print(
+                f'{readme}: zoo table {"updated" if changed else "unchanged"}'
+            )
             return 0
     except MarkersMissing as err:
         print(err, file=sys.stderr)
@@ -69,4 +94,3 @@ def main(argv=None) -> int:
 
 if __name__ == '__main__':
     sys.exit(main())
-

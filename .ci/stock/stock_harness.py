@@ -15,6 +15,7 @@ scaffolding is set up in both runs:
 With ``SELFY_IMPORT=1`` the plugin is imported before any test module, the
 way a config's ``custom_imports`` would import it.
 """
+
 import importlib.util
 import os
 import os.path as osp
@@ -39,8 +40,11 @@ def _stand_in_for_missing_drn():
 
 
 def pytest_addoption(parser):
-    parser.addoption('--stock-configs', required=True,
-                     help='configs/ of the MMAction2 v1.2.0 source tree')
+    parser.addoption(
+        '--stock-configs',
+        required=True,
+        help='configs/ of the MMAction2 v1.2.0 source tree',
+    )
 
 
 def pytest_configure(config):
@@ -52,6 +56,7 @@ def pytest_configure(config):
 
     import mmaction.testing
     import mmaction.testing._utils
+
     mmaction.testing.get_cfg = get_cfg
     mmaction.testing._utils.get_cfg = get_cfg
     if os.environ.get('SELFY_IMPORT') == '1':

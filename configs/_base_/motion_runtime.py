@@ -3,8 +3,8 @@ _base_ = './default_runtime.py'
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=1, max_keep_ckpts=2))
+    logger=dict(interval=10), checkpoint=dict(interval=1, max_keep_ckpts=2)
+)
 randomness = dict(seed=0, deterministic=False)
 # Exact resume (random states in checkpoints, per-sample seeding) and a
 # per-epoch count of skipped unreadable samples (selfy_mmaction.engine).

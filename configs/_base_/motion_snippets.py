@@ -4,15 +4,26 @@
 # network). A model base goes beside it.
 _base_ = './motion.py'
 
-snippet_sampling = dict(type='SampleFrames', clip_len=5, frame_interval=1,
-                        num_clips=8, out_of_bound_opt='repeat_last')
+snippet_sampling = dict(
+    type='SampleFrames',
+    clip_len=5,
+    frame_interval=1,
+    num_clips=8,
+    out_of_bound_opt='repeat_last',
+)
 # the motion pipelines with snippets at 64 px (set again in the dataloaders:
 # a child's pipeline variables do not reach the base's dataloaders)
-train_pipeline, val_pipeline = ([
-    dict(step, **snippet_sampling) if step.type == 'SampleFrames' else
-    dict(step, scale=(64, 64)) if step.type == 'Resize' else step
-    for step in pipeline
-] for pipeline in (_base_.train_pipeline, _base_.val_pipeline))
+train_pipeline, val_pipeline = (
+    [
+        dict(step, **snippet_sampling)
+        if step.type == 'SampleFrames'
+        else dict(step, scale=(64, 64))
+        if step.type == 'Resize'
+        else step
+        for step in pipeline
+    ]
+    for pipeline in (_base_.train_pipeline, _base_.val_pipeline)
+)
 test_pipeline = val_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))

@@ -10,25 +10,34 @@
 _base_ = [
     '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_5x1x8.py',
-    '../_base_/selfy_recipe.py'
+    '../_base_/selfy_recipe.py',
 ]
 
 model = dict(
     backbone=dict(
         type='BusyResNetTSM',  # ResNetTSM (shift 1/8) on the MBPM output
         num_segments=8,
-        band_pass=dict(sigma=1.1, kernel_size=9)),
+        band_pass=dict(sigma=1.1, kernel_size=9),
+    ),
     # TSMHead that counts the 3 frames of a segment as one segment
     cls_head=dict(
-        type='TDNHead', num_classes=174, num_segments=8, snippet_len=3))
+        type='TDNHead', num_classes=174, num_segments=8, snippet_len=3
+    ),
+)
 
 # the snippet base with 3 consecutive frames per segment
 snippet_sampling = dict(_base_.snippet_sampling, clip_len=3)
-train_pipeline, val_pipeline, test_pipeline_2x3 = ([
-    dict(step, clip_len=3) if step.type == 'SampleFrames' else step
-    for step in pipeline
-] for pipeline in (_base_.train_pipeline, _base_.val_pipeline,
-                   _base_.test_pipeline_2x3))
+train_pipeline, val_pipeline, test_pipeline_2x3 = (
+    [
+        dict(step, clip_len=3) if step.type == 'SampleFrames' else step
+        for step in pipeline
+    ]
+    for pipeline in (
+        _base_.train_pipeline,
+        _base_.val_pipeline,
+        _base_.test_pipeline_2x3,
+    )
+)
 test_pipeline = val_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))

@@ -22,4 +22,6 @@ model = dict(
         shift_div=8,
         input_band_pass=dict(sigma=1.1, kernel_size=9),
         lateral_sigma=0.9,
-        lateral_kernel_sizes=(7, 7, 7, 3)))
+        lateral_kernel_sizes=(7, 7, 7, 3),
+    )
+)

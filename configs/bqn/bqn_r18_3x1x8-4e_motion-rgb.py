@@ -14,4 +14,6 @@ model = dict(
         pretrained=None,
         pretrained2d=False,
         norm_eval=False,
-        lateral_kernel_sizes=(7, 7, 7, 3)))
+        lateral_kernel_sizes=(7, 7, 7, 3),
+    )
+)

@@ -22,7 +22,14 @@ model = dict(
                 position='wrap_conv2',
                 layers=('layer1', 'layer2', 'layer3', 'layer4'),
                 # the authors' inflate pattern (COST_INDICES_R50)
-                indices=((0, 1, 0), (1, 0, 1, 0), (1, 0, 1, 0, 1, 0),
-                         (1, 0, 1)))
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+                indices=(
+                    (0, 1, 0),
+                    (1, 0, 1, 0),
+                    (1, 0, 1, 0, 1, 0),
+                    (1, 0, 1),
+                ),
+            )
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

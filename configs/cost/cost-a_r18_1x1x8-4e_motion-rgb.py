@@ -15,5 +15,8 @@ model = dict(
                 cfg=dict(type='CoSTConv', variant='a'),
                 position='wrap_conv1',
                 layers=('layer1', 'layer2', 'layer3', 'layer4'),
-                indices=((0, 1), (1, 0), (1, 0), (1, 0)))
-        ]))
+                indices=((0, 1), (1, 0), (1, 0), (1, 0)),
+            )
+        ],
+    )
+)

@@ -9,10 +9,7 @@
 # of the 2D models' 1x1x8 sampling); otherwise the official SELFY recipe
 # (shared SSv1 data settings and SGD 50e schedule). The authors trained
 # on Kinetics/MiT with 8x8x1 clips, 160 epochs.
-_base_ = [
-    '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
-]
+_base_ = ['../_base_/datasets/sthv1_rgb_8f.py', '../_base_/selfy_recipe.py']
 
 model = dict(
     type='Recognizer3D',
@@ -27,7 +24,8 @@ model = dict(
         pool1_stride_t=1,
         with_pool2=True,
         norm_eval=False,
-        zero_init_residual=False),
+        zero_init_residual=False,
+    ),
     cls_head=dict(
         type='I3DHead',
         num_classes=174,
@@ -35,23 +33,34 @@ model = dict(
         spatial_type='avg',
         dropout_ratio=0.5,
         init_std=0.01,
-        average_clips='prob'),
+        average_clips='prob',
+    ),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        format_shape='NCTHW',
+    ),
+)
 
 # The data base's pipelines with one 3D clip (NCTHW) of 8 frames sampled
 # uniformly (set again in the dataloaders: a child's pipeline variables do
 # not reach the base's dataloaders).
-train_pipeline, val_pipeline = ([
-    dict(type='UniformSample', clip_len=8, **(
-        dict(test_mode=True) if step.get('test_mode') else {}))
-    if step.type == 'SampleFrames' else
-    dict(step, input_format='NCTHW') if step.type == 'FormatShape' else step
-    for step in pipeline
-] for pipeline in (_base_.train_pipeline, _base_.val_pipeline))
+train_pipeline, val_pipeline = (
+    [
+        dict(
+            type='UniformSample',
+            clip_len=8,
+            **(dict(test_mode=True) if step.get('test_mode') else {}),
+        )
+        if step.type == 'SampleFrames'
+        else dict(step, input_format='NCTHW')
+        if step.type == 'FormatShape'
+        else step
+        for step in pipeline
+    ]
+    for pipeline in (_base_.train_pipeline, _base_.val_pipeline)
+)
 test_pipeline = val_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))

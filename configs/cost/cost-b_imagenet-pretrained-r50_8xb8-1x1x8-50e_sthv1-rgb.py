@@ -13,8 +13,12 @@ _base_ = './cost-a_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
 
 # the CoST(a) config's entry with variant 'b'
 model = dict(
-    backbone=dict(blocks=[
-        dict(
-            _base_.model.backbone.blocks[0],
-            cfg=dict(_base_.model.backbone.blocks[0].cfg, variant='b'))
-    ]))
+    backbone=dict(
+        blocks=[
+            dict(
+                _base_.model.backbone.blocks[0],
+                cfg=dict(_base_.model.backbone.blocks[0].cfg, variant='b'),
+            )
+        ]
+    )
+)

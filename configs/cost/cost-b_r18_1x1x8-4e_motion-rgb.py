@@ -10,8 +10,12 @@ _base_ = './cost-a_r18_1x1x8-4e_motion-rgb.py'
 
 # the CoST(a) config's entry with variant 'b'
 model = dict(
-    backbone=dict(blocks=[
-        dict(
-            _base_.model.backbone.blocks[0],
-            cfg=dict(_base_.model.backbone.blocks[0].cfg, variant='b'))
-    ]))
+    backbone=dict(
+        blocks=[
+            dict(
+                _base_.model.backbone.blocks[0],
+                cfg=dict(_base_.model.backbone.blocks[0].cfg, variant='b'),
+            )
+        ]
+    )
+)

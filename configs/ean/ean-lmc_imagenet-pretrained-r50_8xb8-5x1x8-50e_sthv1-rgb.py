@@ -11,7 +11,7 @@
 _base_ = [
     '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_5x1x8.py',
-    '../_base_/selfy_recipe.py'
+    '../_base_/selfy_recipe.py',
 ]
 
 model = dict(
@@ -19,9 +19,12 @@ model = dict(
         type='EANResNet',  # ResNetTSM (shift 1/8) + the LMC after the stem
         num_segments=8,
         snippet_len=5,
-        motion_code=dict(patch_size=16, embed_channels=256, groups=16,
-                         out_init_scale=0.01)),
+        motion_code=dict(
+            patch_size=16, embed_channels=256, groups=16, out_init_scale=0.01
+        ),
+    ),
     # TSMHead that counts the 5 frames of a snippet as one segment
     cls_head=dict(
-        type='TDNHead', num_classes=174, num_segments=8, snippet_len=5))
-
+        type='TDNHead', num_classes=174, num_segments=8, snippet_len=5
+    ),
+)

@@ -4,10 +4,9 @@
 # configs/tsm/tsm_r18_1x1x8-4e_motion-rgb.py. At 64 px the code is one
 # 2x2 grid of patches per difference (16x16 patches of the 32x32
 # half-resolution frames).
-_base_ = [
-    '../_base_/models/tsm_r18_motion.py', '../_base_/motion_snippets.py'
-]
+_base_ = ['../_base_/models/tsm_r18_motion.py', '../_base_/motion_snippets.py']
 
 model = dict(
     backbone=dict(type='EANResNet', snippet_len=5),
-    cls_head=dict(type='TDNHead', snippet_len=5))
+    cls_head=dict(type='TDNHead', snippet_len=5),
+)

@@ -17,13 +17,27 @@ model = dict(
         # one entry per stage: in_channels is filled in by the backbone;
         # kernel_size=None would use the paper's adaptive rule (5, 5, 5, 7)
         blocks=[
-            dict(cfg=dict(type='ECA', kernel_size=3), position='after_conv3',
-                 layers=('layer1', )),
-            dict(cfg=dict(type='ECA', kernel_size=5), position='after_conv3',
-                 layers=('layer2', )),
-            dict(cfg=dict(type='ECA', kernel_size=5), position='after_conv3',
-                 layers=('layer3', )),
-            dict(cfg=dict(type='ECA', kernel_size=7), position='after_conv3',
-                 layers=('layer4', )),
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+            dict(
+                cfg=dict(type='ECA', kernel_size=3),
+                position='after_conv3',
+                layers=('layer1',),
+            ),
+            dict(
+                cfg=dict(type='ECA', kernel_size=5),
+                position='after_conv3',
+                layers=('layer2',),
+            ),
+            dict(
+                cfg=dict(type='ECA', kernel_size=5),
+                position='after_conv3',
+                layers=('layer3',),
+            ),
+            dict(
+                cfg=dict(type='ECA', kernel_size=7),
+                position='after_conv3',
+                layers=('layer4',),
+            ),
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

@@ -5,9 +5,18 @@
 _base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
-    backbone=dict(blocks=[
-        dict(cfg=dict(type='ECA', kernel_size=3), position='after_conv2',
-             layers=('layer1', )),
-        dict(cfg=dict(type='ECA', kernel_size=5), position='after_conv2',
-             layers=('layer2', 'layer3', 'layer4')),
-    ]))
+    backbone=dict(
+        blocks=[
+            dict(
+                cfg=dict(type='ECA', kernel_size=3),
+                position='after_conv2',
+                layers=('layer1',),
+            ),
+            dict(
+                cfg=dict(type='ECA', kernel_size=5),
+                position='after_conv2',
+                layers=('layer2', 'layer3', 'layer4'),
+            ),
+        ]
+    )
+)

@@ -3,9 +3,7 @@
 # long-term TDM and the learnable shift after conv1 of every layer2-4 basic
 # block), TDNHead. 8 segments of 5 consecutive frames each (frames past the
 # end repeat the last one); everything else is the TSM-R18 motion recipe.
-_base_ = [
-    '../_base_/models/tsm_r18_motion.py', '../_base_/motion_snippets.py'
-]
+_base_ = ['../_base_/models/tsm_r18_motion.py', '../_base_/motion_snippets.py']
 
 model = dict(
     backbone=dict(
@@ -17,5 +15,7 @@ model = dict(
         fusion_weights=(0.5, 0.5),
         pretrained=None,
         pretrained2d=False,
-        norm_eval=False),
-    cls_head=dict(type='TDNHead', num_segments=8, snippet_len=5))
+        norm_eval=False,
+    ),
+    cls_head=dict(type='TDNHead', num_segments=8, snippet_len=5),
+)

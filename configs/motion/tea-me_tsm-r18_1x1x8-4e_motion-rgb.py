@@ -7,9 +7,13 @@
 _base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
-    backbone=dict(blocks=[
-        dict(
-            cfg=dict(type='TEAMotionExcitation', reduction=16),
-            position='after_conv1',
-            layers=('layer1', 'layer2', 'layer3', 'layer4'))
-    ]))
+    backbone=dict(
+        blocks=[
+            dict(
+                cfg=dict(type='TEAMotionExcitation', reduction=16),
+                position='after_conv1',
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            )
+        ]
+    )
+)

@@ -24,8 +24,12 @@ model = dict(
                     reduced_channels=64,
                     radius=7,
                     sigma=5.0,
-                    temperature=100.0),
+                    temperature=100.0,
+                ),
                 position='after_stage',
-                layers=('layer2', ))
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+                layers=('layer2',),
+            )
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

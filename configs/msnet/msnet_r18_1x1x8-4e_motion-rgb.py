@@ -5,14 +5,19 @@
 _base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
-    backbone=dict(blocks=[
-        dict(
-            cfg=dict(
-                type='MotionSqueezeBlock',
-                reduced_channels=64,
-                radius=3,
-                sigma=2.0,
-                temperature=100.0),
-            position='after_stage',
-            layers=('layer2', ))
-    ]))
+    backbone=dict(
+        blocks=[
+            dict(
+                cfg=dict(
+                    type='MotionSqueezeBlock',
+                    reduced_channels=64,
+                    radius=3,
+                    sigma=2.0,
+                    temperature=100.0,
+                ),
+                position='after_stage',
+                layers=('layer2',),
+            )
+        ]
+    )
+)

@@ -17,5 +17,7 @@ model = dict(
         num_heads=4,
         stage_depths=(1, 1, 1),
         combine='concat',
-        drop_path_rate=0.1),
-    cls_head=dict(in_channels=3 * 64, num_segments=8))
+        drop_path_rate=0.1,
+    ),
+    cls_head=dict(in_channels=3 * 64, num_segments=8),
+)

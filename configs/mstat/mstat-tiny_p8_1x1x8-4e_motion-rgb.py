@@ -8,7 +8,8 @@
 # pairs of the motion classes.
 _base_ = [
     '../_base_/datasets/motion_tiny.py',
-    '../_base_/schedules/motion_adamw_4e.py', '../_base_/motion_runtime.py'
+    '../_base_/schedules/motion_adamw_4e.py',
+    '../_base_/motion_runtime.py',
 ]
 
 model = dict(
@@ -20,13 +21,14 @@ model = dict(
         patch_size=8,
         embed_dims=64,
         num_heads=4,
-        mlp_ratio=4.,
+        mlp_ratio=4.0,
         stage_depths=(2, 2, 2),
         num_attribute_proxies=2,
         num_identity_proxies=1,
         combine='concat',
-        drop_path_rate=0.,
-        pretrained=None),
+        drop_path_rate=0.0,
+        pretrained=None,
+    ),
     cls_head=dict(
         type='TSNHead',
         num_classes=8,
@@ -35,9 +37,12 @@ model = dict(
         consensus=dict(type='AvgConsensus', dim=1),
         dropout_ratio=0.3,
         init_std=0.01,
-        average_clips='prob'),
+        average_clips='prob',
+    ),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        format_shape='NCHW'))
+        format_shape='NCHW',
+    ),
+)

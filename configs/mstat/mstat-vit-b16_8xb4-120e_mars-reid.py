@@ -8,7 +8,8 @@
 # ImageNet ViT weights: --cfg-options model.backbone.pretrained=PATH_OR_URL
 # (timm vit_base_patch16_224 keys; see selfy_mmaction/models/backbones/mstat.py)
 _base_ = [
-    '../_base_/datasets/mars_rawframes.py', '../_base_/motion_runtime.py'
+    '../_base_/datasets/mars_rawframes.py',
+    '../_base_/motion_runtime.py',
 ]
 
 model = dict(
@@ -23,36 +24,59 @@ model = dict(
         stage_depths=(4, 4, 4),
         combine='concat',
         drop_path_rate=0.1,
-        pretrained=None),
+        pretrained=None,
+    ),
     cls_head=dict(
         type='BNNeckHead',
         in_channels=3 * 768,
         num_classes=625,
         num_segments=8,
         label_smoothing=0.1,
-        loss_triplet=dict(type='BatchHardTripletLoss', margin=0.3)),
+        loss_triplet=dict(type='BatchHardTripletLoss', margin=0.3),
+    ),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        format_shape='NCTHW',
+    ),
+)
 
 max_epochs = 120
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=10,
-    val_interval=10)
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_begin=10,
+    val_interval=10,
+)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 5, eta_min=1e-6,
-         by_epoch=True, begin=5, end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='LinearLR',
+        start_factor=0.01,
+        by_epoch=True,
+        begin=0,
+        end=5,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 5,
+        eta_min=1e-6,
+        by_epoch=True,
+        begin=5,
+        end=max_epochs,
+        convert_to_iter_based=True,
+    ),
 ]
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
-    clip_grad=dict(max_norm=5, norm_type=2))
+    clip_grad=dict(max_norm=5, norm_type=2),
+)
 auto_scale_lr = dict(enable=False, base_batch_size=32)
 default_hooks = dict(
-    checkpoint=dict(interval=10, max_keep_ckpts=2, save_best='reid/mAP',
-                    rule='greater'))
+    checkpoint=dict(
+        interval=10, max_keep_ckpts=2, save_best='reid/mAP', rule='greater'
+    )
+)

@@ -6,7 +6,8 @@
 # batch-hard triplet, margin 0.3).
 _base_ = [
     '../_base_/datasets/reid_tracklets.py',
-    '../_base_/schedules/reid_adamw_30e.py', '../_base_/motion_runtime.py'
+    '../_base_/schedules/reid_adamw_30e.py',
+    '../_base_/motion_runtime.py',
 ]
 
 embed_dims = 64
@@ -20,18 +21,24 @@ model = dict(
         embed_dims=embed_dims,
         num_heads=4,
         num_transformer_layers=3,
-        attention_type='space_only'),
+        attention_type='space_only',
+    ),
     cls_head=dict(
         type='BNNeckHead',
         in_channels=embed_dims,
         num_classes=48,
         label_smoothing=0.1,
-        loss_triplet=dict(type='BatchHardTripletLoss', margin=0.3)),
+        loss_triplet=dict(type='BatchHardTripletLoss', margin=0.3),
+    ),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        format_shape='NCTHW',
+    ),
+)
 default_hooks = dict(
-    checkpoint=dict(interval=10, max_keep_ckpts=1, save_best='reid/mAP',
-                    rule='greater'))
+    checkpoint=dict(
+        interval=10, max_keep_ckpts=1, save_best='reid/mAP', rule='greater'
+    )
+)

@@ -14,15 +14,20 @@ model = dict(
                 cfg=dict(type='P3DBlock', block_type='A'),
                 position='wrap_conv1',
                 layers=p3d_layers,
-                indices=((1, 0), (0, 1), (0, 0), (0, 0))),
+                indices=((1, 0), (0, 1), (0, 0), (0, 0)),
+            ),
             dict(
                 cfg=dict(type='P3DBlock', block_type='B'),
                 position='wrap_conv1',
                 layers=p3d_layers,
-                indices=((0, 1), (0, 0), (1, 0), (0, 0))),
+                indices=((0, 1), (0, 0), (1, 0), (0, 0)),
+            ),
             dict(
                 cfg=dict(type='P3DBlock', block_type='C'),
                 position='wrap_conv1',
                 layers=p3d_layers,
-                indices=((0, 0), (1, 0), (0, 1), (0, 0))),
-        ]))
+                indices=((0, 0), (1, 0), (0, 1), (0, 0)),
+            ),
+        ],
+    )
+)

@@ -28,14 +28,16 @@ backbone = dict(
         type='TemporalGroupNorm',
         num_groups=4,
         base_channels=64,
-        requires_grad=True),
+        requires_grad=True,
+    ),
     conv1_kernel=(3, 7, 7),
     conv1_stride_t=1,
     pool1_stride_t=1,
     inflate=(1, 1, 1, 1),
     spatial_strides=(1, 2, 2, 2),
     temporal_strides=(1, 2, 2, 2),
-    zero_init_residual=False)
+    zero_init_residual=False,
+)
 model = dict(
     _delete_=True,
     type='Recognizer3D',
@@ -47,13 +49,17 @@ model = dict(
         spatial_type='avg',
         dropout_ratio=0.5,
         init_std=0.01,
-        average_clips='prob'),
+        average_clips='prob',
+    ),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW'))
+        format_shape='NCTHW',
+    ),
+)
 
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
-    clip_grad=dict(max_norm=40, norm_type=2))
+    clip_grad=dict(max_norm=40, norm_type=2),
+)

@@ -5,5 +5,7 @@
 # pretext head keys as unexpected and leaves the new I3DHead initialised).
 _base_ = ['./r2plus1d-r18-tgn_scratch_8xb30-16x1x1-45e_ucf101-rgb.py']
 
-load_from = ('work_dirs/speedorder_r2plus1d-r18-tgn_8xb8-4x16x1-120e_'
-             'ucf101-pretext/epoch_120.pth')
+load_from = (
+    'work_dirs/speedorder_r2plus1d-r18-tgn_8xb8-4x16x1-120e_'
+    'ucf101-pretext/epoch_120.pth'
+)

@@ -10,5 +10,7 @@
 # reported as unexpected and the new I3DHead (cls_head.fc_cls) as missing.
 _base_ = ['./r3d18-tiny-tgn_1x8x2-15e_motion32-rgb.py']
 
-load_from = ('work_dirs/speedorder_r3d18-tiny-tgn_8fx4clips-12e_motion32-'
-             'pretext/epoch_12.pth')
+load_from = (
+    'work_dirs/speedorder_r3d18-tiny-tgn_8fx4clips-12e_motion32-'
+    'pretext/epoch_12.pth'
+)

@@ -22,45 +22,75 @@ model = dict(
         hidden_channels=512,
         dropout_ratio=0.5,
         init_std=0.01,
-        average_clips='prob'))
+        average_clips='prob',
+    )
+)
 
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='PlaybackSpeedSampleFrames', clip_len=clip_len, speeds=speeds,
-         num_clips=num_clips, out_of_bound_opt='skip'),
+    dict(
+        type='PlaybackSpeedSampleFrames',
+        clip_len=clip_len,
+        speeds=speeds,
+        num_clips=num_clips,
+        out_of_bound_opt='skip',
+    ),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 128)),
     dict(type='RandomCrop', size=112),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 val_pipeline = [
     dict(type='DecordInit'),
-    dict(type='PlaybackSpeedSampleFrames', clip_len=clip_len, speeds=speeds,
-         num_clips=num_clips, out_of_bound_opt='skip', test_mode=True),
+    dict(
+        type='PlaybackSpeedSampleFrames',
+        clip_len=clip_len,
+        speeds=speeds,
+        num_clips=num_clips,
+        out_of_bound_opt='skip',
+        test_mode=True,
+    ),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 128)),
     dict(type='CenterCrop', crop_size=112),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=8, dataset=dict(pipeline=val_pipeline, test_mode=False))
+    batch_size=8, dataset=dict(pipeline=val_pipeline, test_mode=False)
+)
 test_dataloader = val_dataloader
 
 max_epochs = 120
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
-    val_interval=5)
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_begin=1,
+    val_interval=5,
+)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0,
-         by_epoch=True, begin=0, end=max_epochs)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=0,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+    ),
 ]
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
-    clip_grad=dict(max_norm=40, norm_type=2))
+    clip_grad=dict(max_norm=40, norm_type=2),
+)
 auto_scale_lr = dict(enable=False, base_batch_size=64)

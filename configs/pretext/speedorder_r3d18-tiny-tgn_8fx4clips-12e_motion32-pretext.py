@@ -17,33 +17,54 @@ model = dict(
         hidden_channels=128,
         dropout_ratio=0.5,
         init_std=0.01,
-        average_clips='prob'))
+        average_clips='prob',
+    )
+)
 
 # The crop and flip are shared by the 4 clips (the speed is unchanged by
 # them); the video's class label is replaced by the order label.
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='PlaybackSpeedSampleFrames', clip_len=_base_.clip_len,
-         speeds=speeds, num_clips=num_clips, out_of_bound_opt='skip'),
+    dict(
+        type='PlaybackSpeedSampleFrames',
+        clip_len=_base_.clip_len,
+        speeds=speeds,
+        num_clips=num_clips,
+        out_of_bound_opt='skip',
+    ),
     dict(type='DecordDecode'),
-    dict(type='RandomResizedCrop', area_range=(0.7, 1.0),
-         aspect_ratio_range=(0.85, 1.18)),
-    dict(type='Resize', scale=(_base_.img_size, _base_.img_size),
-         keep_ratio=False),
+    dict(
+        type='RandomResizedCrop',
+        area_range=(0.7, 1.0),
+        aspect_ratio_range=(0.85, 1.18),
+    ),
+    dict(
+        type='Resize',
+        scale=(_base_.img_size, _base_.img_size),
+        keep_ratio=False,
+    ),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 val_pipeline = [
     dict(type='DecordInit'),
-    dict(type='PlaybackSpeedSampleFrames', clip_len=_base_.clip_len,
-         speeds=speeds, num_clips=num_clips, out_of_bound_opt='error',
-         test_mode=True),
+    dict(
+        type='PlaybackSpeedSampleFrames',
+        clip_len=_base_.clip_len,
+        speeds=speeds,
+        num_clips=num_clips,
+        out_of_bound_opt='error',
+        test_mode=True,
+    ),
     dict(type='DecordDecode'),
-    dict(type='Resize', scale=(_base_.img_size, _base_.img_size),
-         keep_ratio=False),
+    dict(
+        type='Resize',
+        scale=(_base_.img_size, _base_.img_size),
+        keep_ratio=False,
+    ),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 # every epoch visits each training video 4 times (new clips each time)
 train_dataloader = dict(
@@ -57,16 +78,31 @@ train_dataloader = dict(
             ann_file=_base_.ann_file_train,
             spec=_base_.motion_spec,
             data_prefix=dict(video=_base_.data_root),
-            pipeline=train_pipeline)))
+            pipeline=train_pipeline,
+        ),
+    ),
+)
 val_dataloader = dict(batch_size=8, dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=5)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0,
-         by_epoch=True, begin=0, end=max_epochs)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True,
+    ),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=0,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+    ),
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -17,6 +17,9 @@ model = dict(
             dict(
                 cfg=dict(type='R2Plus1DConv'),
                 position='wrap_conv2',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'))
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            )
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

@@ -13,9 +13,13 @@ model = dict(
             dict(
                 cfg=dict(type='R2Plus1DConv'),
                 position='wrap_conv1',
-                layers=('layer1', 'layer2', 'layer3', 'layer4')),
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            ),
             dict(
                 cfg=dict(type='R2Plus1DConv'),
                 position='wrap_conv2',
-                layers=('layer1', 'layer2', 'layer3', 'layer4')),
-        ]))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            ),
+        ],
+    )
+)

@@ -10,8 +10,10 @@ _base_ = ['mmaction::_base_/models/r2plus1d_r34.py', '../_base_/motion.py']
 
 model = dict(
     backbone=dict(
-        depth=18, norm_cfg=dict(type='BN3d', requires_grad=True, eps=1e-3)),
-    cls_head=dict(num_classes=8, dropout_ratio=0.3))
+        depth=18, norm_cfg=dict(type='BN3d', requires_grad=True, eps=1e-3)
+    ),
+    cls_head=dict(num_classes=8, dropout_ratio=0.3),
+)
 
 # No flip: a horizontal flip turns 'move_right' into 'move_left'.
 train_pipeline = [
@@ -21,10 +23,11 @@ train_pipeline = [
     dict(
         type='RandomResizedCrop',
         area_range=(0.7, 1.0),
-        aspect_ratio_range=(0.85, 1.18)),
+        aspect_ratio_range=(0.85, 1.18),
+    ),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 val_pipeline = [
     dict(type='DecordInit'),
@@ -32,7 +35,7 @@ val_pipeline = [
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 test_pipeline = val_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -10,8 +10,14 @@ _base_ = './selfy_imagenet-pretrained-r50_8xb8-1x1x16-50e_sthv1-rgb.py'
 # the one SELFY block with the window changed (from the command line:
 # --cfg-options model.backbone.blocks.0.cfg.window="(9,9,9)")
 model = dict(
-    backbone=dict(blocks=[
-        dict(
-            _base_.model.backbone.blocks[0],
-            cfg=dict(_base_.model.backbone.blocks[0].cfg, window=(9, 9, 9)))
-    ]))
+    backbone=dict(
+        blocks=[
+            dict(
+                _base_.model.backbone.blocks[0],
+                cfg=dict(
+                    _base_.model.backbone.blocks[0].cfg, window=(9, 9, 9)
+                ),
+            )
+        ]
+    )
+)

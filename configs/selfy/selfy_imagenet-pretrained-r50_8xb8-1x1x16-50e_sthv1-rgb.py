@@ -7,5 +7,5 @@
 _base_ = [
     '../_base_/models/selfy_tsm_r50_16f.py',
     '../_base_/datasets/sthv1_rgb_16f.py',
-    '../_base_/selfy_recipe.py'
+    '../_base_/selfy_recipe.py',
 ]

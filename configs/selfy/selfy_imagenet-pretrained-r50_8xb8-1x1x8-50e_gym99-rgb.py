@@ -5,8 +5,7 @@
 _base_ = [
     '../_base_/models/selfy_tsm_r50.py',
     '../_base_/datasets/gym99_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
+    '../_base_/selfy_recipe.py',
 ]
 
-model = dict(
-    cls_head=dict(num_classes=99))
+model = dict(cls_head=dict(num_classes=99))

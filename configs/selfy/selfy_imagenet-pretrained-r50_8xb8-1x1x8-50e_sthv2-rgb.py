@@ -5,6 +5,5 @@
 _base_ = [
     '../_base_/models/selfy_tsm_r50.py',
     '../_base_/datasets/sthv2_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
+    '../_base_/selfy_recipe.py',
 ]
-

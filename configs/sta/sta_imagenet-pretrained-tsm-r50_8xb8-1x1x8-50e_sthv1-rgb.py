@@ -13,7 +13,7 @@ _base_ = [
     '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
     '../_base_/schedules/selfy_sgd_50e.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py',
 ]
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
@@ -26,7 +26,12 @@ model = dict(
         num_segments=8,
         # in_channels and num_segments are filled in by the backbone
         blocks=[
-            dict(cfg=dict(type='STABlock', reduction=4, num_heads=8),
-                 position='after_stage', layers=('layer3', 'layer4')),
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+            dict(
+                cfg=dict(type='STABlock', reduction=4, num_heads=8),
+                position='after_stage',
+                layers=('layer3', 'layer4'),
+            ),
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

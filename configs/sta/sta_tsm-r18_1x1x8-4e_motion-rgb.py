@@ -10,7 +10,13 @@
 _base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
 
 model = dict(
-    backbone=dict(blocks=[
-        dict(cfg=dict(type='STABlock', reduction=4, num_heads=4),
-             position='after_stage', layers=('layer3', 'layer4')),
-    ]))
+    backbone=dict(
+        blocks=[
+            dict(
+                cfg=dict(type='STABlock', reduction=4, num_heads=4),
+                position='after_stage',
+                layers=('layer3', 'layer4'),
+            ),
+        ]
+    )
+)

@@ -22,6 +22,9 @@ model = dict(
             dict(
                 cfg=dict(type='STMBlock', reduction=16),
                 position='wrap_conv2',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'))
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            )
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

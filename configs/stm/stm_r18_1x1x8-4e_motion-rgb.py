@@ -12,5 +12,8 @@ model = dict(
             dict(
                 cfg=dict(type='STMBlock', reduction=16),
                 position='wrap_conv1',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'))
-        ]))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            )
+        ],
+    )
+)

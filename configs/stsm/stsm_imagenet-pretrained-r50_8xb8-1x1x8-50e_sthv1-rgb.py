@@ -19,8 +19,12 @@ model = dict(
         blocks=[
             dict(
                 cfg=dict(
-                    type='SpatioTemporalShift', shift_div=8, spatial_div=16),
+                    type='SpatioTemporalShift', shift_div=8, spatial_div=16
+                ),
                 position='wrap_conv1',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'))
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            )
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

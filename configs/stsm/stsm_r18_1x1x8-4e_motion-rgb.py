@@ -10,7 +10,11 @@ model = dict(
         blocks=[
             dict(
                 cfg=dict(
-                    type='SpatioTemporalShift', shift_div=8, spatial_div=16),
+                    type='SpatioTemporalShift', shift_div=8, spatial_div=16
+                ),
                 position='wrap_conv1',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'))
-        ]))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            )
+        ],
+    )
+)

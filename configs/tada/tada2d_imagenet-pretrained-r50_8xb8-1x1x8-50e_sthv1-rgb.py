@@ -23,8 +23,12 @@ model = dict(
                     type='TAda2DBlock',
                     route_reduction=4,
                     route_kernel_sizes=(3, 3),
-                    pool_kernel_size=3),
+                    pool_kernel_size=3,
+                ),
                 position='wrap_conv2',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'))
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            )
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

@@ -13,5 +13,8 @@ model = dict(
             dict(
                 cfg=dict(type='TAda2DBlock'),
                 position='wrap_conv1',
-                layers=('layer1', 'layer2', 'layer3', 'layer4'))
-        ]))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            )
+        ],
+    )
+)

@@ -18,7 +18,10 @@ model = dict(
         num_iters=3,
         dropout_ratio=0.3,
         init_std=0.001,
-        average_clips='prob'))
+        average_clips='prob',
+    ),
+)
 
 optim_wrapper = dict(
-    paramwise_cfg=dict(custom_keys={'cls_head': dict(lr_mult=5)}))
+    paramwise_cfg=dict(custom_keys={'cls_head': dict(lr_mult=5)})
+)

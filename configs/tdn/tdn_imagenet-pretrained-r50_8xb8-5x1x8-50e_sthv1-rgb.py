@@ -9,7 +9,7 @@
 _base_ = [
     '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_5x1x8.py',
-    '../_base_/selfy_recipe.py'
+    '../_base_/selfy_recipe.py',
 ]
 
 model = dict(
@@ -18,8 +18,10 @@ model = dict(
         num_segments=8,
         snippet_len=5,
         # (rgb, difference) weights of the fusions; (0.75, 0.25) for 16
-        fusion_weights=(0.5, 0.5)),
+        fusion_weights=(0.5, 0.5),
+    ),
     # TSMHead that counts the 5 frames of a snippet as one segment
     cls_head=dict(
-        type='TDNHead', num_classes=174, num_segments=8, snippet_len=5))
-
+        type='TDNHead', num_classes=174, num_segments=8, snippet_len=5
+    ),
+)

@@ -23,5 +23,7 @@ model = dict(
         # format), res2net50_26w_4s-06e79181.pth; put it here, or set None to
         # train from scratch.
         pretrained='checkpoints/res2net50_26w_4s-06e79181.pth',
-        norm_eval=False),
-    cls_head=dict(num_classes=174, num_segments=8))
+        norm_eval=False,
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

@@ -18,16 +18,27 @@ model = dict(
         # in_channels, num_segments and `net` are filled in by the backbone
         blocks=[
             dict(
-                cfg=dict(type='TSIMotionExcitation', reduction=16,
-                         align_window=3, align_scale=10.0,
-                         scales=(1, 2, 4)),
+                cfg=dict(
+                    type='TSIMotionExcitation',
+                    reduction=16,
+                    align_window=3,
+                    align_scale=10.0,
+                    scales=(1, 2, 4),
+                ),
                 position='after_conv1',
-                layers=('layer1', 'layer2', 'layer3', 'layer4')),
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            ),
             dict(
-                cfg=dict(type='TSITemporalIntegration',
-                         branches=((3, 1), (3, 2), (3, 3)), reduction=16,
-                         min_hidden=32),
+                cfg=dict(
+                    type='TSITemporalIntegration',
+                    branches=((3, 1), (3, 2), (3, 3)),
+                    reduction=16,
+                    min_hidden=32,
+                ),
                 position='wrap_conv2',
-                layers=('layer1', 'layer2', 'layer3', 'layer4')),
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            ),
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

@@ -8,10 +8,16 @@ model = dict(
     backbone=dict(
         type='ResNetWithBlocks',
         blocks=[
-            dict(cfg=dict(type='TSIMotionExcitation'),
-                 position='after_conv1',
-                 layers=('layer1', 'layer2', 'layer3', 'layer4')),
-            dict(cfg=dict(type='TSITemporalIntegration'),
-                 position='wrap_conv2',
-                 layers=('layer1', 'layer2', 'layer3', 'layer4')),
-        ]))
+            dict(
+                cfg=dict(type='TSIMotionExcitation'),
+                position='after_conv1',
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            ),
+            dict(
+                cfg=dict(type='TSITemporalIntegration'),
+                position='wrap_conv2',
+                layers=('layer1', 'layer2', 'layer3', 'layer4'),
+            ),
+        ],
+    )
+)

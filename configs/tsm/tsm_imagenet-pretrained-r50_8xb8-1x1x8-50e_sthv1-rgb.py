@@ -5,7 +5,7 @@
 _base_ = [
     '../_base_/models/tsm_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py'
+    '../_base_/selfy_recipe.py',
 ]
 
 model = dict(cls_head=dict(num_classes=174))

@@ -26,6 +26,7 @@ Used by ``tools/analysis/get_flops.py``, the motion benchmark
 (:mod:`selfy_mmaction.zoo.publish`). The papers' numbers printed beside the
 measurements are data: :mod:`selfy_mmaction.analysis.paper_numbers`.
 """
+
 import contextlib
 import copy
 import glob
@@ -66,8 +67,7 @@ def without_pretrained(node):
             continue
         else:
             out[key] = without_pretrained(value)
-    if 'pretrained2d' not in out and _accepts(out.get('type'),
-                                              'pretrained2d'):
+    if 'pretrained2d' not in out and _accepts(out.get('type'), 'pretrained2d'):
         out['pretrained2d'] = False
     return out
 
@@ -82,6 +82,7 @@ def _accepts(type_name, arg):
     if not isinstance(type_name, str):
         return False
     from mmaction.registry import MODELS
+
     cls = MODELS.get(type_name)
     if cls is None:
         return False
@@ -103,8 +104,10 @@ def _val_pipeline(cfg, split: str = 'val') -> List[dict]:
         loader = cfg.get(name)
         if loader and loader.get('dataset', {}).get('pipeline'):
             return loader['dataset']['pipeline']
-    raise ValueError('config has no dataloader pipeline to read the clip '
-                     'size from; pass --shape T 3 H W')
+    raise ValueError(
+        'config has no dataloader pipeline to read the clip '
+        'size from; pass --shape T 3 H W'
+    )
 
 
 def _view_size(pipeline: List[dict]) -> Optional[Tuple[int, int]]:
@@ -119,15 +122,19 @@ def _view_size(pipeline: List[dict]) -> Optional[Tuple[int, int]]:
             return int(size), int(size)
     for t in reversed(pipeline):
         scale = t.get('scale')
-        if (t['type'] == 'Resize' and not t.get('keep_ratio', True)
-                and isinstance(scale, (tuple, list)) and min(scale) > 0):
+        if (
+            t['type'] == 'Resize'
+            and not t.get('keep_ratio', True)
+            and isinstance(scale, (tuple, list))
+            and min(scale) > 0
+        ):
             return int(scale[1]), int(scale[0])
     return None
 
 
-def clip_input_shape(cfg,
-                     size: Optional[int] = None,
-                     split: str = 'val') -> Tuple[int, ...]:
+def clip_input_shape(
+    cfg, size: Optional[int] = None, split: str = 'val'
+) -> Tuple[int, ...]:
     """Recognizer input of one sample of ``split`` (``'val'`` or
     ``'test'``), one view (``twice_sample`` ignored): ``(1, T, 3, H, W)`` for
     2D recognizers (``T = clip_len * num_clips`` of the pipeline's frame
@@ -138,19 +145,28 @@ def clip_input_shape(cfg,
     # SampleFrames and its kin (DenseSampleFrames, UniformSample, ...)
     samplers = [t for t in pipeline if 'Sample' in t['type']]
     if not samplers:
-        raise ValueError('no frame sampler (SampleFrames...) in the val '
-                         'pipeline; pass --shape T 3 H W')
+        raise ValueError(
+            'no frame sampler (SampleFrames...) in the val '
+            'pipeline; pass --shape T 3 H W'
+        )
     sampler = samplers[0]
     frames = sampler.get('clip_len', 1) * sampler.get('num_clips', 1)
     if size is not None:
         height = width = size
     else:
         height, width = _view_size(pipeline) or (224, 224)
-    formats = [t['input_format'] for t in pipeline
-               if t['type'] == 'FormatShape']
+    formats = [
+        t['input_format'] for t in pipeline if t['type'] == 'FormatShape'
+    ]
     if formats and formats[0] == 'NCTHW':
-        return (1, sampler.get('num_clips', 1), 3, sampler.get('clip_len', 1),
-                height, width)
+        return (
+            1,
+            sampler.get('num_clips', 1),
+            3,
+            sampler.get('clip_len', 1),
+            height,
+            width,
+        )
     return (1, frames, 3, height, width)
 
 
@@ -170,6 +186,7 @@ def build_model(cfg) -> nn.Module:
     """The recognizer of ``cfg`` without pretrained weights, in eval mode
     (weights as constructed: counting needs no initialisation)."""
     from mmaction.registry import MODELS
+
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(without_pretrained(copy.deepcopy(cfg.model)))
     return model.eval()
@@ -185,8 +202,9 @@ def correlations_counted_analytically(records: List[int]):
     original = stss_module._forward
 
     def zeros_forward(query, key, g, *args, **kwargs):
-        records.append(g.n * g.t * len(g.offsets) * g.u * g.v * g.h * g.w *
-                       g.c)
+        records.append(
+            g.n * g.t * len(g.offsets) * g.u * g.v * g.h * g.w * g.c
+        )
         out = query.new_zeros(g.n, g.t, g.h, g.w, len(g.offsets), g.u, g.v)
         return out.permute(0, 1, 4, 5, 6, 2, 3)
 
@@ -197,9 +215,11 @@ def correlations_counted_analytically(records: List[int]):
         stss_module._forward = original
 
 
-def complexity(cfg,
-               input_shape: Optional[Sequence[int]] = None,
-               size: Optional[int] = None) -> Dict:
+def complexity(
+    cfg,
+    input_shape: Optional[Sequence[int]] = None,
+    size: Optional[int] = None,
+) -> Dict:
     """Count one clip of ``cfg``'s recognizer.
 
     Returns dict: ``input_shape``, ``flops`` (mmengine, correlation
@@ -213,7 +233,7 @@ def complexity(cfg,
     wrapper = _BackboneAndHead(model)
     records: List[int] = []
     with torch.no_grad(), correlations_counted_analytically(records):
-        analyzer = FlopAnalyzer(wrapper, (inputs, ))
+        analyzer = FlopAnalyzer(wrapper, (inputs,))
         analyzer.unsupported_ops_warnings(False)
         analyzer.uncalled_modules_warnings(False)
         analyzer.tracer_warnings('none')
@@ -225,21 +245,24 @@ def complexity(cfg,
         correlation=correlation,
         total=flops + correlation,
         params=parameter_count(wrapper)[''],
-        analyzer=analyzer)
+        analyzer=analyzer,
+    )
 
 
-def clip_complexity(cfg,
-                    size: Optional[int] = None,
-                    split: str = 'val') -> Dict:
+def clip_complexity(
+    cfg, size: Optional[int] = None, split: str = 'val'
+) -> Dict:
     """:func:`complexity` of one view of ``split``'s pipeline (see
     :func:`clip_input_shape`) in the units tables use: ``gflops`` (total,
     correlation included), ``correlation_gflops``, ``params_m`` and
     ``input_shape`` (a list)."""
     res = complexity(cfg, clip_input_shape(cfg, size, split))
-    return dict(gflops=res['total'] / 1e9,
-                correlation_gflops=res['correlation'] / 1e9,
-                params_m=res['params'] / 1e6,
-                input_shape=list(res['input_shape']))
+    return dict(
+        gflops=res['total'] / 1e9,
+        correlation_gflops=res['correlation'] / 1e9,
+        params_m=res['params'] / 1e6,
+        input_shape=list(res['input_shape']),
+    )
 
 
 def _window(cfg) -> Optional[Tuple[int, ...]]:
@@ -281,24 +304,29 @@ def measure_all(root: str, out=None) -> List[dict]:
     ``out`` (stdout by default)."""
     out = out or sys.stdout
     rows, seen = [], {}
-    out.write('| config | input | GFLOPs (mmengine, backbone + head) | '
-              '+ correlation | GFLOPs total | params (M, backbone + head) | '
-              'paper GFLOPs | paper params (M) | source |\n'
-              '|---|---|---|---|---|---|---|---|---|\n')
+    out.write(
+        '| config | input | GFLOPs (mmengine, backbone + head) | '
+        '+ correlation | GFLOPs total | params (M, backbone + head) | '
+        'paper GFLOPs | paper params (M) | source |\n'
+        '|---|---|---|---|---|---|---|---|---|\n'
+    )
     for path in list_configs(root):
         name = osp.relpath(path, root)
         cfg = Config.fromfile(path)
         paper = paper_entry(path, cfg) or {}
         size = paper.get('res')
         try:
-            key = (repr(without_pretrained(cfg.model.to_dict())),
-                   clip_input_shape(cfg, size))
+            key = (
+                repr(without_pretrained(cfg.model.to_dict())),
+                clip_input_shape(cfg, size),
+            )
         except ValueError as err:  # no frame sampler to size the clip
             out.write(f'| {name} | not measured: {err} |||||||\n')
             continue
         if key in seen:
-            out.write(f'| {name} | same model and clip as {seen[key]} '
-                      '|||||||\n')
+            out.write(
+                f'| {name} | same model and clip as {seen[key]} |||||||\n'
+            )
             continue
         seen[key] = name
         res = complexity(cfg, size=size)
@@ -306,13 +334,15 @@ def measure_all(root: str, out=None) -> List[dict]:
         res.update(config=name, paper=paper)
         rows.append(res)
         shape = 'x'.join(str(s) for s in res['input_shape'][1:])
-        out.write(f"| {name} | {shape} | {_fmt(res['flops'] / 1e9)} | "
-                  f"{_fmt(res['correlation'] / 1e9, 3)} | "
-                  f"{_fmt(res['total'] / 1e9)} | "
-                  f"{_fmt(res['params'] / 1e6)} | "
-                  f"{_fmt(paper.get('gflops'), 1)} | "
-                  f"{_fmt(paper.get('params'))} | "
-                  f"{paper.get('source', '-')} |\n")
+        out.write(
+            f'| {name} | {shape} | {_fmt(res["flops"] / 1e9)} | '
+            f'{_fmt(res["correlation"] / 1e9, 3)} | '
+            f'{_fmt(res["total"] / 1e9)} | '
+            f'{_fmt(res["params"] / 1e6)} | '
+            f'{_fmt(paper.get("gflops"), 1)} | '
+            f'{_fmt(paper.get("params"))} | '
+            f'{paper.get("source", "-")} |\n'
+        )
         out.flush()
     return rows
 
@@ -324,10 +354,9 @@ def input_shape_from(cfg, shape: Optional[Sequence[int]]):
     if shape is None:
         return None
     if len(shape) == 4:
-        return (1, ) + tuple(shape)
+        return (1,) + tuple(shape)
     if len(shape) in (1, 2):
         h, w = (shape[0], shape[0]) if len(shape) == 1 else shape
         base = clip_input_shape(cfg)
         return base[:-2] + (h, w)
     raise ValueError(f'--shape takes T 3 H W, H W or S; got {shape}')
-

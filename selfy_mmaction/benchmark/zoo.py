@@ -43,6 +43,7 @@ analytically by :mod:`selfy_mmaction.analysis.complexity`) and parameters.
 Writes ``benchmark.md``, ``benchmark.png`` (top-1 against GFLOPs) and
 ``benchmark.json`` (recipe, machine, every run) into ``--work-dir``.
 """
+
 import copy
 import glob
 import json
@@ -89,18 +90,39 @@ BASELINE_MODELS = [
 ]
 #: Display names by the config name's first ``_``-separated token.
 NAMES = {
-    'tsn': 'TSN', 'tsm': 'TSM', 'selfy': 'SELFY-TSM', 'stm': 'STM',
-    'msnet': 'MSNet', 'ms': 'MSNet', 'tada': 'TAda2D', 'tada2d': 'TAda2D',
-    'tea': 'TEA', 'tdn': 'TDN', 'eca': 'ECA-TSM', 'stsm': 'STSM',
-    'p3d': 'P3D', 'cost-a': 'CoST(a)', 'cost-b': 'CoST(b)',
-    'r2plus1d': 'R(2+1)D', 'r2plus1d-2d': 'R(2+1)D-2D',
-    'r3d18-tiny-tgn': 'R3D-18-tiny', 'tea-me': 'TEA (ME)'
+    'tsn': 'TSN',
+    'tsm': 'TSM',
+    'selfy': 'SELFY-TSM',
+    'stm': 'STM',
+    'msnet': 'MSNet',
+    'ms': 'MSNet',
+    'tada': 'TAda2D',
+    'tada2d': 'TAda2D',
+    'tea': 'TEA',
+    'tdn': 'TDN',
+    'eca': 'ECA-TSM',
+    'stsm': 'STSM',
+    'p3d': 'P3D',
+    'cost-a': 'CoST(a)',
+    'cost-b': 'CoST(b)',
+    'r2plus1d': 'R(2+1)D',
+    'r2plus1d-2d': 'R(2+1)D-2D',
+    'r3d18-tiny-tgn': 'R3D-18-tiny',
+    'tea-me': 'TEA (ME)',
 }
 #: ``--quick``: a tiny dataset, one seed, one epoch, the leading models.
 QUICK = dict(
-    spec=dict(seed=0, num_train_per_class=3, num_val_per_class=2,
-              num_frames=8, size=32),
-    size=32, epochs=1, seeds=[0])
+    spec=dict(
+        seed=0,
+        num_train_per_class=3,
+        num_val_per_class=2,
+        num_frames=8,
+        size=32,
+    ),
+    size=32,
+    epochs=1,
+    seeds=[0],
+)
 DEFAULT_SEEDS = [0, 1, 2]
 
 
@@ -109,8 +131,7 @@ def display_name(path: str) -> str:
     return NAMES.get(token, token)
 
 
-def default_configs(root: str = CONFIGS,
-                    baselines: bool = False) -> List[str]:
+def default_configs(root: str = CONFIGS, baselines: bool = False) -> List[str]:
     """The configs of :data:`DEFAULT_MODELS` (and :data:`BASELINE_MODELS`)
     that exist (a message for each family without one)."""
     out = []
@@ -122,8 +143,10 @@ def default_configs(root: str = CONFIGS,
                 out.append(found[0])
                 break
         else:
-            print(f'benchmark: skipping {name} (no config matches '
-                  f'{patterns} under {osp.relpath(root, REPO)}/)')
+            print(
+                f'benchmark: skipping {name} (no config matches '
+                f'{patterns} under {osp.relpath(root, REPO)}/)'
+            )
     return out
 
 
@@ -133,18 +156,24 @@ def discover_configs(root: str = CONFIGS) -> List[str]:
     configs that load weights (``load_from``): the benchmark compares
     recognizers trained from scratch."""
     from mmengine.config import Config
+
     found = []
-    for p in sorted(glob.glob(osp.join(root, '**', '*motion*.py'),
-                              recursive=True)):
+    for p in sorted(
+        glob.glob(osp.join(root, '**', '*motion*.py'), recursive=True)
+    ):
         if '_base_' in p.split(osp.sep):
             continue
         if 'pretext' in osp.basename(p):
-            print(f'benchmark: skipping {osp.relpath(p, REPO)} (pretext '
-                  'task, not a recognizer of the motion classes)')
+            print(
+                f'benchmark: skipping {osp.relpath(p, REPO)} (pretext '
+                'task, not a recognizer of the motion classes)'
+            )
             continue
         if Config.fromfile(p).get('load_from'):
-            print(f'benchmark: skipping {osp.relpath(p, REPO)} (load_from: '
-                  'not trained from scratch)')
+            print(
+                f'benchmark: skipping {osp.relpath(p, REPO)} (load_from: '
+                'not trained from scratch)'
+            )
             continue
         found.append(p)
     leading = [p for p in LEADING if osp.exists(p)]
@@ -195,10 +224,16 @@ def apply_recipe(cfg, recipe: dict, work_dir: str, seed: int):
     """Replace schedule and data settings of ``cfg`` (an mmengine Config)
     by the shared recipe; keep the model."""
     from mmengine.config import Config
+
     schedule = Config.fromfile(recipe['schedule'])
     data = Config.fromfile(DATA_BASE)
-    for key in ('train_cfg', 'test_cfg', 'param_scheduler', 'optim_wrapper',
-                'auto_scale_lr'):
+    for key in (
+        'train_cfg',
+        'test_cfg',
+        'param_scheduler',
+        'optim_wrapper',
+        'auto_scale_lr',
+    ):
         cfg[key] = copy.deepcopy(schedule[key])
     epochs = recipe['epochs']
     cfg.train_cfg['max_epochs'] = epochs
@@ -213,27 +248,36 @@ def apply_recipe(cfg, recipe: dict, work_dir: str, seed: int):
     spec = recipe['spec']
     ann = {
         'train': osp.join(recipe['data_root'], 'motion_train_list_videos.txt'),
-        'test': osp.join(recipe['data_root'], 'motion_val_list_videos.txt')
+        'test': osp.join(recipe['data_root'], 'motion_val_list_videos.txt'),
     }
-    for split, base_key in (('train', 'train_dataloader'),
-                            ('test', 'test_dataloader')):
+    for split, base_key in (
+        ('train', 'train_dataloader'),
+        ('test', 'test_dataloader'),
+    ):
         own = cfg.get(base_key, {}).get('dataset', {}).get('pipeline')
         loader = copy.deepcopy(data[base_key])
         loader.update(num_workers=0, persistent_workers=False)
         if recipe.get('batch_size'):
             loader['batch_size'] = recipe['batch_size']
         loader['dataset'].update(
-            ann_file=ann[split], spec=spec,
+            ann_file=ann[split],
+            spec=spec,
             data_prefix=dict(video=osp.join(recipe['data_root'], 'videos')),
-            pipeline=_pipeline(loader['dataset']['pipeline'], own,
-                               recipe['size']))
+            pipeline=_pipeline(
+                loader['dataset']['pipeline'], own, recipe['size']
+            ),
+        )
         cfg[base_key] = loader
     # no validation while training: the test below is the only evaluation
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.train_cfg['val_interval'] = epochs + 1
-    cfg.test_evaluator = [dict(type='AccMetric'), dict(type='MotionPairMetric')]
+    cfg.test_evaluator = [
+        dict(type='AccMetric'),
+        dict(type='MotionPairMetric'),
+    ]
     cfg.default_hooks['checkpoint'] = dict(
-        type='CheckpointHook', interval=-1, save_last=True)
+        type='CheckpointHook', interval=-1, save_last=True
+    )
     cfg.default_hooks['logger'] = dict(type='LoggerHook', interval=5)
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.work_dir = work_dir
@@ -250,6 +294,7 @@ def shared_recipe(args) -> dict:
     ``batch_size``, ``lr``, ``seeds``, ``cfg_options``, ``spec`` (None where
     not given) and ``work_dir``."""
     from mmengine.config import Config
+
     data = Config.fromfile(DATA_BASE)
     schedule = Config.fromfile(args.schedule)
     resize = _find(data.train_dataloader.dataset.pipeline, 'Resize')
@@ -261,7 +306,8 @@ def shared_recipe(args) -> dict:
         lr=schedule.optim_wrapper.optimizer.lr,
         data_root=osp.join(REPO, 'data', 'motion'),
         schedule=osp.abspath(args.schedule),
-        seeds=list(DEFAULT_SEEDS))
+        seeds=list(DEFAULT_SEEDS),
+    )
     if args.quick:
         recipe.update(copy.deepcopy(QUICK))
     for key in ('size', 'epochs', 'batch_size', 'lr', 'seeds', 'cfg_options'):
@@ -301,8 +347,9 @@ def run_one(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
         def before_train_iter(self, runner, batch_idx, data_batch=None):
             self.start = time.perf_counter()
 
-        def after_train_iter(self, runner, batch_idx, data_batch=None,
-                             outputs=None):
+        def after_train_iter(
+            self, runner, batch_idx, data_batch=None, outputs=None
+        ):
             self.count += 1
             if self.count > 1:
                 self.seconds += time.perf_counter() - self.start
@@ -317,18 +364,22 @@ def run_one(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     metrics = runner.test()
     result = dict(
-        config=osp.relpath(config, REPO), name=display_name(config),
-        seed=seed, top1=float(metrics['acc/top1']),
+        config=osp.relpath(config, REPO),
+        name=display_name(config),
+        seed=seed,
+        top1=float(metrics['acc/top1']),
         top5=float(metrics['acc/top5']),
         pair_acc=float(metrics['motion/pair_acc']),
         direction_acc=float(metrics['motion/direction_acc']),
         num_test=len(runner.test_dataloader.dataset),
         train_seconds=train_s,
-        train_clips_per_s=timer.clips / timer.seconds if timer.seconds else
-        None,
+        train_clips_per_s=timer.clips / timer.seconds
+        if timer.seconds
+        else None,
         peak_rss_mb=peak_rss / 2**20,
         latency_ms=_latency_ms(runner),
-        final_loss=_final_loss(runner))
+        final_loss=_final_loss(runner),
+    )
     with open(osp.join(work_dir, 'result.json'), 'w') as f:
         json.dump(result, f, indent=1)
     return result
@@ -342,9 +393,11 @@ def _final_loss(runner) -> Optional[float]:
 def _latency_ms(runner, repeats: int = 10) -> float:
     """Median wall time of ``test_step`` on one clip (batch 1)."""
     import torch
+
     batch = next(iter(runner.test_dataloader))
-    one = dict(inputs=batch['inputs'][:1],
-               data_samples=batch['data_samples'][:1])
+    one = dict(
+        inputs=batch['inputs'][:1], data_samples=batch['data_samples'][:1]
+    )
     model = runner.model.eval()
     times = []
     with torch.no_grad():
@@ -364,6 +417,7 @@ def complexity_of(config: str, recipe: dict) -> dict:
     """GFLOPs (multiply-adds, one clip, correlations analytic) and params at
     the benchmark resolution (:func:`clip_complexity`)."""
     from mmengine.config import Config
+
     cfg = apply_recipe(Config.fromfile(config), recipe, '/tmp', 0)
     return clip_complexity(cfg, size=recipe['size'])
 
@@ -384,18 +438,34 @@ def _spawn(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
     start = time.perf_counter()
     with open(osp.join(run_dir, 'stdout.log'), 'w') as log:
         proc = subprocess.run(
-            [sys.executable, '-m', 'selfy_mmaction.benchmark.zoo', config,
-             str(seed), json.dumps(recipe), run_dir],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+            [
+                sys.executable,
+                '-m',
+                'selfy_mmaction.benchmark.zoo',
+                config,
+                str(seed),
+                json.dumps(recipe),
+                run_dir,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
+        )
     wall = time.perf_counter() - start
     result_path = osp.join(run_dir, 'result.json')
     if proc.returncode != 0 or not osp.exists(result_path):
         with open(osp.join(run_dir, 'stdout.log')) as f:
             tail = f.read()[-2000:]
-        return dict(config=osp.relpath(config, REPO),
-                    name=display_name(config), seed=seed, failed=True,
-                    returncode=proc.returncode, wall_seconds=wall,
-                    log_tail=tail)
+        return dict(
+            config=osp.relpath(config, REPO),
+            name=display_name(config),
+            seed=seed,
+            failed=True,
+            returncode=proc.returncode,
+            wall_seconds=wall,
+            log_tail=tail,
+        )
     with open(result_path) as f:
         result = json.load(f)
     result['wall_seconds'] = wall
@@ -403,17 +473,21 @@ def _spawn(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
 
 
 def _summary_line(r: dict, done: int, total: int) -> str:
-    head = f"[{done}/{total}] {r['name']} seed {r['seed']}"
+    head = f'[{done}/{total}] {r["name"]} seed {r["seed"]}'
     if r.get('failed'):
-        return (f"{head}: FAILED (exit {r['returncode']}), see "
-                f"{_run_dir('.', r['config'], r['seed'])}; last log lines:\n"
-                + '\n'.join(r['log_tail'].splitlines()[-8:]))
-    return (f"{head}: top-1 {100 * r['top1']:.1f}% (pair "
-            f"{100 * r['pair_acc']:.0f}%, direction "
-            f"{100 * r['direction_acc']:.0f}%), "
-            f"{r['train_clips_per_s']:.1f} clips/s, "
-            f"{r['peak_rss_mb']:.0f} MB, {r['latency_ms']:.1f} ms/clip, "
-            f"{r['wall_seconds']:.0f} s")
+        return (
+            f'{head}: FAILED (exit {r["returncode"]}), see '
+            f'{_run_dir(".", r["config"], r["seed"])}; last log lines:\n'
+            + '\n'.join(r['log_tail'].splitlines()[-8:])
+        )
+    return (
+        f'{head}: top-1 {100 * r["top1"]:.1f}% (pair '
+        f'{100 * r["pair_acc"]:.0f}%, direction '
+        f'{100 * r["direction_acc"]:.0f}%), '
+        f'{r["train_clips_per_s"]:.1f} clips/s, '
+        f'{r["peak_rss_mb"]:.0f} MB, {r["latency_ms"]:.1f} ms/clip, '
+        f'{r["wall_seconds"]:.0f} s'
+    )
 
 
 def _mean_sd(values: List[float]):
@@ -427,14 +501,27 @@ def aggregate(results: List[dict], complexity: Dict[str, dict]) -> List[dict]:
     """One row per config: mean and sample standard deviation over seeds."""
     rows = []
     for config in dict.fromkeys(r['config'] for r in results):
-        runs = [r for r in results
-                if r['config'] == config and not r.get('failed')]
-        failed = sum(1 for r in results
-                     if r['config'] == config and r.get('failed'))
-        row = dict(config=config, name=display_name(config),
-                   seeds=[r['seed'] for r in runs], failed=failed)
-        for key in ('top1', 'pair_acc', 'direction_acc', 'train_clips_per_s',
-                    'peak_rss_mb', 'latency_ms', 'train_seconds'):
+        runs = [
+            r for r in results if r['config'] == config and not r.get('failed')
+        ]
+        failed = sum(
+            1 for r in results if r['config'] == config and r.get('failed')
+        )
+        row = dict(
+            config=config,
+            name=display_name(config),
+            seeds=[r['seed'] for r in runs],
+            failed=failed,
+        )
+        for key in (
+            'top1',
+            'pair_acc',
+            'direction_acc',
+            'train_clips_per_s',
+            'peak_rss_mb',
+            'latency_ms',
+            'train_seconds',
+        ):
             vals = [r[key] for r in runs if r.get(key) is not None]
             row[key], row[key + '_sd'] = _mean_sd(vals)
             if key == 'top1' and vals:
@@ -447,58 +534,64 @@ def aggregate(results: List[dict], complexity: Dict[str, dict]) -> List[dict]:
 def _pct(row, key):
     if row.get(key) is None:
         return '-'
-    return f"{100 * row[key]:.1f} ± {100 * row[key + '_sd']:.1f}"
+    return f'{100 * row[key]:.1f} ± {100 * row[key + "_sd"]:.1f}'
 
 
 def _num(value, fmt):
     return '-' if value is None else format(value, fmt)
 
 
-def write_markdown(path: str, rows: List[dict], recipe: dict, machine: dict,
-                   total_s: float):
+def write_markdown(
+    path: str, rows: List[dict], recipe: dict, machine: dict, total_s: float
+):
     spec = recipe['spec']
     lines = [
-        '# Motion benchmark', '',
-        f"{len(recipe['seeds'])} seed(s) {recipe['seeds']}, "
-        f"{recipe['epochs']} epochs from scratch, batch "
-        f"{recipe['batch_size']}, lr {recipe['lr']}, "
-        f"{recipe['size']}x{recipe['size']} px; dataset spec {spec}. "
+        '# Motion benchmark',
+        '',
+        f'{len(recipe["seeds"])} seed(s) {recipe["seeds"]}, '
+        f'{recipe["epochs"]} epochs from scratch, batch '
+        f'{recipe["batch_size"]}, lr {recipe["lr"]}, '
+        f'{recipe["size"]}x{recipe["size"]} px; dataset spec {spec}. '
         'Test = the val split, final weights. Chance: top-1 12.5%, pair 25%, '
-        'direction 50% (the ceiling of a frame-order-invariant model).', '',
+        'direction 50% (the ceiling of a frame-order-invariant model).',
+        '',
         '| model | top-1 (%) | min-max | pair (%) | direction (%) | GFLOPs | '
         'params (M) | train clips/s | peak RSS (MB) | latency (ms/clip) '
         '| config |',
-        '|---|---|---|---|---|---|---|---|---|---|---|'
+        '|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for row in rows:
         if row.get('top1') is None:
-            lines.append(f"| {row['name']} | failed | | | | | | | | | "
-                         f"{row['config']} |")
+            lines.append(
+                f'| {row["name"]} | failed | | | | | | | | | {row["config"]} |'
+            )
             continue
         gflops = _num(row.get('gflops'), '.3f')
         if row.get('correlation_gflops'):
-            gflops += f" (corr. {row['correlation_gflops']:.3f})"
+            gflops += f' (corr. {row["correlation_gflops"]:.3f})'
         lines.append(
-            f"| {row['name']} | {_pct(row, 'top1')} | "
-            f"{100 * row['top1_min']:.1f}-{100 * row['top1_max']:.1f} | "
-            f"{_pct(row, 'pair_acc')} | {_pct(row, 'direction_acc')} | "
-            f"{gflops} | {_num(row.get('params_m'), '.2f')} | "
-            f"{_num(row['train_clips_per_s'], '.1f')} | "
-            f"{_num(row['peak_rss_mb'], '.0f')} | "
-            f"{_num(row['latency_ms'], '.1f')} | {row['config']} |")
+            f'| {row["name"]} | {_pct(row, "top1")} | '
+            f'{100 * row["top1_min"]:.1f}-{100 * row["top1_max"]:.1f} | '
+            f'{_pct(row, "pair_acc")} | {_pct(row, "direction_acc")} | '
+            f'{gflops} | {_num(row.get("params_m"), ".2f")} | '
+            f'{_num(row["train_clips_per_s"], ".1f")} | '
+            f'{_num(row["peak_rss_mb"], ".0f")} | '
+            f'{_num(row["latency_ms"], ".1f")} | {row["config"]} |'
+        )
     lines += [
         '',
         'Mean ± sample standard deviation over seeds. Throughput: training '
         'iterations only (forward, backward, update; data loading excluded), '
-        f"{recipe.get('threads', 1)} PyTorch thread per run, "
-        f"{machine['jobs']} run(s) side by side on {machine['cpus']} CPU(s). "
-        'Peak RSS: the run\'s process (ru_maxrss). Latency: median '
+        f'{recipe.get("threads", 1)} PyTorch thread per run, '
+        f'{machine["jobs"]} run(s) side by side on {machine["cpus"]} CPU(s). '
+        "Peak RSS: the run's process (ru_maxrss). Latency: median "
         '`test_step` of one clip. GFLOPs: multiply-adds of one clip '
         '(mmengine FlopAnalyzer; local correlations counted analytically, '
-        'shown in brackets).', '',
-        f"Machine: {machine['processor']}, load average at start "
-        f"{machine['load_start']}, at end {machine['load_end']}; "
-        f'total wall time {total_s / 60:.1f} min.'
+        'shown in brackets).',
+        '',
+        f'Machine: {machine["processor"]}, load average at start '
+        f'{machine["load_start"]}, at end {machine["load_end"]}; '
+        f'total wall time {total_s / 60:.1f} min.',
     ]
     with open(path, 'w') as f:
         f.write('\n'.join(lines) + '\n')
@@ -506,20 +599,38 @@ def write_markdown(path: str, rows: List[dict], recipe: dict, machine: dict,
 
 def write_plot(path: str, rows: List[dict]):
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=110)
     for row in rows:
         if row.get('top1') is None or row.get('gflops') is None:
             continue
-        ax.errorbar(row['gflops'], 100 * row['top1'],
-                    yerr=100 * row['top1_sd'], fmt='o', capsize=3)
-        ax.annotate(row['name'], (row['gflops'], 100 * row['top1']),
-                    textcoords='offset points', xytext=(5, 4), fontsize=9)
+        ax.errorbar(
+            row['gflops'],
+            100 * row['top1'],
+            yerr=100 * row['top1_sd'],
+            fmt='o',
+            capsize=3,
+        )
+        ax.annotate(
+            row['name'],
+            (row['gflops'], 100 * row['top1']),
+            textcoords='offset points',
+            xytext=(5, 4),
+            fontsize=9,
+        )
     ax.axhline(12.5, color='grey', lw=0.8, ls=':')
     ax.axhline(50, color='grey', lw=0.8, ls='--')
-    ax.text(ax.get_xlim()[0], 50, ' order-invariant ceiling', va='bottom',
-            fontsize=7, color='grey')
+    ax.text(
+        ax.get_xlim()[0],
+        50,
+        ' order-invariant ceiling',
+        va='bottom',
+        fontsize=7,
+        color='grey',
+    )
     ax.set_xlabel('GFLOPs per clip (multiply-adds)')
     ax.set_ylabel('top-1 (%), mean ± sd over seeds')
     ax.set_ylim(0, 105)
@@ -535,9 +646,13 @@ def write_reports(work_dir: str, payload: dict):
     payload['models'] = rows
     with open(osp.join(work_dir, 'benchmark.json'), 'w') as f:
         json.dump(payload, f, indent=1)
-    write_markdown(osp.join(work_dir, 'benchmark.md'), rows,
-                   payload['recipe'], payload['machine'],
-                   payload['total_seconds'])
+    write_markdown(
+        osp.join(work_dir, 'benchmark.md'),
+        rows,
+        payload['recipe'],
+        payload['machine'],
+        payload['total_seconds'],
+    )
     write_plot(osp.join(work_dir, 'benchmark.png'), rows)
     return rows
 
@@ -561,11 +676,15 @@ def _loadavg():
 
 
 def _prepare_data(recipe: dict):
-    from selfy_mmaction.datasets.motion import (MotionDatasetSpec,
-                                                generate_motion_dataset)
+    from selfy_mmaction.datasets.motion import (
+        MotionDatasetSpec,
+        generate_motion_dataset,
+    )
+
     os.makedirs(recipe['data_root'], exist_ok=True)
-    generate_motion_dataset(recipe['data_root'],
-                            MotionDatasetSpec(**recipe['spec']))
+    generate_motion_dataset(
+        recipe['data_root'], MotionDatasetSpec(**recipe['spec'])
+    )
 
 
 def benchmark(args) -> List[dict]:
@@ -585,34 +704,45 @@ def benchmark(args) -> List[dict]:
     configs = _dedupe(configs)
     os.makedirs(args.work_dir, exist_ok=True)
     _prepare_data(recipe)
-    machine = dict(cpus=os.cpu_count(), jobs=args.jobs,
-                   processor=_cpu_name(),
-                   python=platform.python_version(),
-                   load_start=_loadavg())
+    machine = dict(
+        cpus=os.cpu_count(),
+        jobs=args.jobs,
+        processor=_cpu_name(),
+        python=platform.python_version(),
+        load_start=_loadavg(),
+    )
     tasks = [(c, s) for s in recipe['seeds'] for c in configs]
-    print(f'benchmark: {len(configs)} models x {len(recipe["seeds"])} seeds '
-          f'= {len(tasks)} runs, {args.jobs} at a time; recipe {recipe}')
+    print(
+        f'benchmark: {len(configs)} models x {len(recipe["seeds"])} seeds '
+        f'= {len(tasks)} runs, {args.jobs} at a time; recipe {recipe}'
+    )
     start = time.perf_counter()
     complexity = {}
     for config in configs:
         try:
             complexity[osp.relpath(config, REPO)] = complexity_of(
-                config, recipe)
+                config, recipe
+            )
         except Exception as exc:  # reported, the accuracy still counts
             print(f'benchmark: no FLOPs for {config}: {exc!r}')
     results, done = [], 0
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(_spawn, c, s, recipe, args.work_dir)
-                   for c, s in tasks]
+        futures = [
+            pool.submit(_spawn, c, s, recipe, args.work_dir) for c, s in tasks
+        ]
         for future in futures:
             result = future.result()
             done += 1
             results.append(result)
             print(_summary_line(result, done, len(tasks)), flush=True)
     machine['load_end'] = _loadavg()
-    payload = dict(recipe=recipe, machine=machine, runs=results,
-                   complexity=complexity,
-                   total_seconds=time.perf_counter() - start)
+    payload = dict(
+        recipe=recipe,
+        machine=machine,
+        runs=results,
+        complexity=complexity,
+        total_seconds=time.perf_counter() - start,
+    )
     return write_reports(args.work_dir, payload)
 
 
@@ -620,15 +750,21 @@ def _dedupe(configs: List[str]) -> List[str]:
     """Drop configs whose model (and frame sampling) equals an earlier
     one's."""
     from mmengine.config import Config
+
     seen, out = {}, []
     for path in configs:
         cfg = Config.fromfile(path)
-        pipeline = cfg.get('val_dataloader', {}).get('dataset', {}).get(
-            'pipeline', [])
+        pipeline = (
+            cfg.get('val_dataloader', {})
+            .get('dataset', {})
+            .get('pipeline', [])
+        )
         key = repr((cfg.model.to_dict(), _sampler(pipeline)))
         if key in seen:
-            print(f'benchmark: {osp.relpath(path, REPO)} builds the same '
-                  f'model as {osp.relpath(seen[key], REPO)}; run once')
+            print(
+                f'benchmark: {osp.relpath(path, REPO)} builds the same '
+                f'model as {osp.relpath(seen[key], REPO)}; run once'
+            )
             continue
         seen[key] = path
         out.append(path)
@@ -648,5 +784,6 @@ def rewrite_reports(work_dir: str) -> str:
 if __name__ == '__main__':
     # one (model, seed) run in its own process: CONFIG SEED RECIPE_JSON
     # RUN_DIR (see _spawn)
-    run_one(sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]),
-            sys.argv[4])
+    run_one(
+        sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+    )

@@ -23,6 +23,7 @@
   is drawn from generators seeded with (seed, epoch, index), so it does not
   depend on the data loader worker nor on resumes.
 """
+
 import contextlib
 import logging
 import os
@@ -79,14 +80,19 @@ class _CheckedMixin:
     dataset types; subclasses define ``_line_format`` and ``_line_problem``.
     """
 
-    def _setup_checks(self, skip_corrupt: bool, prepare_cmd: Optional[str],
-                      prepare_doc: Optional[str]):
+    def _setup_checks(
+        self,
+        skip_corrupt: bool,
+        prepare_cmd: Optional[str],
+        prepare_doc: Optional[str],
+    ):
         self.skip_corrupt = skip_corrupt
         self.prepare_cmd = prepare_cmd
         self.prepare_doc = prepare_doc
         # (seed, epoch), shared with data loader workers; -1: not seeded
-        self._sample_seed = torch.full((2, ), -1,
-                                       dtype=torch.int64).share_memory_()
+        self._sample_seed = torch.full(
+            (2,), -1, dtype=torch.int64
+        ).share_memory_()
         self._corrupt = None
 
     def _line_format(self) -> str:
@@ -114,13 +120,15 @@ class _CheckedMixin:
             raise DatasetNotPreparedError(
                 f'annotation file {_where(self.ann_file)} does not exist\n'
                 f'  expected: a list file, one line "{self._line_format()}" '
-                f'per sample' + self._how_to_prepare())
+                f'per sample' + self._how_to_prepare()
+            )
         root = self._data_root()
         if root and '://' not in root and not osp.isdir(root):
             raise DatasetNotPreparedError(
                 f'data root {_where(root)} does not exist\n'
                 f'  expected: a directory of {self._data_root_content()} '
-                f'(the paths of {self.ann_file})' + self._how_to_prepare())
+                f'(the paths of {self.ann_file})' + self._how_to_prepare()
+            )
 
     def _line_problem(self, line: str) -> Optional[str]:
         raise NotImplementedError
@@ -129,16 +137,16 @@ class _CheckedMixin:
         if not labels:
             return 'no label'
         if not self.multi_class and len(labels) > 1:
-            return (f'{len(labels)} labels but multi_class=False '
-                    f'(expected one)')
+            return f'{len(labels)} labels but multi_class=False (expected one)'
         for label in labels:
             problem = _int_field(label, 'label')
             if problem:
                 return problem
-            if self.num_classes is not None and int(
-                    label) >= self.num_classes:
-                return (f'label {label} is out of range for '
-                        f'num_classes={self.num_classes}')
+            if self.num_classes is not None and int(label) >= self.num_classes:
+                return (
+                    f'label {label} is out of range for '
+                    f'num_classes={self.num_classes}'
+                )
         return None
 
     def load_data_list(self) -> List[dict]:
@@ -146,13 +154,17 @@ class _CheckedMixin:
         if not self.ann_file.endswith('.json'):
             lines = list_from_file(self.ann_file)
             for lineno, line in enumerate(lines, 1):
-                problem = 'empty line' if not line.strip() else \
-                    self._line_problem(line)
+                problem = (
+                    'empty line'
+                    if not line.strip()
+                    else self._line_problem(line)
+                )
                 if problem:
                     raise AnnotationError(
                         f'{self.ann_file}, line {lineno}: {problem}: '
-                        f'{line!r} (expected "{self._line_format()}")' +
-                        self._how_to_prepare())
+                        f'{line!r} (expected "{self._line_format()}")'
+                        + self._how_to_prepare()
+                    )
         data_list = super().load_data_list()
         if not data_list:
             raise AnnotationError(f'{self.ann_file} lists no samples')
@@ -163,8 +175,9 @@ class _CheckedMixin:
             return
         super().full_init()
         # one flag per sample, shared with workers (idempotent writes)
-        self._corrupt = torch.zeros(len(self),
-                                    dtype=torch.uint8).share_memory_()
+        self._corrupt = torch.zeros(
+            len(self), dtype=torch.uint8
+        ).share_memory_()
 
     def set_sample_seed(self, seed: int, epoch: int):
         """Seed every sample's pipeline with (seed, epoch, index) from now on
@@ -191,14 +204,17 @@ class _CheckedMixin:
             except Exception as err:  # noqa: BLE001 (re-raised with context)
                 error = SampleLoadError(
                     f'cannot load {self._sample_path(idx)} (sample {idx} of '
-                    f'{self.ann_file}): {type(err).__name__}: {err}')
+                    f'{self.ann_file}): {type(err).__name__}: {err}'
+                )
                 if self.test_mode or not self.skip_corrupt:
                     raise error from err
                 self._mark_corrupt(idx, error)
                 idx = self._substitute(idx, attempt)
-        raise SampleLoadError(f'{MAX_SUBSTITUTES + 1} samples in a row could '
-                              f'not be loaded (skip_corrupt=True); the last: '
-                              f'{error}')
+        raise SampleLoadError(
+            f'{MAX_SUBSTITUTES + 1} samples in a row could '
+            f'not be loaded (skip_corrupt=True); the last: '
+            f'{error}'
+        )
 
     def _mark_corrupt(self, idx: int, error: SampleLoadError):
         if self._corrupt is None or self._corrupt[idx]:
@@ -208,7 +224,8 @@ class _CheckedMixin:
             f'skipping a corrupt sample ({int(self._corrupt.sum())} so far): '
             f'{error}',
             logger='current',
-            level=logging.WARNING)
+            level=logging.WARNING,
+        )
 
     def _substitute(self, idx: int, attempt: int) -> int:
         """Another sample: deterministic when seeded, else MMEngine's
@@ -247,18 +264,21 @@ class CheckedVideoDataset(_CheckedMixin, VideoDataset):
         **kwargs: Arguments of MMAction2's ``VideoDataset``.
     """
 
-    def __init__(self,
-                 ann_file: str,
-                 skip_corrupt: bool = False,
-                 prepare_cmd: Optional[str] = None,
-                 prepare_doc: Optional[str] = None,
-                 **kwargs):
+    def __init__(
+        self,
+        ann_file: str,
+        skip_corrupt: bool = False,
+        prepare_cmd: Optional[str] = None,
+        prepare_doc: Optional[str] = None,
+        **kwargs,
+    ):
         self._setup_checks(skip_corrupt, prepare_cmd, prepare_doc)
         super().__init__(ann_file, **kwargs)
 
     def _line_format(self):
-        return '<video> <label>' + (' [<label> ...]'
-                                    if self.multi_class else '')
+        return '<video> <label>' + (
+            ' [<label> ...]' if self.multi_class else ''
+        )
 
     def _data_root(self):
         return self.data_prefix.get('video') or ''
@@ -294,12 +314,14 @@ class CheckedRawframeDataset(_CheckedMixin, RawframeDataset):
         **kwargs: Arguments of MMAction2's ``RawframeDataset``.
     """
 
-    def __init__(self,
-                 ann_file: str,
-                 skip_corrupt: bool = False,
-                 prepare_cmd: Optional[str] = None,
-                 prepare_doc: Optional[str] = None,
-                 **kwargs):
+    def __init__(
+        self,
+        ann_file: str,
+        skip_corrupt: bool = False,
+        prepare_cmd: Optional[str] = None,
+        prepare_doc: Optional[str] = None,
+        **kwargs,
+    ):
         self._setup_checks(skip_corrupt, prepare_cmd, prepare_doc)
         super().__init__(ann_file, **kwargs)
 
@@ -313,7 +335,8 @@ class CheckedRawframeDataset(_CheckedMixin, RawframeDataset):
     def _line_format(self):
         offset = ' <offset>' if self.with_offset else ''
         return f'<frame_dir>{offset} <total_frames> <label>' + (
-            ' [<label> ...]' if self.multi_class else '')
+            ' [<label> ...]' if self.multi_class else ''
+        )
 
     def _line_problem(self, line):
         fields = line.split()

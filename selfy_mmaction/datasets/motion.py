@@ -11,6 +11,7 @@ at random), camera jitter and a static occluder. Clips are written as mp4
 (OpenCV ``mp4v``) with MMAction2 ``VideoDataset`` list files
 (``<relative path> <label>``), deterministically from a seed.
 """
+
 import fcntl
 import json
 import math
@@ -60,6 +61,7 @@ class MotionDatasetSpec:
         jitter (float): Camera jitter amplitude in pixels (0 disables it).
         occlusion_prob (float): Probability of a static occluding bar.
     """
+
     seed: int = 0
     num_train_per_class: int = 40
     num_val_per_class: int = 12
@@ -89,19 +91,36 @@ def _polygon(kind, centre, radius, angle):
     if kind == 'triangle':
         rel = [(0, -1.2), (0.8, 0.8), (-0.5, 0.8)]
     elif kind == 'arrow':
-        rel = [(0, -1.2), (0.9, 0), (0.3, 0), (0.3, 1), (-0.3, 1), (-0.3, 0),
-               (-0.9, 0)]
+        rel = [
+            (0, -1.2),
+            (0.9, 0),
+            (0.3, 0),
+            (0.3, 1),
+            (-0.3, 1),
+            (-0.3, 0),
+            (-0.9, 0),
+        ]
     else:  # 'flag': a rectangle with a notch
         rel = [(-1, -1), (1, -1), (1, 0.2), (0, 1), (-1, 1)]
     c, s = math.cos(angle), math.sin(angle)
-    pts = [(centre[0] + radius * (x * c - y * s),
-            centre[1] + radius * (x * s + y * c)) for x, y in rel]
+    pts = [
+        (
+            centre[0] + radius * (x * c - y * s),
+            centre[1] + radius * (x * s + y * c),
+        )
+        for x, y in rel
+    ]
     return np.round(np.array(pts) * 16).astype(np.int32)  # 4 fractional bits
 
 
 def _draw(frame, kind, centre, radius, angle, colour):
-    cv2.fillPoly(frame, [_polygon(kind, centre, radius, angle)], colour,
-                 lineType=cv2.LINE_AA, shift=4)
+    cv2.fillPoly(
+        frame,
+        [_polygon(kind, centre, radius, angle)],
+        colour,
+        lineType=cv2.LINE_AA,
+        shift=4,
+    )
 
 
 def _forward_trajectory(motion, rng, spec):
@@ -136,8 +155,9 @@ def _forward_trajectory(motion, rng, spec):
     return centres, radii, angles
 
 
-def render_clip(label: int, rng: np.random.Generator,
-                spec: MotionDatasetSpec) -> np.ndarray:
+def render_clip(
+    label: int, rng: np.random.Generator, spec: MotionDatasetSpec
+) -> np.ndarray:
     """Render one clip of class ``label`` as ``(T, H, W, 3)`` uint8 (BGR)."""
     pair, reverse = divmod(label, 2)
     motion = MOTION_PAIRS[pair][0]
@@ -150,17 +170,29 @@ def render_clip(label: int, rng: np.random.Generator,
     for _ in range(spec.num_distractors):
         p0 = rng.uniform(0.15, 0.85, size=2) * size
         vel = rng.normal(0, 0.25 * size / n, size=2)
-        distractors.append((rng.choice(['triangle', 'arrow', 'flag']),
-                            tuple(int(c) for c in rng.integers(60, 200, 3)),
-                            p0, vel, rng.uniform(0.05, 0.09) * size,
-                            rng.uniform(0, 2 * math.pi)))
-    shake = rng.normal(0, spec.jitter, size=(n, 2)) if spec.jitter else \
-        np.zeros((n, 2))
+        distractors.append(
+            (
+                rng.choice(['triangle', 'arrow', 'flag']),
+                tuple(int(c) for c in rng.integers(60, 200, 3)),
+                p0,
+                vel,
+                rng.uniform(0.05, 0.09) * size,
+                rng.uniform(0, 2 * math.pi),
+            )
+        )
+    shake = (
+        rng.normal(0, spec.jitter, size=(n, 2))
+        if spec.jitter
+        else np.zeros((n, 2))
+    )
     occluder = None
     if rng.random() < spec.occlusion_prob:
         x0 = int(rng.uniform(0.2, 0.7) * size)
-        occluder = (x0, int(x0 + rng.uniform(0.1, 0.18) * size),
-                    tuple(int(c) for c in rng.integers(0, 90, 3)))
+        occluder = (
+            x0,
+            int(x0 + rng.uniform(0.1, 0.18) * size),
+            tuple(int(c) for c in rng.integers(0, 90, 3)),
+        )
     frames = np.empty((n, size, size, 3), np.uint8)
     for i in range(n):
         frame = bg.copy()
@@ -168,18 +200,20 @@ def render_clip(label: int, rng: np.random.Generator,
             _draw(frame, d_kind, p0 + vel * i, d_rad, d_ang, d_col)
         _draw(frame, kind, centres[i], radii[i], angles[i], colour)
         if occluder is not None:
-            frame[:, occluder[0]:occluder[1]] = occluder[2]
+            frame[:, occluder[0] : occluder[1]] = occluder[2]
         m = np.float32([[1, 0, shake[i, 0]], [0, 1, shake[i, 1]]])
-        frames[i] = cv2.warpAffine(frame, m, (size, size),
-                                   borderMode=cv2.BORDER_REFLECT)
+        frames[i] = cv2.warpAffine(
+            frame, m, (size, size), borderMode=cv2.BORDER_REFLECT
+        )
     return frames[::-1].copy() if reverse else frames
 
 
 def write_video(path: str, frames: np.ndarray, fps: int):
     """Write ``(T, H, W, 3)`` BGR frames as an mp4 (``mp4v``)."""
     h, w = frames.shape[1:3]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                             (w, h))
+    writer = cv2.VideoWriter(
+        path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (w, h)
+    )
     if not writer.isOpened():
         raise RuntimeError(f'OpenCV cannot open a mp4v writer for {path}')
     for frame in frames:
@@ -188,12 +222,14 @@ def write_video(path: str, frames: np.ndarray, fps: int):
 
 
 def _split_labels(num_per_class, num_classes):
-    return [label for _ in range(num_per_class)
-            for label in range(num_classes)]
+    return [
+        label for _ in range(num_per_class) for label in range(num_classes)
+    ]
 
 
-def generate_motion_dataset(root: str, spec: MotionDatasetSpec = None,
-                            force: bool = False) -> Dict[str, str]:
+def generate_motion_dataset(
+    root: str, spec: MotionDatasetSpec = None, force: bool = False
+) -> Dict[str, str]:
     """Generate the dataset into ``root`` unless the same spec is there.
 
     Layout: ``root/videos/{train,val}/<split>_<index>.mp4``,
@@ -209,7 +245,8 @@ def generate_motion_dataset(root: str, spec: MotionDatasetSpec = None,
         videos=osp.join(root, 'videos'),
         train_list=osp.join(root, 'motion_train_list_videos.txt'),
         val_list=osp.join(root, 'motion_val_list_videos.txt'),
-        classes=osp.join(root, 'classes.txt'))
+        classes=osp.join(root, 'classes.txt'),
+    )
     spec_path = osp.join(root, 'spec.json')
     wanted = json.loads(json.dumps(asdict(spec)))
     if not force and osp.exists(spec_path):
@@ -218,10 +255,14 @@ def generate_motion_dataset(root: str, spec: MotionDatasetSpec = None,
                 return paths
     num_classes = len(spec.classes)
     if num_classes % 2 or num_classes > len(MOTION_CLASSES):
-        raise ValueError(f'classes must be time-reversal pairs out of '
-                         f'{MOTION_CLASSES}, got {spec.classes}')
-    splits = dict(train=_split_labels(spec.num_train_per_class, num_classes),
-                  val=_split_labels(spec.num_val_per_class, num_classes))
+        raise ValueError(
+            f'classes must be time-reversal pairs out of '
+            f'{MOTION_CLASSES}, got {spec.classes}'
+        )
+    splits = dict(
+        train=_split_labels(spec.num_train_per_class, num_classes),
+        val=_split_labels(spec.num_val_per_class, num_classes),
+    )
     total = sum(len(v) for v in splits.values())
     print(f'Generating the motion dataset ({total} clips) into {root}')
     bar = ProgressBar(total)
@@ -231,8 +272,11 @@ def generate_motion_dataset(root: str, spec: MotionDatasetSpec = None,
         for i, label in enumerate(labels):
             rng = np.random.default_rng([spec.seed, split_idx, i])
             rel = f'{split}/{split}_{i:05d}.mp4'
-            write_video(osp.join(paths['videos'], rel),
-                        render_clip(label, rng, spec), spec.fps)
+            write_video(
+                osp.join(paths['videos'], rel),
+                render_clip(label, rng, spec),
+                spec.fps,
+            )
             lines.append(f'{rel} {label}\n')
             bar.update()
         with open(paths[f'{split}_list'], 'w') as f:

@@ -6,6 +6,7 @@ It breaks the temporal order at the shuffled positions, so it is opt-in:
 never put it in a pipeline where order matters (Something-Something,
 the motion dataset's time-reversal pairs) unless that is the point.
 """
+
 from typing import Optional, Tuple, Union
 
 import numpy as np
@@ -47,21 +48,29 @@ class TemporalPatchShuffle(BaseTransform):
             the sample form one group (TSN-style segments). Defaults to None.
     """
 
-    def __init__(self,
-                 patch_size: Union[int, Tuple[int, int]] = 16,
-                 prob: float = 0.5,
-                 ratio: float = 0.5,
-                 group_size: Optional[int] = None):
-        ph, pw = ((patch_size, patch_size) if isinstance(patch_size, int)
-                  else tuple(patch_size))
+    def __init__(
+        self,
+        patch_size: Union[int, Tuple[int, int]] = 16,
+        prob: float = 0.5,
+        ratio: float = 0.5,
+        group_size: Optional[int] = None,
+    ):
+        ph, pw = (
+            (patch_size, patch_size)
+            if isinstance(patch_size, int)
+            else tuple(patch_size)
+        )
         if ph < 1 or pw < 1:
             raise ValueError(f'patch_size must be positive, got {patch_size}')
         if not 0 <= prob <= 1 or not 0 <= ratio <= 1:
-            raise ValueError(f'prob and ratio must be in [0, 1], got '
-                             f'prob={prob}, ratio={ratio}')
+            raise ValueError(
+                f'prob and ratio must be in [0, 1], got '
+                f'prob={prob}, ratio={ratio}'
+            )
         if group_size is not None and group_size < 1:
-            raise ValueError(f'group_size must be >= 1 or None, got '
-                             f'{group_size}')
+            raise ValueError(
+                f'group_size must be >= 1 or None, got {group_size}'
+            )
         self.patch_size = (ph, pw)
         self.prob = prob
         self.ratio = ratio
@@ -72,16 +81,21 @@ class TemporalPatchShuffle(BaseTransform):
         if len({np.shape(f) for f in imgs}) > 1:
             raise ValueError(
                 f'TemporalPatchShuffle needs frames of one size, got '
-                f'{sorted({np.shape(f) for f in imgs})}')
+                f'{sorted({np.shape(f) for f in imgs})}'
+            )
         frames = np.stack(imgs) if isinstance(imgs, list) else imgs
         if frames.ndim != 4:
-            raise ValueError(f'TemporalPatchShuffle expects (H, W, C) frames,'
-                             f' got an array of shape {frames.shape}')
+            raise ValueError(
+                f'TemporalPatchShuffle expects (H, W, C) frames,'
+                f' got an array of shape {frames.shape}'
+            )
         num = frames.shape[0]
         group = num if self.group_size is None else self.group_size
         if num % group:
-            raise ValueError(f'TemporalPatchShuffle: {num} frames are not a '
-                             f'multiple of group_size={group}')
+            raise ValueError(
+                f'TemporalPatchShuffle: {num} frames are not a '
+                f'multiple of group_size={group}'
+            )
         if np.random.rand() >= self.prob:
             return results
         ph, pw = self.patch_size
@@ -95,12 +109,15 @@ class TemporalPatchShuffle(BaseTransform):
                 rows = slice(r * ph, (r + 1) * ph)
                 cols = slice(c * pw, (c + 1) * pw)
                 order = start + np.random.permutation(group)
-                out[start:start + group, rows, cols] = frames[order, rows,
-                                                              cols]
+                out[start : start + group, rows, cols] = frames[
+                    order, rows, cols
+                ]
         results['imgs'] = list(out) if isinstance(imgs, list) else out
         return results
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(patch_size={self.patch_size}, '
-                f'prob={self.prob}, ratio={self.ratio}, '
-                f'group_size={self.group_size})')
+        return (
+            f'{type(self).__name__}(patch_size={self.patch_size}, '
+            f'prob={self.prob}, ratio={self.ratio}, '
+            f'group_size={self.group_size})'
+        )

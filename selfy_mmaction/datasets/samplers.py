@@ -5,6 +5,7 @@ tracklets of each. :class:`IdentityBatchSampler` yields indices in consecutive
 groups of ``P * K`` (P identities, K tracklets each); with the data loader's
 ``batch_size = P * K`` every batch is such a group.
 """
+
 from collections import defaultdict
 from typing import Iterator, List, Optional
 
@@ -42,15 +43,19 @@ class IdentityBatchSampler(Sampler):
     The data loader's ``batch_size`` must be ``P * K``.
     """
 
-    def __init__(self,
-                 dataset,
-                 num_identities: int = 8,
-                 num_instances: int = 4,
-                 label_key: str = 'label',
-                 seed: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        dataset,
+        num_identities: int = 8,
+        num_instances: int = 4,
+        label_key: str = 'label',
+        seed: Optional[int] = None,
+    ) -> None:
         if num_identities < 1 or num_instances < 1:
-            raise ValueError(f'num_identities (P) and num_instances (K) must '
-                             f'be >= 1, got {num_identities}, {num_instances}')
+            raise ValueError(
+                f'num_identities (P) and num_instances (K) must '
+                f'be >= 1, got {num_identities}, {num_instances}'
+            )
         self.rank, self.world_size = get_dist_info()
         self.num_identities = num_identities
         self.num_instances = num_instances
@@ -60,8 +65,10 @@ class IdentityBatchSampler(Sampler):
         for idx in range(len(dataset)):
             groups[int(dataset.get_data_info(idx)[label_key])].append(idx)
         if len(groups) < num_identities:
-            raise ValueError(f'the dataset has {len(groups)} identities, '
-                             f'fewer than num_identities={num_identities}')
+            raise ValueError(
+                f'the dataset has {len(groups)} identities, '
+                f'fewer than num_identities={num_identities}'
+            )
         self.groups = [groups[pid] for pid in sorted(groups)]
         self._length = len(self._rank_batches(0)) * self.batch_size
 
@@ -79,30 +86,35 @@ class IdentityBatchSampler(Sampler):
             members = list(rng.permutation(members))
             short = -len(members) % k
             if short:  # fill the last chunk, from the other chunks if any
-                others = members[:len(members) - (k - short)] or members
+                others = members[: len(members) - (k - short)] or members
                 members += list(
-                    rng.choice(others, short, replace=short > len(others)))
-            chunks.append([members[i:i + k] for i in range(0, len(members),
-                                                            k)])
+                    rng.choice(others, short, replace=short > len(others))
+                )
+            chunks.append(
+                [members[i : i + k] for i in range(0, len(members), k)]
+            )
         batches = []
         while True:
             # the P identities with the most chunks left, ties in random
             # order: the number of batches then depends only on the chunk
             # counts, so every epoch has the same length
             tie_break = rng.permutation(len(chunks))
-            order = sorted(range(len(chunks)),
-                           key=lambda i: (-len(chunks[i]), tie_break[i]))
-            picked = order[:self.num_identities]
+            order = sorted(
+                range(len(chunks)),
+                key=lambda i: (-len(chunks[i]), tie_break[i]),
+            )
+            picked = order[: self.num_identities]
             if not chunks[picked[-1]]:
                 return batches
             picked = rng.permutation(picked)
             batches.append(
-                [int(idx) for i in picked for idx in chunks[i].pop()])
+                [int(idx) for i in picked for idx in chunks[i].pop()]
+            )
 
     def _rank_batches(self, epoch: int) -> List[List[int]]:
         batches = self._epoch_batches(epoch)
         usable = len(batches) // self.world_size * self.world_size
-        return batches[self.rank:usable:self.world_size]
+        return batches[self.rank : usable : self.world_size]
 
     def __iter__(self) -> Iterator[int]:
         for batch in self._rank_batches(self.epoch):

@@ -18,6 +18,7 @@ bobbing), so telling the twins apart needs motion; cameras differ in
 background, brightness, colour cast, scale and walking direction. Training and
 test identities are disjoint.
 """
+
 import fcntl
 import json
 import math
@@ -40,12 +41,18 @@ from .motion import write_video
 class _TrackletList(BaseActionDataset):
     """Parses the tracklet list (see the module docstring)."""
 
-    def __init__(self, ann_file: str, data_type: str = 'video',
-                 relabel: bool = False, filename_tmpl: str = 'img_{:05}.jpg',
-                 **kwargs):
+    def __init__(
+        self,
+        ann_file: str,
+        data_type: str = 'video',
+        relabel: bool = False,
+        filename_tmpl: str = 'img_{:05}.jpg',
+        **kwargs,
+    ):
         if data_type not in ('video', 'rawframes'):
-            raise ValueError(f"data_type must be 'video' or 'rawframes', "
-                             f'got {data_type!r}')
+            raise ValueError(
+                f"data_type must be 'video' or 'rawframes', got {data_type!r}"
+            )
         self.data_type = data_type
         self.relabel = relabel
         self.filename_tmpl = filename_tmpl
@@ -57,26 +64,32 @@ class _TrackletList(BaseActionDataset):
 
     def load_data_list(self) -> List[dict]:
         prefix = self.data_prefix.get(
-            'video' if self.data_type == 'video' else 'img', '')
+            'video' if self.data_type == 'video' else 'img', ''
+        )
         rows = [line.split() for line in list_from_file(self.ann_file)]
         pids = sorted({int(row[self._num_fixed() - 2]) for row in rows})
         to_label = {pid: i for i, pid in enumerate(pids)}
         data_list = []
         for row in rows:
             path = osp.join(prefix, row[0]) if prefix else row[0]
-            pid, camid = (int(v) for v in row[self._num_fixed() - 2:
-                                              self._num_fixed()])
+            pid, camid = (
+                int(v) for v in row[self._num_fixed() - 2 : self._num_fixed()]
+            )
             info = dict(
                 pid=pid,
                 camid=camid,
                 is_query=len(row) > self._num_fixed()
                 and row[self._num_fixed()] == '1',
-                label=to_label[pid] if self.relabel else pid)
+                label=to_label[pid] if self.relabel else pid,
+            )
             if self.data_type == 'video':
                 info['filename'] = path
             else:
-                info.update(frame_dir=path, total_frames=int(row[1]),
-                            filename_tmpl=self.filename_tmpl)
+                info.update(
+                    frame_dir=path,
+                    total_frames=int(row[1]),
+                    filename_tmpl=self.filename_tmpl,
+                )
             data_list.append(info)
         return data_list
 
@@ -107,18 +120,24 @@ class TrackletDataset(_CheckedMixin, _TrackletList):
             ``start_index``, by default 0 for videos and 1 for frames).
     """
 
-    def __init__(self,
-                 ann_file: str,
-                 skip_corrupt: bool = False,
-                 prepare_cmd: Optional[str] = None,
-                 prepare_doc: Optional[str] = None,
-                 **kwargs):
+    def __init__(
+        self,
+        ann_file: str,
+        skip_corrupt: bool = False,
+        prepare_cmd: Optional[str] = None,
+        prepare_doc: Optional[str] = None,
+        **kwargs,
+    ):
         self._setup_checks(skip_corrupt, prepare_cmd, prepare_doc)
         super().__init__(ann_file, **kwargs)
 
     def _data_root(self):
-        return self.data_prefix.get(
-            'video' if self.data_type == 'video' else 'img') or ''
+        return (
+            self.data_prefix.get(
+                'video' if self.data_type == 'video' else 'img'
+            )
+            or ''
+        )
 
     def _data_root_content(self):
         if self.data_type == 'video':
@@ -127,8 +146,11 @@ class TrackletDataset(_CheckedMixin, _TrackletList):
         return f'tracklet frame folders (<frame_dir>/{first}, ...)'
 
     def _line_format(self):
-        head = '<video>' if self.data_type == 'video' else \
-            '<frame_dir> <total_frames>'
+        head = (
+            '<video>'
+            if self.data_type == 'video'
+            else '<frame_dir> <total_frames>'
+        )
         return f'{head} <pid> <camid> [<is_query>]'
 
     def _line_problem(self, line):
@@ -140,8 +162,9 @@ class TrackletDataset(_CheckedMixin, _TrackletList):
             problem = _int_field(fields[1], 'total_frames', 1)
             if problem:
                 return problem
-        problem = _int_field(fields[n - 2], 'pid', minimum=-1) or \
-            _int_field(fields[n - 1], 'camid')
+        problem = _int_field(fields[n - 2], 'pid', minimum=-1) or _int_field(
+            fields[n - 1], 'camid'
+        )
         if problem:
             return problem
         if len(fields) > n and fields[n] not in ('0', '1'):
@@ -167,6 +190,7 @@ class TrackletDatasetSpec:
         twin_freq_ratio (float): A twin's gait frequency is this factor
             above or below its twin's.
     """
+
     seed: int = 0
     num_train_ids: int = 48
     num_test_ids: int = 32
@@ -189,34 +213,47 @@ def _identity(rng, spec, twin_of: Optional[dict] = None) -> dict:
             skin=[int(c) for c in rng.integers(90, 230, 3)],
             height=float(rng.uniform(0.72, 0.92)),
             build=float(rng.uniform(0.8, 1.25)),
-            bag=bool(rng.random() < 0.4))
+            bag=bool(rng.random() < 0.4),
+        )
         low, high = spec.stride_freq
         freq = float(rng.uniform(low, high / spec.twin_freq_ratio))
-        gait = dict(freq=freq, swing=float(rng.uniform(0.35, 0.6)),
-                    bob=float(rng.uniform(0.0, 0.05)))
+        gait = dict(
+            freq=freq,
+            swing=float(rng.uniform(0.35, 0.6)),
+            bob=float(rng.uniform(0.0, 0.05)),
+        )
     else:
         look = dict(twin_of['look'])
         prev = twin_of['gait']
-        gait = dict(freq=prev['freq'] * spec.twin_freq_ratio,
-                    swing=float(np.clip(1.0 - prev['swing'], 0.3, 0.7)),
-                    bob=0.07 - prev['bob'])
+        gait = dict(
+            freq=prev['freq'] * spec.twin_freq_ratio,
+            swing=float(np.clip(1.0 - prev['swing'], 0.3, 0.7)),
+            bob=0.07 - prev['bob'],
+        )
     return dict(look=look, gait=gait)
 
 
 def _camera(rng, size) -> dict:
     cells = int(rng.integers(3, 7))
     low = rng.integers(0, 256, size=(cells, cells, 3)).astype(np.uint8)
-    background = cv2.resize(low, (size, size),
-                            interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    return dict(background=background * rng.uniform(0.3, 0.6),
-                gain=float(rng.uniform(0.7, 1.2)),
-                cast=rng.uniform(0.85, 1.15, 3),
-                scale=float(rng.uniform(0.85, 1.0)),
-                direction=int(rng.choice([-1, 1])))
+    background = cv2.resize(
+        low, (size, size), interpolation=cv2.INTER_CUBIC
+    ).astype(np.float32)
+    return dict(
+        background=background * rng.uniform(0.3, 0.6),
+        gain=float(rng.uniform(0.7, 1.2)),
+        cast=rng.uniform(0.85, 1.15, 3),
+        scale=float(rng.uniform(0.85, 1.0)),
+        direction=int(rng.choice([-1, 1])),
+    )
 
 
-def render_tracklet(person: dict, camera: dict, rng: np.random.Generator,
-                    spec: TrackletDatasetSpec) -> np.ndarray:
+def render_tracklet(
+    person: dict,
+    camera: dict,
+    rng: np.random.Generator,
+    spec: TrackletDatasetSpec,
+) -> np.ndarray:
     """Render a walker as ``(T, H, W, 3)`` uint8 BGR frames."""
     look, gait = person['look'], person['gait']
     size, n = spec.size, spec.num_frames
@@ -243,30 +280,53 @@ def render_tracklet(person: dict, camera: dict, rng: np.random.Generator,
         for sign in (1, -1):  # legs, swinging in opposite phase
             angle = sign * gait['swing'] * math.sin(phase)
             foot = hip + leg * np.array(
-                [camera['direction'] * math.sin(angle), math.cos(angle)])
-            cv2.line(frame, tuple(int(v) for v in hip),
-                     tuple(int(v) for v in foot), colour('bottom'), thick,
-                     cv2.LINE_AA)
-        cv2.rectangle(frame, (int(hip[0] - width / 2), int(neck[1])),
-                      (int(hip[0] + width / 2), int(hip[1])), colour('top'),
-                      -1)
+                [camera['direction'] * math.sin(angle), math.cos(angle)]
+            )
+            cv2.line(
+                frame,
+                tuple(int(v) for v in hip),
+                tuple(int(v) for v in foot),
+                colour('bottom'),
+                thick,
+                cv2.LINE_AA,
+            )
+        cv2.rectangle(
+            frame,
+            (int(hip[0] - width / 2), int(neck[1])),
+            (int(hip[0] + width / 2), int(hip[1])),
+            colour('top'),
+            -1,
+        )
         for sign in (1, -1):  # arms, against the legs
             angle = -sign * 0.7 * gait['swing'] * math.sin(phase)
             hand = neck + 0.3 * height * np.array(
-                [camera['direction'] * math.sin(angle), math.cos(angle)])
-            cv2.line(frame, tuple(int(v) for v in neck + [0, 1]),
-                     tuple(int(v) for v in hand), colour('top'),
-                     max(1, thick - 1), cv2.LINE_AA)
+                [camera['direction'] * math.sin(angle), math.cos(angle)]
+            )
+            cv2.line(
+                frame,
+                tuple(int(v) for v in neck + [0, 1]),
+                tuple(int(v) for v in hand),
+                colour('top'),
+                max(1, thick - 1),
+                cv2.LINE_AA,
+            )
         if look['bag']:
-            corner = hip - [camera['direction'] * width * 0.9,
-                            0.2 * height]
-            cv2.rectangle(frame, tuple(int(v) for v in corner),
-                          tuple(int(v) for v in corner + [width * 0.5,
-                                                          0.15 * height]),
-                          (40, 40, 40), -1)
-        cv2.circle(frame, (int(neck[0]), int(neck[1] - 0.09 * height)),
-                   max(2, int(0.09 * height)), colour('skin'), -1,
-                   cv2.LINE_AA)
+            corner = hip - [camera['direction'] * width * 0.9, 0.2 * height]
+            cv2.rectangle(
+                frame,
+                tuple(int(v) for v in corner),
+                tuple(int(v) for v in corner + [width * 0.5, 0.15 * height]),
+                (40, 40, 40),
+                -1,
+            )
+        cv2.circle(
+            frame,
+            (int(neck[0]), int(neck[1] - 0.09 * height)),
+            max(2, int(0.09 * height)),
+            colour('skin'),
+            -1,
+            cv2.LINE_AA,
+        )
         frame = frame * camera['gain'] * camera['cast']
         frame += rng.normal(0, 4, frame.shape)
         frames[t] = np.clip(frame, 0, 255).astype(np.uint8)
@@ -281,8 +341,9 @@ def _identities(rng, spec, count) -> List[dict]:
     return people
 
 
-def generate_tracklet_dataset(root: str, spec: TrackletDatasetSpec = None,
-                              force: bool = False) -> Dict[str, str]:
+def generate_tracklet_dataset(
+    root: str, spec: TrackletDatasetSpec = None, force: bool = False
+) -> Dict[str, str]:
     """Generate the tracklet set into ``root`` unless the same spec is there.
 
     Layout: ``root/videos/{train,test}/id<pid>_c<camid>_<k>.mp4``,
@@ -296,16 +357,21 @@ def generate_tracklet_dataset(root: str, spec: TrackletDatasetSpec = None,
     """
     spec = spec or TrackletDatasetSpec()
     if spec.num_train_ids % 2 or spec.num_test_ids % 2:
-        raise ValueError(f'identities come in twin pairs: num_train_ids '
-                         f'({spec.num_train_ids}) and num_test_ids '
-                         f'({spec.num_test_ids}) must be even')
+        raise ValueError(
+            f'identities come in twin pairs: num_train_ids '
+            f'({spec.num_train_ids}) and num_test_ids '
+            f'({spec.num_test_ids}) must be even'
+        )
     if not 2 <= spec.cameras_per_id <= spec.num_cameras:
-        raise ValueError(f'cameras_per_id must be in [2, num_cameras='
-                         f'{spec.num_cameras}], got {spec.cameras_per_id}')
+        raise ValueError(
+            f'cameras_per_id must be in [2, num_cameras='
+            f'{spec.num_cameras}], got {spec.cameras_per_id}'
+        )
     paths = dict(
         videos=osp.join(root, 'videos'),
         train_list=osp.join(root, 'tracklets_train.txt'),
-        test_list=osp.join(root, 'tracklets_test.txt'))
+        test_list=osp.join(root, 'tracklets_test.txt'),
+    )
     spec_path = osp.join(root, 'spec.json')
     wanted = json.loads(json.dumps(asdict(spec)))
     if not force and osp.exists(spec_path):
@@ -314,8 +380,10 @@ def generate_tracklet_dataset(root: str, spec: TrackletDatasetSpec = None,
                 return paths
     rng = np.random.default_rng([spec.seed, 0])
     cameras = [_camera(rng, spec.size) for _ in range(spec.num_cameras)]
-    splits = dict(train=_identities(rng, spec, spec.num_train_ids),
-                  test=_identities(rng, spec, spec.num_test_ids))
+    splits = dict(
+        train=_identities(rng, spec, spec.num_train_ids),
+        test=_identities(rng, spec, spec.num_test_ids),
+    )
     per_id = spec.cameras_per_id * spec.tracklets_per_camera
     total = (spec.num_train_ids + spec.num_test_ids) * per_id
     print(f'Generating the re-ID tracklet set ({total} tracklets) into {root}')
@@ -327,14 +395,19 @@ def generate_tracklet_dataset(root: str, spec: TrackletDatasetSpec = None,
         for i, person in enumerate(people):
             pid = first_pid + i
             rng = np.random.default_rng([spec.seed, split_idx, i])
-            cams = sorted(rng.choice(spec.num_cameras, spec.cameras_per_id,
-                                     replace=False))
+            cams = sorted(
+                rng.choice(
+                    spec.num_cameras, spec.cameras_per_id, replace=False
+                )
+            )
             for cam in cams:
                 for k in range(spec.tracklets_per_camera):
                     rel = f'{split}/id{pid:04d}_c{cam + 1}_{k}.mp4'
-                    write_video(osp.join(paths['videos'], rel),
-                                render_tracklet(person, cameras[cam], rng,
-                                                spec), spec.fps)
+                    write_video(
+                        osp.join(paths['videos'], rel),
+                        render_tracklet(person, cameras[cam], rng, spec),
+                        spec.fps,
+                    )
                     is_query = int(split == 'test' and k == 0)
                     lines.append(f'{rel} {pid} {cam + 1} {is_query}\n')
                     bar.update()
@@ -363,12 +436,16 @@ class GeneratedTrackletDataset(TrackletDataset):
         os.makedirs(root, exist_ok=True)
         with open(osp.join(root, '.lock'), 'w') as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            generate_tracklet_dataset(root,
-                                      TrackletDatasetSpec(**(spec or {})))
+            generate_tracklet_dataset(
+                root, TrackletDatasetSpec(**(spec or {}))
+            )
         super().__init__(ann_file, **kwargs)
 
 
 __all__ = [
-    'GeneratedTrackletDataset', 'TrackletDataset',
-    'TrackletDatasetSpec', 'generate_tracklet_dataset', 'render_tracklet'
+    'GeneratedTrackletDataset',
+    'TrackletDataset',
+    'TrackletDatasetSpec',
+    'generate_tracklet_dataset',
+    'render_tracklet',
 ]

@@ -5,6 +5,7 @@ speed prediction (Cho et al., IEEE Access 2021): K clips of one video, each
 at its own playback speed and direction, from random starts, shown in a
 random order; the label is that order (an index into the K! permutations).
 """
+
 import math
 import warnings
 import zlib
@@ -26,7 +27,7 @@ def permutation_to_label(perm: Sequence[int]) -> int:
         raise ValueError(f'not a permutation of range({k}): {perm}')
     label = 0
     for i, p in enumerate(perm):
-        smaller_after = sum(q < p for q in perm[i + 1:])
+        smaller_after = sum(q < p for q in perm[i + 1 :])
         label += smaller_after * math.factorial(k - 1 - i)
     return label
 
@@ -34,8 +35,10 @@ def permutation_to_label(perm: Sequence[int]) -> int:
 def label_to_permutation(label: int, num_clips: int) -> tuple:
     """Inverse of :func:`permutation_to_label`."""
     if not 0 <= label < math.factorial(num_clips):
-        raise ValueError(f'label must be in [0, {num_clips}!) = '
-                         f'[0, {math.factorial(num_clips)}), got {label}')
+        raise ValueError(
+            f'label must be in [0, {num_clips}!) = '
+            f'[0, {math.factorial(num_clips)}), got {label}'
+        )
     left, perm = list(range(num_clips)), []
     for i in range(num_clips - 1, -1, -1):
         pos, label = divmod(label, math.factorial(i))
@@ -43,8 +46,9 @@ def label_to_permutation(label: int, num_clips: int) -> tuple:
     return tuple(perm)
 
 
-def speed_clip_indices(start: int, speed: int, clip_len: int,
-                       total_frames: Optional[int] = None) -> np.ndarray:
+def speed_clip_indices(
+    start: int, speed: int, clip_len: int, total_frames: Optional[int] = None
+) -> np.ndarray:
     """0-based frame indices of one clip played at ``speed``.
 
     The clip covers frames ``start, start+|s|, ..., start+|s|(L-1)``; a
@@ -101,25 +105,32 @@ class PlaybackSpeedSampleFrames(BaseTransform):
             Defaults to False (NumPy's global generator).
     """
 
-    def __init__(self,
-                 clip_len: int,
-                 speeds: Sequence[int] = (1, 2, 4, -1),
-                 num_clips: Optional[int] = None,
-                 out_of_bound_opt: str = 'skip',
-                 test_mode: bool = False):
+    def __init__(
+        self,
+        clip_len: int,
+        speeds: Sequence[int] = (1, 2, 4, -1),
+        num_clips: Optional[int] = None,
+        out_of_bound_opt: str = 'skip',
+        test_mode: bool = False,
+    ):
         speeds = tuple(int(s) for s in speeds)
         if clip_len < 1:
             raise ValueError(f'clip_len must be >= 1, got {clip_len}')
         if 0 in speeds or len(set(speeds)) != len(speeds):
-            raise ValueError(f'speeds must be distinct and non-zero, got '
-                             f'{speeds}')
+            raise ValueError(
+                f'speeds must be distinct and non-zero, got {speeds}'
+            )
         num_clips = len(speeds) if num_clips is None else num_clips
         if not 2 <= num_clips <= len(speeds):
-            raise ValueError(f'num_clips must be in [2, len(speeds)='
-                             f'{len(speeds)}], got {num_clips}')
+            raise ValueError(
+                f'num_clips must be in [2, len(speeds)='
+                f'{len(speeds)}], got {num_clips}'
+            )
         if out_of_bound_opt not in OUT_OF_BOUND_OPTS:
-            raise ValueError(f'out_of_bound_opt must be one of '
-                             f'{OUT_OF_BOUND_OPTS}, got {out_of_bound_opt!r}')
+            raise ValueError(
+                f'out_of_bound_opt must be one of '
+                f'{OUT_OF_BOUND_OPTS}, got {out_of_bound_opt!r}'
+            )
         self.clip_len = clip_len
         self.speeds = speeds
         self.num_clips = num_clips
@@ -145,8 +156,10 @@ class PlaybackSpeedSampleFrames(BaseTransform):
         if span <= total:
             start = int(rng.integers(0, total - span + 1))
             return speed_clip_indices(start, speed, self.clip_len)
-        message = (f'{name}: {total} frames, but a clip of {self.clip_len} '
-                   f'frames at speed {speed} spans {span}')
+        message = (
+            f'{name}: {total} frames, but a clip of {self.clip_len} '
+            f'frames at speed {speed} spans {span}'
+        )
         if self.out_of_bound_opt == 'error':
             raise ValueError(message + " (out_of_bound_opt='error')")
         period = total // math.gcd(total, abs(speed))
@@ -161,7 +174,9 @@ class PlaybackSpeedSampleFrames(BaseTransform):
         name = str(results.get('filename', results.get('frame_dir', '?')))
         rng = self._rng(results)
         if self.num_clips < len(self.speeds):
-            chosen = sorted(rng.permutation(len(self.speeds))[:self.num_clips])
+            chosen = sorted(
+                rng.permutation(len(self.speeds))[: self.num_clips]
+            )
             speeds = [self.speeds[i] for i in chosen]
         else:
             speeds = list(self.speeds)
@@ -173,7 +188,8 @@ class PlaybackSpeedSampleFrames(BaseTransform):
             clips.append(inds)
         perm = [int(p) for p in rng.permutation(self.num_clips)]
         results['frame_inds'] = np.concatenate(
-            [clips[p] for p in perm]) + results.get('start_index', 0)
+            [clips[p] for p in perm]
+        ) + results.get('start_index', 0)
         results['clip_len'] = self.clip_len
         results['frame_interval'] = None
         results['num_clips'] = self.num_clips
@@ -182,7 +198,9 @@ class PlaybackSpeedSampleFrames(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{type(self).__name__}(clip_len={self.clip_len}, '
-                f'speeds={self.speeds}, num_clips={self.num_clips}, '
-                f'out_of_bound_opt={self.out_of_bound_opt!r}, '
-                f'test_mode={self.test_mode})')
+        return (
+            f'{type(self).__name__}(clip_len={self.clip_len}, '
+            f'speeds={self.speeds}, num_clips={self.num_clips}, '
+            f'out_of_bound_opt={self.out_of_bound_opt!r}, '
+            f'test_mode={self.test_mode})'
+        )

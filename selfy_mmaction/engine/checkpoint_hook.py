@@ -4,6 +4,7 @@ Select it in a config (``configs/_base_/default_runtime.py`` does)::
 
     default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', ...))
 """
+
 import os.path as osp
 
 from mmengine.dist import is_main_process
@@ -11,8 +12,11 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 
 from mmaction.registry import HOOKS
-from ..utils.checkpoint import AtomicLocalBackend, DeferredRemoval, \
-    atomic_write
+from ..utils.checkpoint import (
+    AtomicLocalBackend,
+    DeferredRemoval,
+    atomic_write,
+)
 
 
 @HOOKS.register_module()
@@ -40,21 +44,24 @@ class AtomicCheckpointHook(CheckpointHook):
         super().before_train(runner)
         if type(self.file_backend) is LocalBackend:
             self.file_backend = AtomicLocalBackend()
-            self.backend_args = dict(self.backend_args or {},
-                                     backend='atomic_local')
+            self.backend_args = dict(
+                self.backend_args or {}, backend='atomic_local'
+            )
 
     def _outdated_step(self, runner, step):
         """Track ``step`` among the kept checkpoints; return the step whose
         checkpoint falls out of ``max_keep_ckpts`` (or None)."""
-        if self.max_keep_ckpts <= 0 or (self.keep_ckpt_ids
-                                        and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts <= 0 or (
+            self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step
+        ):
             return None
         outdated = None
         if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
             outdated = self.keep_ckpt_ids.popleft()
         self.keep_ckpt_ids.append(step)
-        runner.message_hub.update_info('keep_ckpt_ids',
-                                       list(self.keep_ckpt_ids))
+        runner.message_hub.update_info(
+            'keep_ckpt_ids', list(self.keep_ckpt_ids)
+        )
         return outdated
 
     def _save_checkpoint_with_step(self, runner, step, meta):
@@ -71,15 +78,18 @@ class AtomicCheckpointHook(CheckpointHook):
             meta=meta,
             by_epoch=self.by_epoch,
             backend_args=self.backend_args,
-            **self.args)
+            **self.args,
+        )
         if not is_main_process():
             return
         atomic_write(
             osp.join(runner.work_dir, 'last_checkpoint'),
-            self.last_ckpt.encode('utf-8'))
+            self.last_ckpt.encode('utf-8'),
+        )
         if outdated is not None:
             path = self.file_backend.join_path(
-                self.out_dir, self.filename_tmpl.format(outdated))
+                self.out_dir, self.filename_tmpl.format(outdated)
+            )
             if self.file_backend.isfile(path):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):  # deepspeed checkpoints
@@ -94,7 +104,10 @@ class AtomicCheckpointHook(CheckpointHook):
             self.file_backend = backend
         # never the file just written (a best checkpoint of the same name)
         best = getattr(self, 'best_ckpt_path_dict', None) or {}
-        deferred.flush(keep={
-            self.last_ckpt,
-            getattr(self, 'best_ckpt_path', None), *best.values()
-        })
+        deferred.flush(
+            keep={
+                self.last_ckpt,
+                getattr(self, 'best_ckpt_path', None),
+                *best.values(),
+            }
+        )

@@ -4,6 +4,7 @@ Add them to a config with
 ``custom_hooks = [dict(type='RNGStateHook'), dict(type='CorruptSampleHook')]``
 (``configs/_base_/motion_runtime.py`` does).
 """
+
 from typing import Iterator
 
 from mmengine.dist import get_world_size
@@ -75,12 +76,15 @@ class RNGStateHook(Hook):
             runner.logger.warning(
                 'RNGStateHook: the resumed checkpoint has no `rng_states` '
                 '(saved without this hook); the resumed run is not an exact '
-                'continuation')
-        elif (get_world_size() > 1
-              and runner._randomness_cfg.get('diff_rank_seed', False)):
+                'continuation'
+            )
+        elif get_world_size() > 1 and runner._randomness_cfg.get(
+            'diff_rank_seed', False
+        ):
             runner.logger.warning(
                 'RNGStateHook: with diff_rank_seed=True only rank 0 random '
-                'states are saved; every rank resumes with them')
+                'states are saved; every rank resumes with them'
+            )
 
     def before_train_epoch(self, runner) -> None:
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
@@ -89,8 +93,9 @@ class RNGStateHook(Hook):
                     dataset.set_sample_seed(runner.seed, runner.epoch)
         self._epoch_states = rng_states()
 
-    def before_train_iter(self, runner, batch_idx: int,
-                          data_batch=None) -> None:
+    def before_train_iter(
+        self, runner, batch_idx: int, data_batch=None
+    ) -> None:
         if self._resumed_states is not None:
             set_rng_states(self._resumed_states)
         elif self._epoch_states is not None:
@@ -109,8 +114,9 @@ class RNGStateHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         # a best checkpoint is saved during validation: store the training
         # stream, which after_val puts back
-        checkpoint['rng_states'] = (self._val_states if self._val_states
-                                    is not None else rng_states())
+        checkpoint['rng_states'] = (
+            self._val_states if self._val_states is not None else rng_states()
+        )
 
 
 @HOOKS.register_module()
@@ -134,11 +140,13 @@ class CorruptSampleHook(Hook):
         for dataset in _datasets(runner.train_dataloader.dataset):
             if hasattr(dataset, 'corrupt_samples'):
                 corrupt.extend(dataset.corrupt_samples())
-        runner.message_hub.update_info('train/num_corrupt_samples',
-                                       len(corrupt))
+        runner.message_hub.update_info(
+            'train/num_corrupt_samples', len(corrupt)
+        )
         if corrupt:
-            listed = ', '.join(corrupt[:self.max_listed])
+            listed = ', '.join(corrupt[: self.max_listed])
             more = len(corrupt) - self.max_listed
             runner.logger.warning(
                 f'{len(corrupt)} corrupt training samples skipped so far: '
-                f'{listed}' + (f' and {more} more' if more > 0 else ''))
+                f'{listed}' + (f' and {more} more' if more > 0 else '')
+            )

@@ -4,6 +4,7 @@ The states are kept as tensors, ints and tuples only, so a checkpoint that
 holds them still loads with ``torch.load(weights_only=True)`` and needs no
 extra allowlisted global.
 """
+
 import contextlib
 import random
 from typing import Sequence
@@ -23,12 +24,18 @@ def rng_states() -> dict:
     kind, key, pos, has_gauss, gauss = np.random.get_state()
     return dict(
         python=random.getstate(),
-        numpy=dict(kind=kind, key=torch.from_numpy(key.astype(np.int64)),
-                   pos=int(pos), has_gauss=int(has_gauss),
-                   gauss=float(gauss)),
+        numpy=dict(
+            kind=kind,
+            key=torch.from_numpy(key.astype(np.int64)),
+            pos=int(pos),
+            has_gauss=int(has_gauss),
+            gauss=float(gauss),
+        ),
         torch=torch.get_rng_state(),
         cuda=torch.cuda.get_rng_state_all()
-        if torch.cuda.is_available() else [])
+        if torch.cuda.is_available()
+        else [],
+    )
 
 
 def set_rng_states(states: dict):
@@ -37,8 +44,14 @@ def set_rng_states(states: dict):
     random.setstate((version, tuple(internal), gauss))
     np_state = states['numpy']
     np.random.set_state(
-        (np_state['kind'], np_state['key'].numpy().astype(np.uint32),
-         np_state['pos'], np_state['has_gauss'], np_state['gauss']))
+        (
+            np_state['kind'],
+            np_state['key'].numpy().astype(np.uint32),
+            np_state['pos'],
+            np_state['has_gauss'],
+            np_state['gauss'],
+        )
+    )
     torch.set_rng_state(states['torch'])
     if states['cuda'] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states['cuda'])

@@ -7,6 +7,7 @@ Select it in a config (``configs/_base_/default_runtime.py`` does)::
 MMAction2's ``tools/train.py``/``test.py`` and ours build the runner from
 ``runner_type`` when a config has one.
 """
+
 import os
 
 import torch
@@ -25,8 +26,9 @@ def _set_env_from(variables: dict) -> None:
         os.environ[name] = str(value)
 
 
-def init_cpu_dist(launcher: str, backend: str = 'gloo', port=None,
-                  **kwargs) -> None:
+def init_cpu_dist(
+    launcher: str, backend: str = 'gloo', port=None, **kwargs
+) -> None:
     """Form the process group of ``launcher`` on a machine without CUDA.
 
     MMEngine's ``init_dist`` calls ``torch.cuda.set_device`` for every
@@ -48,26 +50,36 @@ def init_cpu_dist(launcher: str, backend: str = 'gloo', port=None,
     """
     if 'timeout' in kwargs and not hasattr(kwargs['timeout'], 'seconds'):
         import datetime
+
         kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
     backend = 'gloo' if backend == 'nccl' else backend
     env = os.environ
     if launcher == 'slurm':
         if 'MASTER_ADDR' not in env:
             import subprocess
+
             env['MASTER_ADDR'] = subprocess.getoutput(
-                f"scontrol show hostname {env['SLURM_NODELIST']} | head -n1")
-        _set_env_from(dict(
-            MASTER_PORT=port or env.get('MASTER_PORT', 29500),
-            WORLD_SIZE=env['SLURM_NTASKS'], RANK=env['SLURM_PROCID'],
-            LOCAL_RANK=env.get('SLURM_LOCALID', 0)))
+                f'scontrol show hostname {env["SLURM_NODELIST"]} | head -n1'
+            )
+        _set_env_from(
+            dict(
+                MASTER_PORT=port or env.get('MASTER_PORT', 29500),
+                WORLD_SIZE=env['SLURM_NTASKS'],
+                RANK=env['SLURM_PROCID'],
+                LOCAL_RANK=env.get('SLURM_LOCALID', 0),
+            )
+        )
     elif launcher == 'mpi':
         if 'MASTER_ADDR' not in env:
             raise KeyError('The environment variable MASTER_ADDR is not set')
-        _set_env_from(dict(
-            MASTER_PORT=env.get('MASTER_PORT', 29500),
-            WORLD_SIZE=env['OMPI_COMM_WORLD_SIZE'],
-            RANK=env['OMPI_COMM_WORLD_RANK'],
-            LOCAL_RANK=env['OMPI_COMM_WORLD_LOCAL_RANK']))
+        _set_env_from(
+            dict(
+                MASTER_PORT=env.get('MASTER_PORT', 29500),
+                WORLD_SIZE=env['OMPI_COMM_WORLD_SIZE'],
+                RANK=env['OMPI_COMM_WORLD_RANK'],
+                LOCAL_RANK=env['OMPI_COMM_WORLD_LOCAL_RANK'],
+            )
+        )
     elif launcher != 'pytorch':
         raise ValueError(f'Invalid launcher type: {launcher}')
     torch_dist.init_process_group(backend=backend, **kwargs)
@@ -88,14 +100,20 @@ class CPUDistributedRunner(Runner):
     """
 
     def setup_env(self, env_cfg: dict) -> None:
-        if (self.distributed and not is_distributed()
-                and not torch.cuda.is_available()):
+        if (
+            self.distributed
+            and not is_distributed()
+            and not torch.cuda.is_available()
+        ):
             init_cpu_dist(self.launcher, **env_cfg.get('dist_cfg', {}))
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg, model):
-        if (not self.distributed or torch.cuda.is_available()
-                or is_model_wrapper(model)):
+        if (
+            not self.distributed
+            or torch.cuda.is_available()
+            or is_model_wrapper(model)
+        ):
             return super().wrap_model(model_wrapper_cfg, model)
         if self.cfg.get('sync_bn', None) is not None:
             raise ValueError('sync_bn needs CUDA; this machine has none')
@@ -104,11 +122,14 @@ class CPUDistributedRunner(Runner):
                 type='MMDistributedDataParallel',
                 broadcast_buffers=False,
                 find_unused_parameters=self.cfg.get(
-                    'find_unused_parameters', False))
+                    'find_unused_parameters', False
+                ),
+            )
         model_wrapper_cfg = dict(model_wrapper_cfg)
         model_wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(
-            model_wrapper_cfg, default_args=dict(module=model))
+            model_wrapper_cfg, default_args=dict(module=model)
+        )
 
 
 def build_runner(cfg):
@@ -117,5 +138,6 @@ def build_runner(cfg):
     ``Runner``."""
     if 'runner_type' in cfg:
         from mmengine.registry import RUNNERS as ROOT_RUNNERS
+
         return ROOT_RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

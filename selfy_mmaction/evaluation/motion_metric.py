@@ -10,6 +10,7 @@ played backwards. Beside top-1 this metric reports
   scores higher (chance 50%): the model saw which way it moves. A
   frame-order-invariant model (TSN) cannot beat 50% here.
 """
+
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -17,8 +18,9 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
 
-def motion_pair_accuracy(scores: torch.Tensor,
-                         labels: torch.Tensor) -> Dict[str, float]:
+def motion_pair_accuracy(
+    scores: torch.Tensor, labels: torch.Tensor
+) -> Dict[str, float]:
     """Top-1, pair and direction accuracy (fractions).
 
     Args:
@@ -30,12 +32,16 @@ def motion_pair_accuracy(scores: torch.Tensor,
         dict: ``top1``, ``pair_acc``, ``direction_acc``.
     """
     if scores.dim() != 2 or scores.shape[1] % 2:
-        raise ValueError('motion pair metric: scores must be (N, C) with C '
-                         'even (classes in pairs 2k, 2k+1); got shape '
-                         f'{tuple(scores.shape)}')
+        raise ValueError(
+            'motion pair metric: scores must be (N, C) with C '
+            'even (classes in pairs 2k, 2k+1); got shape '
+            f'{tuple(scores.shape)}'
+        )
     if labels.shape != scores.shape[:1]:
-        raise ValueError(f'motion pair metric: {scores.shape[0]} score rows '
-                         f'but labels of shape {tuple(labels.shape)}')
+        raise ValueError(
+            f'motion pair metric: {scores.shape[0]} score rows '
+            f'but labels of shape {tuple(labels.shape)}'
+        )
     if len(labels) == 0:
         raise ValueError('motion pair metric: no predictions to evaluate')
     labels = labels.long()
@@ -46,7 +52,8 @@ def motion_pair_accuracy(scores: torch.Tensor,
     return dict(
         top1=(predicted == labels).float().mean().item(),
         pair_acc=(predicted // 2 == labels // 2).float().mean().item(),
-        direction_acc=(own > partner).float().mean().item())
+        direction_acc=(own > partner).float().mean().item(),
+    )
 
 
 @METRICS.register_module()
@@ -61,11 +68,12 @@ class MotionPairMetric(BaseMetric):
         prefix (str, optional): Prefix of the metric names. Defaults to
             ``'motion'``.
     """
+
     default_prefix: Optional[str] = 'motion'
 
-    def __init__(self,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+    def __init__(
+        self, collect_device: str = 'cpu', prefix: Optional[str] = None
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
@@ -73,10 +81,13 @@ class MotionPairMetric(BaseMetric):
         for sample in data_samples:
             label = sample['gt_label']
             if label.numel() != 1:
-                raise ValueError('MotionPairMetric takes single-label '
-                                 f'samples; got gt_label {label.tolist()}')
+                raise ValueError(
+                    'MotionPairMetric takes single-label '
+                    f'samples; got gt_label {label.tolist()}'
+                )
             self.results.append(
-                (sample['pred_score'].detach().float().cpu(), int(label)))
+                (sample['pred_score'].detach().float().cpu(), int(label))
+            )
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         scores = torch.stack([score for score, _ in results])

@@ -17,6 +17,7 @@ interpolation (``ap_mode='trapezoid'``); torchreid-style Python evaluations
 average the precision at each match (``ap_mode='step'``, the default, the
 common reporting choice). Both give the same CMC.
 """
+
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -25,8 +26,9 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
 
-def pairwise_distance(query: torch.Tensor, gallery: torch.Tensor,
-                      metric: str = 'euclidean') -> torch.Tensor:
+def pairwise_distance(
+    query: torch.Tensor, gallery: torch.Tensor, metric: str = 'euclidean'
+) -> torch.Tensor:
     """Distances ``(Q, G)`` between ``(Q, D)`` and ``(G, D)`` embeddings.
 
     ``'euclidean'``: L2 distance; ``'cosine'``: 1 - cosine similarity.
@@ -37,8 +39,9 @@ def pairwise_distance(query: torch.Tensor, gallery: torch.Tensor,
         q = torch.nn.functional.normalize(query.double(), dim=1)
         g = torch.nn.functional.normalize(gallery.double(), dim=1)
         return 1 - q @ g.t()
-    raise ValueError(f"distance must be 'euclidean' or 'cosine', "
-                     f'got {metric!r}')
+    raise ValueError(
+        f"distance must be 'euclidean' or 'cosine', got {metric!r}"
+    )
 
 
 def _average_precision(hits: np.ndarray, mode: str) -> float:
@@ -54,14 +57,16 @@ def _average_precision(hits: np.ndarray, mode: str) -> float:
     return float(((previous + precision) / 2 * hits).sum() / num_good)
 
 
-def evaluate_rankings(dist: np.ndarray,
-                      query_pids: np.ndarray,
-                      query_camids: np.ndarray,
-                      gallery_pids: np.ndarray,
-                      gallery_camids: np.ndarray,
-                      ranks: Sequence[int] = (1, 5, 10, 20),
-                      junk_pids: Sequence[int] = (-1, ),
-                      ap_mode: str = 'step') -> Dict[str, float]:
+def evaluate_rankings(
+    dist: np.ndarray,
+    query_pids: np.ndarray,
+    query_camids: np.ndarray,
+    gallery_pids: np.ndarray,
+    gallery_camids: np.ndarray,
+    ranks: Sequence[int] = (1, 5, 10, 20),
+    junk_pids: Sequence[int] = (-1,),
+    ap_mode: str = 'step',
+) -> Dict[str, float]:
     """mAP and CMC (percent) of a ``(Q, G)`` distance matrix, MARS protocol.
 
     Ties are broken by gallery order (stable sort). Returns ``mAP``,
@@ -69,20 +74,24 @@ def evaluate_rankings(dist: np.ndarray,
     ``num_skipped_queries`` (queries without a match).
     """
     if ap_mode not in ('step', 'trapezoid'):
-        raise ValueError(f"ap_mode must be 'step' or 'trapezoid', got "
-                         f'{ap_mode!r}')
+        raise ValueError(
+            f"ap_mode must be 'step' or 'trapezoid', got {ap_mode!r}"
+        )
     if dist.shape != (len(query_pids), len(gallery_pids)):
-        raise ValueError(f'distance matrix shape {dist.shape} does not match '
-                         f'{len(query_pids)} queries x {len(gallery_pids)} '
-                         f'gallery entries')
+        raise ValueError(
+            f'distance matrix shape {dist.shape} does not match '
+            f'{len(query_pids)} queries x {len(gallery_pids)} '
+            f'gallery entries'
+        )
     max_rank = max(ranks)
     junk_gallery = np.isin(gallery_pids, np.asarray(junk_pids))
     aps, cmc = [], []
     for q in range(len(query_pids)):
         order = np.argsort(dist[q], kind='stable')
         same_pid = gallery_pids[order] == query_pids[q]
-        junk = (same_pid & (gallery_camids[order] == query_camids[q])) | \
-            junk_gallery[order]
+        junk = (
+            same_pid & (gallery_camids[order] == query_camids[q])
+        ) | junk_gallery[order]
         hits = (same_pid & ~junk)[~junk].astype(np.float64)
         if not hits.any():
             continue
@@ -93,8 +102,10 @@ def evaluate_rankings(dist: np.ndarray,
         cmc.append(curve)
     num_skipped = len(query_pids) - len(aps)
     if not aps:
-        raise ValueError(f'none of the {len(query_pids)} queries has a '
-                         f'match in the gallery (another camera, not junk)')
+        raise ValueError(
+            f'none of the {len(query_pids)} queries has a '
+            f'match in the gallery (another camera, not junk)'
+        )
     cmc = np.mean(cmc, axis=0)
     results = dict(mAP=100 * float(np.mean(aps)))
     results.update({f'rank{k}': 100 * float(cmc[k - 1]) for k in ranks})
@@ -127,21 +138,25 @@ class ReIDMetric(BaseMetric):
         prefix (str, optional): Prefix of the metric names. Defaults to
             ``'reid'``.
     """
+
     default_prefix: Optional[str] = 'reid'
 
-    def __init__(self,
-                 distance: str = 'euclidean',
-                 ranks: Sequence[int] = (1, 5, 10, 20),
-                 query_in_gallery: bool = True,
-                 junk_pids: Sequence[int] = (-1, ),
-                 ap_mode: str = 'step',
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        distance: str = 'euclidean',
+        ranks: Sequence[int] = (1, 5, 10, 20),
+        query_in_gallery: bool = True,
+        junk_pids: Sequence[int] = (-1,),
+        ap_mode: str = 'step',
+        collect_device: str = 'cpu',
+        prefix: Optional[str] = None,
+    ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         pairwise_distance(torch.zeros(1, 1), torch.zeros(1, 1), distance)
         if ap_mode not in ('step', 'trapezoid'):
-            raise ValueError(f"ap_mode must be 'step' or 'trapezoid', got "
-                             f'{ap_mode!r}')
+            raise ValueError(
+                f"ap_mode must be 'step' or 'trapezoid', got {ap_mode!r}"
+            )
         if not ranks or min(ranks) < 1:
             raise ValueError(f'ranks must be positive, got {ranks}')
         self.distance = distance
@@ -152,20 +167,27 @@ class ReIDMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            missing = [k for k in ('embedding', 'pid', 'camid', 'is_query')
-                       if k not in sample]
+            missing = [
+                k
+                for k in ('embedding', 'pid', 'camid', 'is_query')
+                if k not in sample
+            ]
             if missing:
-                raise KeyError(f'ReIDMetric needs {missing} in each data '
-                               f'sample (the model sets embedding; '
-                               f"PackActionInputs meta_keys must include "
-                               f"'pid', 'camid', 'is_query'); got keys "
-                               f'{sorted(sample)}')
+                raise KeyError(
+                    f'ReIDMetric needs {missing} in each data '
+                    f'sample (the model sets embedding; '
+                    f'PackActionInputs meta_keys must include '
+                    f"'pid', 'camid', 'is_query'); got keys "
+                    f'{sorted(sample)}'
+                )
             self.results.append(
                 dict(
                     embedding=sample['embedding'].detach().float().cpu(),
                     pid=int(sample['pid']),
                     camid=int(sample['camid']),
-                    is_query=bool(sample['is_query'])))
+                    is_query=bool(sample['is_query']),
+                )
+            )
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         feats = torch.stack([r['embedding'] for r in results])
@@ -174,14 +196,26 @@ class ReIDMetric(BaseMetric):
         is_query = np.array([r['is_query'] for r in results])
         if not is_query.any():
             raise ValueError('no test sample is a query (is_query=1)')
-        in_gallery = np.ones_like(is_query) if self.query_in_gallery \
-            else ~is_query
+        in_gallery = (
+            np.ones_like(is_query) if self.query_in_gallery else ~is_query
+        )
         if not in_gallery.any():
-            raise ValueError('the gallery is empty (all samples are queries '
-                             'and query_in_gallery=False)')
-        dist = pairwise_distance(feats[torch.from_numpy(is_query)],
-                                 feats[torch.from_numpy(in_gallery)],
-                                 self.distance).numpy()
-        return evaluate_rankings(dist, pids[is_query], camids[is_query],
-                                 pids[in_gallery], camids[in_gallery],
-                                 self.ranks, self.junk_pids, self.ap_mode)
+            raise ValueError(
+                'the gallery is empty (all samples are queries '
+                'and query_in_gallery=False)'
+            )
+        dist = pairwise_distance(
+            feats[torch.from_numpy(is_query)],
+            feats[torch.from_numpy(in_gallery)],
+            self.distance,
+        ).numpy()
+        return evaluate_rankings(
+            dist,
+            pids[is_query],
+            camids[is_query],
+            pids[in_gallery],
+            camids[in_gallery],
+            self.ranks,
+            self.junk_pids,
+            self.ap_mode,
+        )

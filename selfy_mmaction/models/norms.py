@@ -17,6 +17,7 @@ BasicBlock ResNets the width doubles exactly where the temporal stride halves
 ``T``, so every group keeps the same number of frames. Use it through
 ``norm_cfg=dict(type='TemporalGroupNorm', num_groups=4, base_channels=64)``.
 """
+
 from typing import Optional
 
 import torch
@@ -44,42 +45,50 @@ class TemporalGroupNorm(nn.BatchNorm3d):
 
     _abbr_ = 'bn'
 
-    def __init__(self,
-                 num_features: int,
-                 num_groups: int = 1,
-                 base_channels: Optional[int] = None,
-                 eps: float = 1e-5,
-                 momentum: float = 0.1,
-                 affine: bool = True,
-                 track_running_stats: bool = True):
+    def __init__(
+        self,
+        num_features: int,
+        num_groups: int = 1,
+        base_channels: Optional[int] = None,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ):
         if num_groups < 1:
             raise ValueError(f'num_groups must be >= 1, got {num_groups}')
         groups = num_groups
         if base_channels is not None:
             groups = max(1, num_groups * base_channels // num_features)
-        super().__init__(num_features * groups, eps, momentum, affine,
-                         track_running_stats)
+        super().__init__(
+            num_features * groups, eps, momentum, affine, track_running_stats
+        )
         self.num_channels = num_features
         self.num_groups = groups
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 5 or x.shape[1] != self.num_channels:
-            raise ValueError(f'TemporalGroupNorm expects (N, '
-                             f'{self.num_channels}, T, H, W), got shape '
-                             f'{tuple(x.shape)}')
+            raise ValueError(
+                f'TemporalGroupNorm expects (N, '
+                f'{self.num_channels}, T, H, W), got shape '
+                f'{tuple(x.shape)}'
+            )
         n, c, t, h, w = x.shape
         g = self.num_groups
         if t % g:
-            raise ValueError(f'TemporalGroupNorm ({c} channels) splits T into '
-                             f'{g} groups: T must be a multiple of {g}, got '
-                             f'T={t} (input shape {tuple(x.shape)})')
+            raise ValueError(
+                f'TemporalGroupNorm ({c} channels) splits T into '
+                f'{g} groups: T must be a multiple of {g}, got '
+                f'T={t} (input shape {tuple(x.shape)})'
+            )
         grouped = x.reshape(n, c, g, t // g, h, w).transpose(1, 2)
         out = super().forward(grouped.reshape(n, g * c, t // g, h, w))
-        return out.view(n, g, c, t // g, h, w).transpose(1, 2).reshape(
-            x.shape)
+        return out.view(n, g, c, t // g, h, w).transpose(1, 2).reshape(x.shape)
 
     def extra_repr(self) -> str:
-        return (f'{self.num_channels}, num_groups={self.num_groups}, '
-                f'eps={self.eps}, momentum={self.momentum}, '
-                f'affine={self.affine}, '
-                f'track_running_stats={self.track_running_stats}')
+        return (
+            f'{self.num_channels}, num_groups={self.num_groups}, '
+            f'eps={self.eps}, momentum={self.momentum}, '
+            f'affine={self.affine}, '
+            f'track_running_stats={self.track_running_stats}'
+        )

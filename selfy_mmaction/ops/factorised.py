@@ -1,6 +1,7 @@
 """Factorised and shared-kernel spatio-temporal convolutions (P3D, R(2+1)D,
 CoST) that work in Recognizer2D's ``(N*T, C, H, W)`` layout and in
 Recognizer3D's ``(N, C, T, H, W)`` layout."""
+
 from typing import Sequence, Tuple
 
 import torch
@@ -34,24 +35,38 @@ class TemporalConv(nn.Module):
             ``kaiming_init``, fan-out) or ``'zero'``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int,
-                 num_segments: int = None, kernel_size: int = 3,
-                 stride: int = 1, init: str = 'identity'):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        num_segments: int = None,
+        kernel_size: int = 3,
+        stride: int = 1,
+        init: str = 'identity',
+    ):
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f'kernel_size must be odd, got {kernel_size}')
         if init not in TEMPORAL_INITS:
-            raise ValueError(f'init must be one of {TEMPORAL_INITS}, got '
-                             f'{init!r}')
+            raise ValueError(
+                f'init must be one of {TEMPORAL_INITS}, got {init!r}'
+            )
         if init == 'identity' and in_channels != out_channels:
-            raise ValueError(f"init='identity' needs in_channels == "
-                             f'out_channels, got {in_channels} -> '
-                             f'{out_channels}')
+            raise ValueError(
+                f"init='identity' needs in_channels == "
+                f'out_channels, got {in_channels} -> '
+                f'{out_channels}'
+            )
         self.num_segments = num_segments
         self.init = init
-        self.conv = nn.Conv3d(in_channels, out_channels, (kernel_size, 1, 1),
-                              stride=(1, stride, stride),
-                              padding=(kernel_size // 2, 0, 0), bias=False)
+        self.conv = nn.Conv3d(
+            in_channels,
+            out_channels,
+            (kernel_size, 1, 1),
+            stride=(1, stride, stride),
+            padding=(kernel_size // 2, 0, 0),
+            bias=False,
+        )
 
     def init_weights(self):
         if self.init == 'kaiming':
@@ -62,19 +77,23 @@ class TemporalConv(nn.Module):
             centre = self.conv.kernel_size[0] // 2
             with torch.no_grad():
                 self.conv.weight[:, :, centre, 0, 0].copy_(
-                    torch.eye(self.conv.out_channels))
+                    torch.eye(self.conv.out_channels)
+                )
 
     def forward(self, x):
         if self.num_segments is None:
             return self.conv(x)
-        return to_4d(self.conv(to_5d(x, self.num_segments,
-                                     type(self).__name__)))
+        return to_4d(
+            self.conv(to_5d(x, self.num_segments, type(self).__name__))
+        )
 
 
-def shared_kernel_views(x: torch.Tensor, weight: torch.Tensor,
-                        stride: Sequence[int] = (1, 1, 1),
-                        views: Sequence[str] = ('hw', 'tw', 'th')
-                        ) -> Tuple[torch.Tensor, ...]:
+def shared_kernel_views(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    stride: Sequence[int] = (1, 1, 1),
+    views: Sequence[str] = ('hw', 'tw', 'th'),
+) -> Tuple[torch.Tensor, ...]:
     """Convolve a 5-D tensor with one square ``k x k`` kernel laid over
     several planes of the ``(T, H, W)`` volume (CoST's collaborative views).
 
@@ -96,16 +115,24 @@ def shared_kernel_views(x: torch.Tensor, weight: torch.Tensor,
     """
     if weight.dim() == 5:
         if weight.shape[2] != 1:
-            raise ValueError(f'a 5-D shared kernel must be 1 x k x k, got '
-                             f'shape {tuple(weight.shape)}')
+            raise ValueError(
+                f'a 5-D shared kernel must be 1 x k x k, got '
+                f'shape {tuple(weight.shape)}'
+            )
         weight = weight.squeeze(2)
-    if weight.dim() != 4 or weight.shape[2] != weight.shape[3] or \
-            weight.shape[2] % 2 != 1:
-        raise ValueError(f'the shared kernel must be square with an odd '
-                         f'size, got shape {tuple(weight.shape)}')
+    if (
+        weight.dim() != 4
+        or weight.shape[2] != weight.shape[3]
+        or weight.shape[2] % 2 != 1
+    ):
+        raise ValueError(
+            f'the shared kernel must be square with an odd '
+            f'size, got shape {tuple(weight.shape)}'
+        )
     if x.dim() != 5:
-        raise ValueError(f'expected a 5-D (N, C, T, H, W) input, got shape '
-                         f'{tuple(x.shape)}')
+        raise ValueError(
+            f'expected a 5-D (N, C, T, H, W) input, got shape {tuple(x.shape)}'
+        )
     pad = weight.shape[2] // 2
     # view -> (axis of the singleton kernel dim, padding)
     layout = {
@@ -116,9 +143,11 @@ def shared_kernel_views(x: torch.Tensor, weight: torch.Tensor,
     outs = []
     for view in views:
         if view not in layout:
-            raise ValueError(f"unknown view {view!r}; expected 'hw', 'tw' "
-                             f"or 'th'")
+            raise ValueError(
+                f"unknown view {view!r}; expected 'hw', 'tw' or 'th'"
+            )
         axis, padding = layout[view]
-        outs.append(F.conv3d(x, weight.unsqueeze(axis), None, tuple(stride),
-                             padding))
+        outs.append(
+            F.conv3d(x, weight.unsqueeze(axis), None, tuple(stride), padding)
+        )
     return tuple(outs)

@@ -34,6 +34,7 @@ norm; GroupNorm and InstanceNorm statistics are per map, which the
 maps-last layout would mix) and an element-wise activation (or none).
 Otherwise the block calls its layers.
 """
+
 from typing import Sequence
 
 import torch
@@ -41,21 +42,34 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmcv.cnn.bricks import wrappers
-from mmengine.utils.dl_utils.parrots_wrapper import \
-    SyncBatchNorm as MMSyncBatchNorm
+from mmengine.utils.dl_utils.parrots_wrapper import (
+    SyncBatchNorm as MMSyncBatchNorm,
+)
 from torch.nn.modules import module as torch_module
 
 __all__ = [
-    'fast_path_applies', 'maps_last_conv_stack', 'maps_last_fc_stack',
-    'strided_upsample'
+    'fast_path_applies',
+    'maps_last_conv_stack',
+    'maps_last_fc_stack',
+    'strided_upsample',
 ]
 
 # per-channel statistics over every other axis, whatever the layout
 _CHANNEL_NORMS = (nn.BatchNorm2d, nn.SyncBatchNorm, MMSyncBatchNorm)
 # deterministic, element-wise: the layout does not matter
-_ELEMENTWISE_ACTS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU,
-                     nn.SiLU, nn.Sigmoid, nn.Tanh, nn.Hardsigmoid,
-                     nn.Hardswish, nn.Mish)
+_ELEMENTWISE_ACTS = (
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Hardsigmoid,
+    nn.Hardswish,
+    nn.Mish,
+)
 _CONVS = (nn.Conv2d, wrappers.Conv2d)
 _DECONVS = (nn.ConvTranspose2d, wrappers.ConvTranspose2d)
 
@@ -63,13 +77,20 @@ _DECONVS = (nn.ConvTranspose2d, wrappers.ConvTranspose2d)
 def _hooked(module: nn.Module):
     """Whether a hook is registered on ``module`` or a child, or globally
     on every module."""
-    if (torch_module._global_forward_hooks
-            or torch_module._global_forward_pre_hooks
-            or torch_module._global_backward_hooks
-            or torch_module._global_backward_pre_hooks):
+    if (
+        torch_module._global_forward_hooks
+        or torch_module._global_forward_pre_hooks
+        or torch_module._global_backward_hooks
+        or torch_module._global_backward_pre_hooks
+    ):
         return True
-    return any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
-               or m._backward_pre_hooks for m in module.modules())
+    return any(
+        m._forward_hooks
+        or m._forward_pre_hooks
+        or m._backward_hooks
+        or m._backward_pre_hooks
+        for m in module.modules()
+    )
 
 
 def _plain_layer(layer: ConvModule, convs):
@@ -78,14 +99,21 @@ def _plain_layer(layer: ConvModule, convs):
     per-channel BatchNorm (or none), then an element-wise activation (or
     none)."""
     conv = layer.conv
-    return (type(conv) in convs and conv.bias is None and conv.groups == 1
-            and conv.dilation == (1, 1) and conv.padding_mode == 'zeros'
-            and not layer.with_explicit_padding
-            and tuple(layer.order) == ('conv', 'norm', 'act')
-            and getattr(layer, 'efficient_conv_bn_eval_forward', None) is None
-            and (not layer.with_norm or type(layer.norm) in _CHANNEL_NORMS)
-            and (not layer.with_activation
-                 or type(layer.activate) in _ELEMENTWISE_ACTS))
+    return (
+        type(conv) in convs
+        and conv.bias is None
+        and conv.groups == 1
+        and conv.dilation == (1, 1)
+        and conv.padding_mode == 'zeros'
+        and not layer.with_explicit_padding
+        and tuple(layer.order) == ('conv', 'norm', 'act')
+        and getattr(layer, 'efficient_conv_bn_eval_forward', None) is None
+        and (not layer.with_norm or type(layer.norm) in _CHANNEL_NORMS)
+        and (
+            not layer.with_activation
+            or type(layer.activate) in _ELEMENTWISE_ACTS
+        )
+    )
 
 
 def fast_path_applies(layers: Sequence[ConvModule], transposed=False):
@@ -100,12 +128,13 @@ def fast_path_applies(layers: Sequence[ConvModule], transposed=False):
         if _hooked(layer):
             return False
         if transposed:
-            plain = (_plain_layer(layer, _DECONVS)
-                     and layer.conv.kernel_size == (1, 1)
-                     and layer.conv.padding == (0, 0)
-                     and not layer.with_activation
-                     and (not layer.with_norm
-                          or type(layer.norm) is nn.BatchNorm2d))
+            plain = (
+                _plain_layer(layer, _DECONVS)
+                and layer.conv.kernel_size == (1, 1)
+                and layer.conv.padding == (0, 0)
+                and not layer.with_activation
+                and (not layer.with_norm or type(layer.norm) is nn.BatchNorm2d)
+            )
         else:
             plain = _plain_layer(layer, _CONVS)
         if not plain:
@@ -148,10 +177,17 @@ def _window_blocks(size, kernel, stride, padding):
                 blocks.append([])
                 continue
             cols, kcols = slice(c0, c1), slice(c0 - left, c1 - left)
-            spans = [(r0, r1)] if c1 - c0 == w else [(r, r + 1)
-                                                       for r in range(r0, r1)]
-            blocks.append([(slice(a, b), cols, slice(a - top, b - top), kcols)
-                           for a, b in spans])
+            spans = (
+                [(r0, r1)]
+                if c1 - c0 == w
+                else [(r, r + 1) for r in range(r0, r1)]
+            )
+            blocks.append(
+                [
+                    (slice(a, b), cols, slice(a - top, b - top), kcols)
+                    for a, b in spans
+                ]
+            )
     return out_size, blocks
 
 
@@ -184,8 +220,9 @@ class _MapsLastConv(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, stride, padding):
-        out_size, blocks = _window_blocks(x.shape[:2], weight.shape[2:],
-                                          stride, padding)
+        out_size, blocks = _window_blocks(
+            x.shape[:2], weight.shape[2:], stride, padding
+        )
         kernel = weight.permute(0, 2, 3, 1).contiguous()  # (C', kh, kw, C)
         ctx.save_for_backward(x, kernel)
         ctx.blocks = blocks
@@ -197,17 +234,20 @@ class _MapsLastConv(torch.autograd.Function):
         m, cout = x.shape[-1], kernel.shape[0]
         grad = grad.contiguous().view(-1, cout, m)
         grad_x = torch.zeros_like(x) if ctx.needs_input_grad[0] else None
-        grad_kernel = torch.zeros_like(kernel) if ctx.needs_input_grad[
-            1] else None
+        grad_kernel = (
+            torch.zeros_like(kernel) if ctx.needs_input_grad[1] else None
+        )
         for pos, parts in zip(grad, ctx.blocks):
             for rows, cols, krows, kcols in parts:
                 if grad_x is not None:
                     grad_x[rows, cols].view(-1, m).addmm_(
-                        kernel[:, krows, kcols].reshape(cout, -1).t(), pos)
+                        kernel[:, krows, kcols].reshape(cout, -1).t(), pos
+                    )
                 if grad_kernel is not None:
                     part = grad_kernel[:, krows, kcols]
                     part += (pos @ x[rows, cols].reshape(-1, m).t()).view(
-                        part.shape)
+                        part.shape
+                    )
         if grad_kernel is not None:
             grad_kernel = grad_kernel.permute(0, 3, 1, 2)
         return grad_x, grad_kernel, None, None
@@ -236,8 +276,9 @@ def _last_output(layer: ConvModule, feats: torch.Tensor):
     made contiguous where the BatchNorm backward needs it (see
     :class:`_ContiguousGrad`; a ReLU's backward already does it, at no
     cost)."""
-    if layer.with_norm and not (layer.with_activation
-                                and type(layer.activate) is nn.ReLU):
+    if layer.with_norm and not (
+        layer.with_activation and type(layer.activate) is nn.ReLU
+    ):
         return _ContiguousGrad.apply(feats)
     return feats
 
@@ -262,36 +303,48 @@ def _conv_maps_last(layer: ConvModule, x: torch.Tensor):
     conv = layer.conv
     weight = conv.weight
     device = x.device.type
-    dtype = (torch.get_autocast_dtype(device)
-             if torch.is_autocast_enabled(device) else x.dtype)
+    dtype = (
+        torch.get_autocast_dtype(device)
+        if torch.is_autocast_enabled(device)
+        else x.dtype
+    )
     affine = None if torch.is_grad_enabled() else _eval_affine(layer)
     with torch.autocast(device, enabled=False):
         x = x.to(dtype)
         if affine is None:
-            out = _MapsLastConv.apply(x, weight.to(dtype), conv.stride,
-                                      conv.padding)
+            out = _MapsLastConv.apply(
+                x, weight.to(dtype), conv.stride, conv.padding
+            )
             return _norm_act_maps_last(layer, out)
         scale, shift = affine
         kernel = (weight * scale.view(-1, 1, 1, 1)).permute(0, 2, 3, 1)
-        out_size, blocks = _window_blocks(x.shape[:2], weight.shape[2:],
-                                          conv.stride, conv.padding)
-        out = _maps_last_products(x, kernel.to(dtype).contiguous(), blocks,
-                                  out_size, shift.to(dtype))
+        out_size, blocks = _window_blocks(
+            x.shape[:2], weight.shape[2:], conv.stride, conv.padding
+        )
+        out = _maps_last_products(
+            x, kernel.to(dtype).contiguous(), blocks, out_size, shift.to(dtype)
+        )
     return layer.activate(out) if layer.with_activation else out
 
 
-def maps_last_conv_stack(layers: Sequence[ConvModule], maps: torch.Tensor,
-                         window: Sequence[int]):
+def maps_last_conv_stack(
+    layers: Sequence[ConvModule], maps: torch.Tensor, window: Sequence[int]
+):
     """``layers`` (the first with one input channel) applied to each of the
     ``M`` maps ``(U, V)`` = ``window`` of ``maps`` ``(M, U*V)``, as
     ``x = layer(x)`` on ``(M, 1, U, V)`` would. Returns ``(M, C)`` features
     of the last layer, whose output must be 1x1 (a transposed view)."""
     u, v = window
     first = layers[0]
-    basis = torch.eye(u * v, dtype=maps.dtype,
-                      device=maps.device).view(u * v, 1, u, v)
-    operator = F.conv2d(basis, first.conv.weight, stride=first.conv.stride,
-                        padding=first.conv.padding)
+    basis = torch.eye(u * v, dtype=maps.dtype, device=maps.device).view(
+        u * v, 1, u, v
+    )
+    operator = F.conv2d(
+        basis,
+        first.conv.weight,
+        stride=first.conv.stride,
+        padding=first.conv.padding,
+    )
     _, channels, ho, wo = operator.shape
     operator = operator.permute(0, 2, 3, 1).reshape(u * v, -1)
     affine = None if torch.is_grad_enabled() else _eval_affine(first)
@@ -315,8 +368,9 @@ def maps_last_fc_stack(layers: Sequence[ConvModule], maps: torch.Tensor):
     ``(M, C, 1, 1)`` would. Returns ``(M, C')`` (a transposed view)."""
     feats = maps.t()
     for layer in layers:
-        feats = _norm_act_maps_last(layer,
-                                    layer.conv.weight.flatten(1) @ feats)
+        feats = _norm_act_maps_last(
+            layer, layer.conv.weight.flatten(1) @ feats
+        )
     return _last_output(layers[-1], feats).t()
 
 
@@ -337,11 +391,15 @@ class _StridedResidualReLU(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (out, ) = ctx.saved_tensors
+        (out,) = ctx.saved_tensors
         grad = torch.ops.aten.threshold_backward(grad, out, 0)
         s = ctx.stride
-        return (grad, grad[:, :, ::s, ::s], grad.sum((0, 2, 3), keepdim=True),
-                None)
+        return (
+            grad,
+            grad[:, :, ::s, ::s],
+            grad.sum((0, 2, 3), keepdim=True),
+            None,
+        )
 
 
 def _upsample_affine(bn: nn.BatchNorm2d, y: torch.Tensor, count: int):
@@ -353,8 +411,10 @@ def _upsample_affine(bn: nn.BatchNorm2d, y: torch.Tensor, count: int):
         values = y.to(torch.promote_types(y.dtype, torch.float32))
         per_channel = values.numel() // values.shape[1]
         mean = values.sum((0, 2, 3)) / count
-        var = ((values - mean.view(1, -1, 1, 1)).square().sum(
-            (0, 2, 3)) + (count - per_channel) * mean.square()) / count
+        var = (
+            (values - mean.view(1, -1, 1, 1)).square().sum((0, 2, 3))
+            + (count - per_channel) * mean.square()
+        ) / count
         if bn.training and bn.track_running_stats:
             factor = bn.momentum
             if bn.num_batches_tracked is not None:
@@ -364,7 +424,8 @@ def _upsample_affine(bn: nn.BatchNorm2d, y: torch.Tensor, count: int):
             with torch.no_grad():
                 bn.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
                 bn.running_var.mul_(1 - factor).add_(
-                    var * (count / max(count - 1, 1)), alpha=factor)
+                    var * (count / max(count - 1, 1)), alpha=factor
+                )
     else:
         mean, var = bn.running_mean, bn.running_var
     scale = torch.rsqrt(var + bn.eps)
@@ -376,8 +437,12 @@ def _upsample_affine(bn: nn.BatchNorm2d, y: torch.Tensor, count: int):
     return scale, shift
 
 
-def strided_upsample(upsample: ConvModule, x: torch.Tensor,
-                     output_size: Sequence[int], identity=None):
+def strided_upsample(
+    upsample: ConvModule,
+    x: torch.Tensor,
+    output_size: Sequence[int],
+    identity=None,
+):
     """``upsample`` (1x1 transposed conv without bias, stride ``s``, then
     ``nn.BatchNorm2d`` or no norm) on ``x`` ``(N*T, C, H', W')`` to
     ``output_size`` ``(H, W)`` (values at multiples of ``s``, zeros
@@ -388,11 +453,13 @@ def strided_upsample(upsample: ConvModule, x: torch.Tensor,
     nt, _, h, w = x.shape
     # (N*T*H'*W', in) @ (in, out): channels-last values
     y = x.permute(0, 2, 3, 1).reshape(-1, weight.shape[0]) @ weight.view(
-        weight.shape[0], -1)
+        weight.shape[0], -1
+    )
     y = y.view(nt, h, w, -1).permute(0, 3, 1, 2)
     if upsample.with_norm:
-        scale, shift = _upsample_affine(upsample.norm, y,
-                                        nt * output_size[0] * output_size[1])
+        scale, shift = _upsample_affine(
+            upsample.norm, y, nt * output_size[0] * output_size[1]
+        )
         y = y * scale.to(y.dtype).view(1, -1, 1, 1)
         shift = shift.to(y.dtype).view(1, -1, 1, 1)
     else:

@@ -1,5 +1,6 @@
 """Parameter-free shifts of channel groups in time and space (TSM, STSM):
 a convolution whose sparse kernel has one 1 per channel, done by slicing."""
+
 from typing import Sequence, Tuple
 
 import torch
@@ -15,8 +16,10 @@ def _axis_slices(offset: int, length: int):
 
 
 def spatiotemporal_shift(
-        x: torch.Tensor, num_segments: int,
-        groups: Sequence[Tuple[int, Tuple[int, int, int]]]) -> torch.Tensor:
+    x: torch.Tensor,
+    num_segments: int,
+    groups: Sequence[Tuple[int, Tuple[int, int, int]]],
+) -> torch.Tensor:
     """Shift consecutive channel groups by whole steps in ``(T, H, W)``.
 
     Group ``i`` takes the next ``groups[i][0]`` channels and reads
@@ -37,17 +40,21 @@ def spatiotemporal_shift(
     _, t, c, h, w = x5.shape
     used = sum(n for n, _ in groups)
     if any(n < 0 for n, _ in groups) or used > c:
-        raise ValueError(f'shift groups take {[n for n, _ in groups]} '
-                         f'channels, more than the {c} channels of the '
-                         f'input (or a negative count)')
+        raise ValueError(
+            f'shift groups take {[n for n, _ in groups]} '
+            f'channels, more than the {c} channels of the '
+            f'input (or a negative count)'
+        )
     out = torch.zeros_like(x5)
     start = 0
     for n, offset in groups:
         if len(offset) != 3:
-            raise ValueError(f'each shift offset is (dt, dh, dw), got '
-                             f'{offset}')
+            raise ValueError(
+                f'each shift offset is (dt, dh, dw), got {offset}'
+            )
         (t_dst, t_src), (h_dst, h_src), (w_dst, w_src) = (
-            _axis_slices(d, size) for d, size in zip(offset, (t, h, w)))
+            _axis_slices(d, size) for d, size in zip(offset, (t, h, w))
+        )
         chans = slice(start, start + n)
         out[:, t_dst, chans, h_dst, w_dst] = x5[:, t_src, chans, h_src, w_src]
         start += n

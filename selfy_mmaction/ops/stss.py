@@ -52,6 +52,7 @@ same by the definition (one zero-padded shift-multiply-sum per window
 offset, autograd backward): the reference the tests and the benchmarks
 compare with, and the STSS of ``SELFYBlock(impl='reference')``.
 """
+
 import contextlib
 import functools
 import warnings
@@ -61,8 +62,11 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    'l2_normalize', 'local_correlation', 'local_correlation_reference', 'stss',
-    'stss_reference'
+    'l2_normalize',
+    'local_correlation',
+    'local_correlation_reference',
+    'stss',
+    'stss_reference',
 ]
 
 # Temporary buffers of one chunk of frames stay below this many elements, or
@@ -95,6 +99,7 @@ def l2_normalize(x: torch.Tensor, dim: int = 2, eps: float = 1e-6):
 
 class _Geometry(NamedTuple):
     """Sizes of one correlation problem (see the module docstring)."""
+
     n: int
     t: int
     c: int
@@ -142,58 +147,84 @@ def _static_shape(x: torch.Tensor):
 
 def _check_inputs(query, key, temporal_offsets, window, dilation):
     if query.dim() != 5:
-        raise ValueError('local_correlation: expected query of shape '
-                         f'(N, T, C, H, W), got {tuple(query.shape)}')
+        raise ValueError(
+            'local_correlation: expected query of shape '
+            f'(N, T, C, H, W), got {tuple(query.shape)}'
+        )
     if key is not None and key.shape != query.shape:
-        raise ValueError('local_correlation: key shape must equal query shape '
-                         f'{tuple(query.shape)}, got {tuple(key.shape)}')
+        raise ValueError(
+            'local_correlation: key shape must equal query shape '
+            f'{tuple(query.shape)}, got {tuple(key.shape)}'
+        )
     if key is not None and key.dtype != query.dtype:
-        raise ValueError(f'local_correlation: key dtype {key.dtype} != query '
-                         f'dtype {query.dtype}')
+        raise ValueError(
+            f'local_correlation: key dtype {key.dtype} != query '
+            f'dtype {query.dtype}'
+        )
     if len(window) != 2 or any(int(s) < 1 or int(s) % 2 != 1 for s in window):
-        raise ValueError('local_correlation: window must be two odd sizes '
-                         f'(U, V) >= 1, got {tuple(window)}')
+        raise ValueError(
+            'local_correlation: window must be two odd sizes '
+            f'(U, V) >= 1, got {tuple(window)}'
+        )
     if len(dilation) != 2 or any(int(d) < 1 for d in dilation):
-        raise ValueError('local_correlation: dilation must be two integers '
-                         f'>= 1, got {tuple(dilation)}')
+        raise ValueError(
+            'local_correlation: dilation must be two integers '
+            f'>= 1, got {tuple(dilation)}'
+        )
     offsets = tuple(int(o) for o in temporal_offsets)
     if len(offsets) == 0:
         raise ValueError('local_correlation: temporal_offsets is empty')
     n, t, c, h, w = _static_shape(query)
-    return _Geometry(n, t, c, h, w, offsets, int(window[0]), int(window[1]),
-                     int(dilation[0]), int(dilation[1]))
+    return _Geometry(
+        n,
+        t,
+        c,
+        h,
+        w,
+        offsets,
+        int(window[0]),
+        int(window[1]),
+        int(dilation[0]),
+        int(dilation[1]),
+    )
 
 
 def _chunks(g: _Geometry):
     """``(first, count)`` ranges of flattened frames, each either whole
     clips or part of one clip, whose buffers stay bounded."""
     total = g.n * g.t
-    out_and_in = total * g.h * g.w * (
-        len(g.offsets) * g.u * g.v + 2 * g.c)
+    out_and_in = total * g.h * g.w * (len(g.offsets) * g.u * g.v + 2 * g.c)
     budget = max(_MIN_CHUNK_ELEMENTS, out_and_in // 4)
     # query and key rows, their gradients, one (W + 1) x (Wp + 1) product
-    per_frame = g.pitch * (2 * (g.w + 1) * g.c + 2 * g.wp * g.c +
-                           2 * (g.w + 1) * (g.wp + 1))
+    per_frame = g.pitch * (
+        2 * (g.w + 1) * g.c + 2 * g.wp * g.c + 2 * (g.w + 1) * (g.wp + 1)
+    )
     frames = max(1, budget // per_frame)
     if frames >= g.t:
         step = (frames // g.t) * g.t
-        return [(first, min(step, total - first))
-                for first in range(0, total, step)]
-    return [(clip * g.t + t, min(frames, g.t - t))
-            for clip in range(g.n) for t in range(0, g.t, frames)]
+        return [
+            (first, min(step, total - first))
+            for first in range(0, total, step)
+        ]
+    return [
+        (clip * g.t + t, min(frames, g.t - t))
+        for clip in range(g.n)
+        for t in range(0, g.t, frames)
+    ]
 
 
-def _zero_invalid_frames(a: torch.Tensor, first: int, offset: int,
-                         g: _Geometry):
+def _zero_invalid_frames(
+    a: torch.Tensor, first: int, offset: int, g: _Geometry
+):
     """Zero the frames of a chunk (leading dim of ``a``) whose frame
     ``t + offset`` is outside the clip, in place."""
     count = a.shape[0]
     if first % g.t == 0 and count % g.t == 0:
         clips = a.view(count // g.t, g.t, *a.shape[1:])
         if offset > 0:
-            clips[:, max(g.t - offset, 0):] = 0
+            clips[:, max(g.t - offset, 0) :] = 0
         elif offset < 0:
-            clips[:, :min(-offset, g.t)] = 0
+            clips[:, : min(-offset, g.t)] = 0
         return
     t0 = first % g.t
     lo = min(max(0, -offset - t0), count)
@@ -202,8 +233,9 @@ def _zero_invalid_frames(a: torch.Tensor, first: int, offset: int,
     a[hi:] = 0
 
 
-def _valid_frames(first: int, count: int, offset: int, g: _Geometry,
-                  like: torch.Tensor):
+def _valid_frames(
+    first: int, count: int, offset: int, g: _Geometry, like: torch.Tensor
+):
     """``(count, 1, 1, 1, 1)`` mask (dtype of ``like``): 1 where frame
     ``t + offset`` of flattened frame ``first + j`` is inside its clip."""
     t = torch.arange(first, first + count, device=like.device) % g.t + offset
@@ -226,9 +258,20 @@ def _key_rows(key_flat: torch.Tensor, first: int, last: int, g: _Geometry):
     ``h`` (``-pad_h <= h < H + pad_h``) of frame ``first + j`` is at
     ``j * P + pad_h + h`` (rows below a frame are the next one's top)."""
     total = key_flat.shape[0]
-    frames = key_flat[max(first, 0):min(last, total)].permute(0, 2, 3, 1)
-    rows = F.pad(frames, (0, 0, g.pad_w, g.pad_w, g.pad_h, 0, max(0, -first),
-                          max(0, last - total) + g.extra_frames))
+    frames = key_flat[max(first, 0) : min(last, total)].permute(0, 2, 3, 1)
+    rows = F.pad(
+        frames,
+        (
+            0,
+            0,
+            g.pad_w,
+            g.pad_w,
+            g.pad_h,
+            0,
+            max(0, -first),
+            max(0, last - total) + g.extra_frames,
+        ),
+    )
     return rows.reshape(-1, g.wp, g.c)
 
 
@@ -238,8 +281,8 @@ def _diagonals(prod: torch.Tensor, g: _Geometry):
     elements of a flattened product, read as ``W x (Wp + 1)``, hold the
     diagonals in columns."""
     r = prod.shape[0]
-    flat = prod.reshape(r, (g.w + 1) * g.wp)[:, :g.w * (g.wp + 1)]
-    return flat.view(r, g.w, g.wp + 1)[:, :, :(g.v - 1) * g.dx + 1:g.dx]
+    flat = prod.reshape(r, (g.w + 1) * g.wp)[:, : g.w * (g.wp + 1)]
+    return flat.view(r, g.w, g.wp + 1)[:, :, : (g.v - 1) * g.dx + 1 : g.dx]
 
 
 def _key_shift(offset: int, row: int, g: _Geometry):
@@ -248,8 +291,12 @@ def _key_shift(offset: int, row: int, g: _Geometry):
     return (offset - min(g.offsets)) * g.pitch + row * g.dy
 
 
-def _forward(query: torch.Tensor, key: torch.Tensor, g: _Geometry,
-             functional: bool = False):
+def _forward(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    g: _Geometry,
+    functional: bool = False,
+):
     """The correlation without a custom backward. Returns the output with
     shape ``(N, T, L, U, V, H, W)`` laid out as ``(N, T, H, W, L, U, V)``.
 
@@ -259,41 +306,51 @@ def _forward(query: torch.Tensor, key: torch.Tensor, g: _Geometry,
     total = g.n * g.t
     q_flat = query.reshape(total, g.c, g.h, g.w)
     k_flat = key.reshape(total, g.c, g.h, g.w)
-    out = None if functional else query.new_empty(
-        total, g.h, g.w, len(g.offsets), g.u, g.v)
+    out = (
+        None
+        if functional
+        else query.new_empty(total, g.h, g.w, len(g.offsets), g.u, g.v)
+    )
     chunks = []
     for first, count in _chunks(g):
-        q_rows = _query_rows(q_flat[first:first + count], g)
-        k_rows = _key_rows(k_flat, first + min(g.offsets),
-                           first + count + max(g.offsets), g)
+        q_rows = _query_rows(q_flat[first : first + count], g)
+        k_rows = _key_rows(
+            k_flat, first + min(g.offsets), first + count + max(g.offsets), g
+        )
         per_offset = []
         for i, offset in enumerate(g.offsets):
             rows = []
             for u in range(g.u):
                 shift = _key_shift(offset, u, g)
-                k_slice = k_rows[shift:shift + q_rows.shape[0]]
-                band = _diagonals(torch.bmm(q_rows, k_slice.transpose(1, 2)),
-                                  g).view(count, g.pitch, g.w, g.v)[:, :g.h]
+                k_slice = k_rows[shift : shift + q_rows.shape[0]]
+                band = _diagonals(
+                    torch.bmm(q_rows, k_slice.transpose(1, 2)), g
+                ).view(count, g.pitch, g.w, g.v)[:, : g.h]
                 if functional:
                     rows.append(band)
                 else:
-                    out[first:first + count, :, :, i, u] = band
+                    out[first : first + count, :, :, i, u] = band
             if functional:
-                per_offset.append(torch.stack(rows, 3) * _valid_frames(
-                    first, count, offset, g, query))
+                per_offset.append(
+                    torch.stack(rows, 3)
+                    * _valid_frames(first, count, offset, g, query)
+                )
             else:
-                _zero_invalid_frames(out[first:first + count, ..., i, :, :],
-                                     first, offset, g)
+                _zero_invalid_frames(
+                    out[first : first + count, ..., i, :, :], first, offset, g
+                )
         if functional:
             chunks.append(torch.stack(per_offset, 3))
     if functional:
         out = torch.cat(chunks, 0)
-    return out.view(g.n, g.t, g.h, g.w, len(g.offsets), g.u,
-                    g.v).permute(0, 1, 4, 5, 6, 2, 3)
+    return out.view(g.n, g.t, g.h, g.w, len(g.offsets), g.u, g.v).permute(
+        0, 1, 4, 5, 6, 2, 3
+    )
 
 
-def _backward(grad_out, query, key, g: _Geometry, need_query: bool,
-              need_key: bool):
+def _backward(
+    grad_out, query, key, g: _Geometry, need_query: bool, need_key: bool
+):
     """Gradients w.r.t. query and key (``key`` None: self-correlation, the
     two gradients summed into the first)."""
     total = g.n * g.t
@@ -303,16 +360,24 @@ def _backward(grad_out, query, key, g: _Geometry, need_query: bool,
     k_flat = key.reshape(total, g.c, g.h, g.w)
     grad = grad_out.reshape(total, len(g.offsets), g.u, g.v, g.h, g.w)
     dtype = torch.promote_types(query.dtype, grad.dtype)
-    grad_q = torch.zeros(total, g.c, g.h, g.w, dtype=dtype,
-                         device=query.device) if need_query else None
+    grad_q = (
+        torch.zeros(total, g.c, g.h, g.w, dtype=dtype, device=query.device)
+        if need_query
+        else None
+    )
     grad_k = None
     if need_key:
-        grad_k = grad_q if self_corr else torch.zeros(
-            total, g.c, g.h, g.w, dtype=dtype, device=query.device)
+        grad_k = (
+            grad_q
+            if self_corr
+            else torch.zeros(
+                total, g.c, g.h, g.w, dtype=dtype, device=query.device
+            )
+        )
     extent = (g.v - 1) * g.dx + 1
     for first, count in _chunks(g):
-        q_rows = _query_rows(q_flat[first:first + count], g).to(dtype)
-        q_rows = q_rows[:, :g.w]
+        q_rows = _query_rows(q_flat[first : first + count], g).to(dtype)
+        q_rows = q_rows[:, : g.w]
         k_first = first + min(g.offsets)
         k_last = first + count + max(g.offsets)
         k_rows = _key_rows(k_flat, k_first, k_last, g).to(dtype)
@@ -321,13 +386,16 @@ def _backward(grad_out, query, key, g: _Geometry, need_query: bool,
         for i, offset in enumerate(g.offsets):
             for u in range(g.u):
                 # gradient of the (W x Wp) product: the band, zeros elsewhere
-                buf = grad.new_zeros(count, g.pitch, g.w, g.wp + 1,
-                                     dtype=dtype)
-                buf[:, :g.h, :, :extent:g.dx] = grad[
-                    first:first + count, i, u].permute(0, 2, 3, 1)
+                buf = grad.new_zeros(
+                    count, g.pitch, g.w, g.wp + 1, dtype=dtype
+                )
+                buf[:, : g.h, :, : extent : g.dx] = grad[
+                    first : first + count, i, u
+                ].permute(0, 2, 3, 1)
                 _zero_invalid_frames(buf, first, offset, g)
-                prod = buf.view(-1, g.w * (g.wp + 1))[:, :g.w * g.wp].view(
-                    -1, g.w, g.wp)
+                prod = buf.view(-1, g.w * (g.wp + 1))[:, : g.w * g.wp].view(
+                    -1, g.w, g.wp
+                )
                 shift = _key_shift(offset, u, g)
                 rows = slice(shift, shift + prod.shape[0])
                 if need_query:
@@ -335,13 +403,16 @@ def _backward(grad_out, query, key, g: _Geometry, need_query: bool,
                 if need_key:
                     gk_rows[rows].baddbmm_(prod.transpose(1, 2), q_rows)
         if need_query:
-            grad_q[first:first + count] += gq_rows.view(
-                count, g.pitch, g.w, g.c)[:, :g.h].permute(0, 3, 1, 2)
+            grad_q[first : first + count] += gq_rows.view(
+                count, g.pitch, g.w, g.c
+            )[:, : g.h].permute(0, 3, 1, 2)
         if need_key:
             lo, hi = max(k_first, 0), min(k_last, total)
             gk = gk_rows.view(-1, g.pitch, g.wp, g.c)[
-                lo - k_first:hi - k_first, g.pad_h:g.pad_h + g.h,
-                g.pad_w:g.pad_w + g.w]
+                lo - k_first : hi - k_first,
+                g.pad_h : g.pad_h + g.h,
+                g.pad_w : g.pad_w + g.w,
+            ]
             grad_k[lo:hi] += gk.permute(0, 3, 1, 2)
     shape = (g.n, g.t, g.c, g.h, g.w)
     grad_q = None if grad_q is None else grad_q.view(shape).to(query.dtype)
@@ -363,7 +434,7 @@ def _use_dense(g: _Geometry, self_corr: bool):
     """Dense products when they take fewer multiply-adds per frame than the
     row products (small maps; SELFY's 14 x 14 with a 9 x 9 window: 115k vs
     267k per channel)."""
-    dense = len(_distinct_offsets(g, self_corr)) * (g.h * g.w)**2
+    dense = len(_distinct_offsets(g, self_corr)) * (g.h * g.w) ** 2
     rows = len(g.offsets) * g.u * g.pitch * (g.w + 1) * g.wp
     return dense <= rows
 
@@ -391,15 +462,21 @@ def _dense_index(g: _Geometry, self_corr: bool, device: torch.device):
     key_col = col + (axis(g.v, 5) - g.v // 2) * g.dx
     key_frame = frame + offset
     query_pos, key_pos = row * w + col, key_row * w + key_col
-    slot = torch.tensor([
-        offsets.index(abs(o) if self_corr else o) for o in g.offsets
-    ]).view(1, 1, 1, -1, 1, 1)
+    slot = torch.tensor(
+        [offsets.index(abs(o) if self_corr else o) for o in g.offsets]
+    ).view(1, 1, 1, -1, 1, 1)
     direct = ((slot * t + frame) * hw + query_pos) * hw + key_pos
     if self_corr:  # o < 0: row key_pos, column query_pos of (t + o, t)
         transposed = ((slot * t + key_frame) * hw + key_pos) * hw + query_pos
         direct = torch.where(offset >= 0, direct, transposed)
-    valid = ((key_row >= 0) & (key_row < h) & (key_col >= 0) &
-             (key_col < w) & (key_frame >= 0) & (key_frame < t))
+    valid = (
+        (key_row >= 0)
+        & (key_row < h)
+        & (key_col >= 0)
+        & (key_col < w)
+        & (key_frame >= 0)
+        & (key_frame < t)
+    )
     index = torch.where(valid, direct, torch.full_like(direct, size))
     dtype = torch.int32 if size < 2**31 else torch.int64
     return index.reshape(-1).to(device=device, dtype=dtype)
@@ -413,20 +490,22 @@ def _dense_products(buf, query, key, clip, offsets, g: _Geometry):
     for i, d in enumerate(offsets):
         first, last = max(0, -d), min(g.t, g.t - d)
         if first < last:
-            torch.bmm(query[clip, first:last].transpose(1, 2),
-                      key[clip, first + d:last + d],
-                      out=products[i, first:last])
+            torch.bmm(
+                query[clip, first:last].transpose(1, 2),
+                key[clip, first + d : last + d],
+                out=products[i, first:last],
+            )
     buf[-1] = 0
 
 
-def _dense_forward(query: torch.Tensor, key: Optional[torch.Tensor],
-                   g: _Geometry):
+def _dense_forward(
+    query: torch.Tensor, key: Optional[torch.Tensor], g: _Geometry
+):
     """The dense strategy (``key`` None: self-similarity). Returns the
     output ``(N, T, L, U, V, H, W)`` laid out as ``(N, T, H, W, L, U, V)``."""
     self_corr = key is None
     offsets = _distinct_offsets(g, self_corr)
-    index = _dense_index(g._replace(n=0, c=0), self_corr,
-                         query.device)
+    index = _dense_index(g._replace(n=0, c=0), self_corr, query.device)
     hw = g.h * g.w
     q = query.reshape(g.n, g.t, g.c, hw)
     k = q if self_corr else key.reshape(g.n, g.t, g.c, hw)
@@ -435,27 +514,29 @@ def _dense_forward(query: torch.Tensor, key: Optional[torch.Tensor],
     for clip in range(g.n):
         _dense_products(buf, q, k, clip, offsets, g)
         torch.index_select(buf, 0, index, out=out[clip])
-    return out.view(g.n, g.t, g.h, g.w, len(g.offsets), g.u,
-                    g.v).permute(0, 1, 4, 5, 6, 2, 3)
+    return out.view(g.n, g.t, g.h, g.w, len(g.offsets), g.u, g.v).permute(
+        0, 1, 4, 5, 6, 2, 3
+    )
 
 
-def _dense_backward(grad_out, query, key, g: _Geometry, need_query: bool,
-                    need_key: bool):
+def _dense_backward(
+    grad_out, query, key, g: _Geometry, need_query: bool, need_key: bool
+):
     """Gradients of :func:`_dense_forward` (``key`` None: self-similarity,
     one gradient). Per clip: the output gradient scattered into the
     products' shape ``G``, then ``dq_t += k_{t+d} G^T``,
     ``dk_{t+d} += q_t G``."""
     self_corr = key is None
     offsets = _distinct_offsets(g, self_corr)
-    index = _dense_index(g._replace(n=0, c=0), self_corr,
-                         query.device)
+    index = _dense_index(g._replace(n=0, c=0), self_corr, query.device)
     hw = g.h * g.w
     dtype = torch.promote_types(query.dtype, grad_out.dtype)
     q = query.reshape(g.n, g.t, g.c, hw).to(dtype)
     k = q if self_corr else key.reshape(g.n, g.t, g.c, hw).to(dtype)
     grad_q = q.new_zeros(q.shape) if need_query else None
-    grad_k = grad_q if self_corr else (
-        k.new_zeros(k.shape) if need_key else None)
+    grad_k = (
+        grad_q if self_corr else (k.new_zeros(k.shape) if need_key else None)
+    )
     buf = q.new_empty(len(offsets) * g.t * hw * hw + 1)
     products = buf[:-1].view(len(offsets), g.t, hw, hw)
     for clip in range(g.n):
@@ -469,10 +550,12 @@ def _dense_backward(grad_out, query, key, g: _Geometry, need_query: bool,
             grads = products[i, first:last]
             if grad_q is not None:
                 grad_q[clip, first:last].baddbmm_(
-                    k[clip, first + d:last + d], grads.transpose(1, 2))
+                    k[clip, first + d : last + d], grads.transpose(1, 2)
+                )
             if grad_k is not None:
-                grad_k[clip, first + d:last + d].baddbmm_(
-                    q[clip, first:last], grads)
+                grad_k[clip, first + d : last + d].baddbmm_(
+                    q[clip, first:last], grads
+                )
     shape = (g.n, g.t, g.c, g.h, g.w)
     grad_q = None if grad_q is None else grad_q.view(shape).to(query.dtype)
     if self_corr or grad_k is None:
@@ -488,7 +571,7 @@ class _LocalCorrelation(torch.autograd.Function):
         ctx.g = g
         ctx.dense = dense
         ctx.self_corr = key is None
-        ctx.save_for_backward(query, *(() if key is None else (key, )))
+        ctx.save_for_backward(query, *(() if key is None else (key,)))
         if dense:
             return _dense_forward(query, key, g)
         return _forward(query, query if key is None else key, g)
@@ -502,16 +585,19 @@ class _LocalCorrelation(torch.autograd.Function):
             need_q = need_k = need_q
         backward = _dense_backward if ctx.dense else _backward
         with torch.autocast(grad_out.device.type, enabled=False):
-            grad_q, grad_k = backward(grad_out, query, key, ctx.g, need_q,
-                                      need_k)
+            grad_q, grad_k = backward(
+                grad_out, query, key, ctx.g, need_q, need_k
+            )
         return grad_q, grad_k, None, None
 
 
-def local_correlation(query: torch.Tensor,
-                      key: Optional[torch.Tensor] = None,
-                      temporal_offsets: Sequence[int] = (-2, -1, 0, 1, 2),
-                      window: Sequence[int] = (9, 9),
-                      dilation: Sequence[int] = (1, 1)):
+def local_correlation(
+    query: torch.Tensor,
+    key: Optional[torch.Tensor] = None,
+    temporal_offsets: Sequence[int] = (-2, -1, 0, 1, 2),
+    window: Sequence[int] = (9, 9),
+    dilation: Sequence[int] = (1, 1),
+):
     """Dot products of each query position with a local window of key
     positions in other frames (definition in the module docstring).
 
@@ -539,19 +625,24 @@ def local_correlation(query: torch.Tensor,
         key = key.to(query.dtype)
     with context:
         if tracing:
-            return _forward(query, query if key is None else key, g,
-                            functional=True)
+            return _forward(
+                query, query if key is None else key, g, functional=True
+            )
         dense = _use_dense(g, key is None)
         if torch.is_grad_enabled() and (
-                query.requires_grad or key is not None and key.requires_grad):
+            query.requires_grad or key is not None and key.requires_grad
+        ):
             return _LocalCorrelation.apply(query, key, g, dense)
         if dense:
             return _dense_forward(query, key, g)
         return _forward(query, query if key is None else key, g)
 
 
-def stss(x: torch.Tensor, window: Sequence[int] = (5, 9, 9),
-         dilation: Sequence[int] = (1, 1)):
+def stss(
+    x: torch.Tensor,
+    window: Sequence[int] = (5, 9, 9),
+    dilation: Sequence[int] = (1, 1),
+):
     """Self-similarity of ``x`` over an ``(L, U, V)`` space-time window.
 
     ``local_correlation(x, None, range(-(L//2), L//2 + 1), (U, V),
@@ -566,19 +657,23 @@ def stss(x: torch.Tensor, window: Sequence[int] = (5, 9, 9),
         Tensor: ``(N, T, L, U, V, H, W)``, see :func:`local_correlation`.
     """
     if len(window) != 3 or any(int(s) < 1 or int(s) % 2 != 1 for s in window):
-        raise ValueError('stss: window must be three odd sizes (L, U, V) '
-                         f'>= 1, got {tuple(window)}')
+        raise ValueError(
+            'stss: window must be three odd sizes (L, U, V) '
+            f'>= 1, got {tuple(window)}'
+        )
     half = int(window[0]) // 2
-    return local_correlation(x, None, tuple(range(-half, half + 1)),
-                             tuple(window[1:]), dilation)
+    return local_correlation(
+        x, None, tuple(range(-half, half + 1)), tuple(window[1:]), dilation
+    )
 
 
-def local_correlation_reference(query: torch.Tensor,
-                                key: Optional[torch.Tensor] = None,
-                                temporal_offsets: Sequence[int] = (-2, -1, 0,
-                                                                   1, 2),
-                                window: Sequence[int] = (9, 9),
-                                dilation: Sequence[int] = (1, 1)):
+def local_correlation_reference(
+    query: torch.Tensor,
+    key: Optional[torch.Tensor] = None,
+    temporal_offsets: Sequence[int] = (-2, -1, 0, 1, 2),
+    window: Sequence[int] = (9, 9),
+    dilation: Sequence[int] = (1, 1),
+):
     """:func:`local_correlation` by its definition: per offset
     ``(o, u, v)`` the channel sum of ``query`` times ``key`` shifted by
     ``(o, (u - U//2) * dy, (v - V//2) * dx)`` in zero-padded ``key``. Same
@@ -590,27 +685,40 @@ def local_correlation_reference(query: torch.Tensor,
     key = query if key is None else key.to(query.dtype)
     pad_t = max(abs(o) for o in g.offsets)
     with context:
-        padded = F.pad(key, (g.pad_w, g.pad_w, g.pad_h, g.pad_h, 0, 0, pad_t,
-                             pad_t))
+        padded = F.pad(
+            key, (g.pad_w, g.pad_w, g.pad_h, g.pad_h, 0, 0, pad_t, pad_t)
+        )
         out = []
         for o in g.offsets:
             for u in range(g.u):
                 for v in range(g.v):
                     top, left = u * g.dy, v * g.dx
-                    shifted = padded[:, pad_t + o:pad_t + o + g.t, :,
-                                     top:top + g.h, left:left + g.w]
+                    shifted = padded[
+                        :,
+                        pad_t + o : pad_t + o + g.t,
+                        :,
+                        top : top + g.h,
+                        left : left + g.w,
+                    ]
                     out.append((query * shifted).sum(2))
-    return torch.stack(out, 2).view(g.n, g.t, len(g.offsets), g.u, g.v, g.h,
-                                    g.w)
+    return torch.stack(out, 2).view(
+        g.n, g.t, len(g.offsets), g.u, g.v, g.h, g.w
+    )
 
 
-def stss_reference(x: torch.Tensor, window: Sequence[int] = (5, 9, 9),
-                   dilation: Sequence[int] = (1, 1)):
+def stss_reference(
+    x: torch.Tensor,
+    window: Sequence[int] = (5, 9, 9),
+    dilation: Sequence[int] = (1, 1),
+):
     """:func:`stss` by the definition (:func:`local_correlation_reference`
     with offsets ``-L//2..L//2``)."""
     if len(window) != 3 or any(int(s) < 1 or int(s) % 2 != 1 for s in window):
-        raise ValueError('stss_reference: window must be three odd sizes '
-                         f'(L, U, V) >= 1, got {tuple(window)}')
+        raise ValueError(
+            'stss_reference: window must be three odd sizes '
+            f'(L, U, V) >= 1, got {tuple(window)}'
+        )
     half = int(window[0]) // 2
-    return local_correlation_reference(x, None, tuple(range(-half, half + 1)),
-                                       tuple(window[1:]), dilation)
+    return local_correlation_reference(
+        x, None, tuple(range(-half, half + 1)), tuple(window[1:]), dilation
+    )

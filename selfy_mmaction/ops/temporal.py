@@ -1,6 +1,7 @@
 """Temporal operations shared by the blocks: shift-initialised depthwise
 temporal convolution and temporal differences, in the ``(N*T, C, H, W)``
 layout."""
+
 from typing import Sequence
 
 import torch
@@ -12,8 +13,12 @@ from mmengine.model.weight_init import constant_init, kaiming_init
 from .layout import to_ntchw
 
 
-def temporal_difference(x: torch.Tensor, num_segments: int, step: int = 1,
-                        neighbour: torch.Tensor = None):
+def temporal_difference(
+    x: torch.Tensor,
+    num_segments: int,
+    step: int = 1,
+    neighbour: torch.Tensor = None,
+):
     """``D_t = y_{t+step} - x_t`` with zeros where ``t+step`` leaves the clip.
 
     Args:
@@ -28,14 +33,17 @@ def temporal_difference(x: torch.Tensor, num_segments: int, step: int = 1,
     """
     y = x if neighbour is None else neighbour
     if y.shape != x.shape:
-        raise ValueError(f'neighbour shape {tuple(y.shape)} != input shape '
-                         f'{tuple(x.shape)}')
+        raise ValueError(
+            f'neighbour shape {tuple(y.shape)} != input shape {tuple(x.shape)}'
+        )
     x5, y5 = to_ntchw(x, num_segments), to_ntchw(y, num_segments)
     out = torch.zeros_like(x5)
     if step > 0:
-        out[:, :num_segments - step] = y5[:, step:] - x5[:, :num_segments - step]
+        out[:, : num_segments - step] = (
+            y5[:, step:] - x5[:, : num_segments - step]
+        )
     elif step < 0:
-        out[:, -step:] = y5[:, :num_segments + step] - x5[:, -step:]
+        out[:, -step:] = y5[:, : num_segments + step] - x5[:, -step:]
     else:
         raise ValueError('step must be non-zero')
     return out.view_as(x)
@@ -70,27 +78,46 @@ class TemporalConv1d(nn.Conv1d):
             the clip repeat the first/last frame). Defaults to ``'zeros'``.
     """
 
-    def __init__(self, channels: int, num_segments: int, kernel_size: int = 3,
-                 init='shift', fractions: Sequence[float] = (0.125, 0.125),
-                 learnable: bool = True, dilation: int = 1,
-                 padding_mode: str = 'zeros'):
+    def __init__(
+        self,
+        channels: int,
+        num_segments: int,
+        kernel_size: int = 3,
+        init='shift',
+        fractions: Sequence[float] = (0.125, 0.125),
+        learnable: bool = True,
+        dilation: int = 1,
+        padding_mode: str = 'zeros',
+    ):
         if kernel_size % 2 != 1:
             raise ValueError(f'kernel_size must be odd, got {kernel_size}')
         if isinstance(init, str):
             if init not in ('shift', 'identity', 'zero'):
-                raise ValueError(f"init must be 'shift', 'identity', 'zero' "
-                                 f'or a sequence of taps, got {init!r}')
+                raise ValueError(
+                    f"init must be 'shift', 'identity', 'zero' "
+                    f'or a sequence of taps, got {init!r}'
+                )
         elif len(init) != kernel_size:
-            raise ValueError(f'init taps {tuple(init)} do not match '
-                             f'kernel_size={kernel_size}')
+            raise ValueError(
+                f'init taps {tuple(init)} do not match '
+                f'kernel_size={kernel_size}'
+            )
         if dilation < 1:
             raise ValueError(f'dilation must be >= 1, got {dilation}')
         if padding_mode not in ('zeros', 'replicate'):
-            raise ValueError(f"padding_mode must be 'zeros' or 'replicate', "
-                             f'got {padding_mode!r}')
-        super().__init__(channels, channels, kernel_size, dilation=dilation,
-                         groups=channels, bias=False,
-                         padding_mode=padding_mode)
+            raise ValueError(
+                f"padding_mode must be 'zeros' or 'replicate', "
+                f'got {padding_mode!r}'
+            )
+        super().__init__(
+            channels,
+            channels,
+            kernel_size,
+            dilation=dilation,
+            groups=channels,
+            bias=False,
+            padding_mode=padding_mode,
+        )
         self.channels = channels
         self.num_segments = num_segments
         self.init = init if isinstance(init, str) else tuple(init)
@@ -109,8 +136,8 @@ class TemporalConv1d(nn.Conv1d):
             fwd = int(self.channels * self.fractions[0])
             bwd = int(self.channels * self.fractions[1])
             w[:fwd, 0, centre + 1] = 1  # reads t+1
-            w[fwd:fwd + bwd, 0, centre - 1] = 1  # reads t-1
-            w[fwd + bwd:, 0, centre] = 1
+            w[fwd : fwd + bwd, 0, centre - 1] = 1  # reads t-1
+            w[fwd + bwd :, 0, centre] = 1
         with torch.no_grad():
             self.weight.copy_(w)
 
@@ -125,8 +152,9 @@ class TemporalConv1d(nn.Conv1d):
         if self.padding_mode == 'replicate':
             y = F.pad(y, (pad, pad), mode='replicate')
             pad = 0
-        y = F.conv1d(y, self.weight, padding=pad, dilation=self.dilation,
-                     groups=c)
+        y = F.conv1d(
+            y, self.weight, padding=pad, dilation=self.dilation, groups=c
+        )
         y = y.view(n, h * w, c, self.num_segments).permute(0, 3, 2, 1)
         return y.reshape(nt, c, h, w)
 
@@ -152,25 +180,43 @@ class TemporalDifferenceUnit(nn.Module):
     difference per step.
     """
 
-    def __init__(self, in_channels: int, num_segments: int,
-                 reduction: int = 16, kernel_size: int = 3,
-                 steps: Sequence[int] = (1, )):
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int,
+        reduction: int = 16,
+        kernel_size: int = 3,
+        steps: Sequence[int] = (1,),
+    ):
         super().__init__()
         if in_channels // reduction < 1:
-            raise ValueError(f'in_channels={in_channels} is smaller than '
-                             f'reduction={reduction}')
+            raise ValueError(
+                f'in_channels={in_channels} is smaller than '
+                f'reduction={reduction}'
+            )
         if not steps or 0 in steps:
-            raise ValueError(f'steps must be non-empty and non-zero, got '
-                             f'{tuple(steps)}')
+            raise ValueError(
+                f'steps must be non-empty and non-zero, got {tuple(steps)}'
+            )
         self.num_segments = num_segments
         self.steps = tuple(steps)
         self.channels = in_channels // reduction
-        self.reduce = ConvModule(in_channels, self.channels, 1, bias=False,
-                                 norm_cfg=dict(type='BN'), act_cfg=None)
-        self.neighbour_conv = nn.Conv2d(self.channels, self.channels,
-                                        kernel_size,
-                                        padding=kernel_size // 2,
-                                        groups=self.channels, bias=False)
+        self.reduce = ConvModule(
+            in_channels,
+            self.channels,
+            1,
+            bias=False,
+            norm_cfg=dict(type='BN'),
+            act_cfg=None,
+        )
+        self.neighbour_conv = nn.Conv2d(
+            self.channels,
+            self.channels,
+            kernel_size,
+            padding=kernel_size // 2,
+            groups=self.channels,
+            bias=False,
+        )
 
     def init_weights(self):
         kaiming_init(self.reduce.conv, mode='fan_out')
@@ -182,4 +228,5 @@ class TemporalDifferenceUnit(nn.Module):
         g = self.neighbour_conv(f)
         return tuple(
             temporal_difference(f, self.num_segments, step, neighbour=g)
-            for step in self.steps)
+            for step in self.steps
+        )

@@ -9,6 +9,7 @@ file or the complete new one, never a truncated file.
 :class:`~selfy_mmaction.engine.AtomicCheckpointHook` write checkpoints and
 ``last_checkpoint`` through it.
 """
+
 import glob
 import os
 import os.path as osp
@@ -37,8 +38,9 @@ def atomic_write(filepath: str, data: bytes):
     filepath = osp.abspath(filepath)
     dirname, basename = osp.split(filepath)
     os.makedirs(dirname, exist_ok=True)
-    for stale in glob.glob(osp.join(glob.escape(dirname),
-                                    f'.{glob.escape(basename)}.*.tmp')):
+    for stale in glob.glob(
+        osp.join(glob.escape(dirname), f'.{glob.escape(basename)}.*.tmp')
+    ):
         os.remove(stale)
     tmp = osp.join(dirname, f'.{basename}.{uuid.uuid4().hex[:12]}.tmp')
     try:
@@ -113,19 +115,26 @@ def checkpoint_state_dict(checkpoint: dict) -> dict:
     if not isinstance(state, dict):
         raise CheckpointMismatchError(
             f'checkpoint["state_dict"] is a {type(state).__name__}, '
-            f'expected a dict of tensors')
-    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k,
-                        v) for k, v in state.items())
+            f'expected a dict of tensors'
+        )
+    return OrderedDict(
+        (k[len('module.') :] if k.startswith('module.') else k, v)
+        for k, v in state.items()
+    )
 
 
 def _listing(keys, limit=8):
     shown = ', '.join(keys[:limit])
-    return shown + (f' ... and {len(keys) - limit} more'
-                    if len(keys) > limit else '')
+    return shown + (
+        f' ... and {len(keys) - limit} more' if len(keys) > limit else ''
+    )
 
 
-def mismatch_report(model: nn.Module, checkpoint: Union[str, dict],
-                    source: str = 'the checkpoint') -> str:
+def mismatch_report(
+    model: nn.Module,
+    checkpoint: Union[str, dict],
+    source: str = 'the checkpoint',
+) -> str:
     """Describe how a checkpoint's weights differ from the model's, with
     the standard ways to load it non-strictly; ``''`` if they fit.
 
@@ -137,33 +146,52 @@ def mismatch_report(model: nn.Module, checkpoint: Union[str, dict],
     model = getattr(model, 'module', model)
     expected = model.state_dict()
     found = checkpoint_state_dict(checkpoint)
-    shapes = [(k, tuple(found[k].shape), tuple(v.shape))
-              for k, v in expected.items()
-              if k in found and hasattr(found[k], 'shape')
-              and tuple(found[k].shape) != tuple(v.shape)]
+    shapes = [
+        (k, tuple(found[k].shape), tuple(v.shape))
+        for k, v in expected.items()
+        if k in found
+        and hasattr(found[k], 'shape')
+        and tuple(found[k].shape) != tuple(v.shape)
+    ]
     # BN counters are absent from old files and re-created on load
-    missing = [k for k in expected if k not in found
-               and not k.endswith('num_batches_tracked')]
+    missing = [
+        k
+        for k in expected
+        if k not in found and not k.endswith('num_batches_tracked')
+    ]
     unexpected = [k for k in found if k not in expected]
     if not (shapes or missing or unexpected):
         return ''
     lines = [f'{source} does not fit the model ({type(model).__name__}):']
     if shapes:
-        lines.append(f'  {len(shapes)} keys differ in shape (checkpoint vs '
-                     f'model):')
+        lines.append(
+            f'  {len(shapes)} keys differ in shape (checkpoint vs model):'
+        )
         lines += [f'    {k}: {a} vs {b}' for k, a, b in shapes]
-        head = next(((a, b) for k, a, b in shapes
-                     if k.startswith('cls_head.') and len(a) == 2), None)
+        head = next(
+            (
+                (a, b)
+                for k, a, b in shapes
+                if k.startswith('cls_head.') and len(a) == 2
+            ),
+            None,
+        )
         if head is not None:
-            lines.append(f'  the classifier was trained for {head[0][0]} '
-                         f'classes; the model has {head[1][0]} '
-                         f'(model.cls_head.num_classes)')
+            lines.append(
+                f'  the classifier was trained for {head[0][0]} '
+                f'classes; the model has {head[1][0]} '
+                f'(model.cls_head.num_classes)'
+            )
     if missing:
-        lines.append(f'  {len(missing)} model keys are missing from the '
-                     f'checkpoint: {_listing(missing)}')
+        lines.append(
+            f'  {len(missing)} model keys are missing from the '
+            f'checkpoint: {_listing(missing)}'
+        )
     if unexpected:
-        lines.append(f'  {len(unexpected)} checkpoint keys are not in the '
-                     f'model: {_listing(unexpected)}')
+        lines.append(
+            f'  {len(unexpected)} checkpoint keys are not in the '
+            f'model: {_listing(unexpected)}'
+        )
     lines += [
         'To evaluate it, use the config it was trained with. To start from '
         'it anyway (keys that do not fit keep their initialisation), load '
@@ -172,8 +200,8 @@ def mismatch_report(model: nn.Module, checkpoint: Union[str, dict],
         'loads with strict=False and warns about the keys it skips);',
         '  - in code: mmengine.runner.load_checkpoint(model, '
         f"'{source}', strict=False);",
-        "  - only the backbone: model.backbone.init_cfg = dict("
-        f"type='Pretrained', checkpoint='{source}', prefix='backbone.')."
+        '  - only the backbone: model.backbone.init_cfg = dict('
+        f"type='Pretrained', checkpoint='{source}', prefix='backbone.').",
     ]
     return '\n'.join(lines)
 
@@ -187,6 +215,7 @@ def check_checkpoint_fits(model: nn.Module, filename: str) -> dict:
         dict: The loaded checkpoint.
     """
     from mmengine.runner.checkpoint import _load_checkpoint
+
     checkpoint = _load_checkpoint(filename, map_location='cpu')
     report = mismatch_report(model, checkpoint, source=filename)
     if report:

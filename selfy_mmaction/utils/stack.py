@@ -23,6 +23,7 @@ the pinned stack without it, each gated on the versions that need it
    ``MODULE2PACKAGE`` table (MMEngine issue #1410); an entry for this package
    is added, like a registry entry.
 """
+
 import importlib.metadata
 import importlib.util
 import os.path as osp
@@ -33,10 +34,10 @@ import types
 import torch
 
 #: mmaction2 releases whose wheel lacks ``models/localizers/drn``.
-DRN_MISSING_IN = ('1.2.0', )
+DRN_MISSING_IN = ('1.2.0',)
 #: MMEngine releases that load checkpoints without ``weights_only=False``
 #: and without an allowlist of their own.
-WEIGHTS_ONLY_BROKEN_IN = ('0.10.7', )
+WEIGHTS_ONLY_BROKEN_IN = ('0.10.7',)
 
 
 def _version(distribution: str) -> str:
@@ -54,7 +55,8 @@ class _MissingDRN:
         raise ImportError(
             'DRN is missing from the installed mmaction2 wheel '
             '(mmaction/models/localizers/drn, mmaction2 issue #2714); '
-            'install mmaction2 from source to use DRN.')
+            'install mmaction2 from source to use DRN.'
+        )
 
 
 def repair_missing_drn(mmaction_dir=None, version=None):
@@ -76,8 +78,11 @@ def repair_missing_drn(mmaction_dir=None, version=None):
         mmaction_dir = osp.dirname(spec.origin)
     drn_dir = osp.join(mmaction_dir, 'models', 'localizers', 'drn')
     name = 'mmaction.models.localizers.drn'
-    if (version not in DRN_MISSING_IN or osp.isdir(drn_dir)
-            or name in sys.modules):
+    if (
+        version not in DRN_MISSING_IN
+        or osp.isdir(drn_dir)
+        or name in sys.modules
+    ):
         return False
     package = types.ModuleType(name)
     package.__path__ = []
@@ -108,7 +113,8 @@ def _history_buffer_getattr(obj, name):
     raise pickle.UnpicklingError(
         f'checkpoint asks for getattr({obj!r}, {name!r}); only '
         f'HistoryBuffer statistics methods are allowed when loading '
-        f'weights-only')
+        f'weights-only'
+    )
 
 
 def _empty_bytes(*args):
@@ -122,7 +128,8 @@ def _empty_bytes(*args):
     if args:
         raise pickle.UnpicklingError(
             f'checkpoint calls bytes{args!r}; only bytes() (an empty '
-            f'buffer) is allowed when loading weights-only')
+            f'buffer) is allowed when loading weights-only'
+        )
     return b''
 
 
@@ -139,18 +146,33 @@ def checkpoint_safe_globals():
     import numpy as np
     from mmengine.logging import HistoryBuffer
 
-    multiarray = np._core.multiarray if hasattr(np, '_core') else \
-        np.core.multiarray
+    multiarray = (
+        np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    )
     safe = [HistoryBuffer, np.ndarray, np.dtype]
     for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
         safe.append((multiarray._reconstruct, f'{module}._reconstruct'))
         safe.append((multiarray.scalar, f'{module}.scalar'))
     # numpy >= 1.25 pickles dtypes through their classes
     dtypes = getattr(np, 'dtypes', None)
-    for kind in ('Bool', 'Int8', 'UInt8', 'Int16', 'UInt16', 'Int32',
-                 'UInt32', 'Int64', 'UInt64', 'Float16', 'Float32',
-                 'Float64', 'LongDouble', 'Complex64', 'Complex128',
-                 'CLongDouble'):
+    for kind in (
+        'Bool',
+        'Int8',
+        'UInt8',
+        'Int16',
+        'UInt16',
+        'Int32',
+        'UInt32',
+        'Int64',
+        'UInt64',
+        'Float16',
+        'Float32',
+        'Float64',
+        'LongDouble',
+        'Complex64',
+        'Complex128',
+        'CLongDouble',
+    ):
         dtype_cls = getattr(dtypes, f'{kind}DType', None)
         if dtype_cls is not None:
             safe.append(dtype_cls)
@@ -170,13 +192,17 @@ def allow_checkpoint_globals(mmengine_version=None, torch_version=None):
     Returns:
         bool: True if the allowlist was extended.
     """
-    mmengine_version = (_version('mmengine')
-                        if mmengine_version is None else mmengine_version)
-    torch_version = torch.__version__ if torch_version is None \
-        else torch_version
+    mmengine_version = (
+        _version('mmengine') if mmengine_version is None else mmengine_version
+    )
+    torch_version = (
+        torch.__version__ if torch_version is None else torch_version
+    )
     major, minor = (int(part) for part in torch_version.split('.')[:2])
-    if (major, minor) < (2, 6) or mmengine_version not in \
-            WEIGHTS_ONLY_BROKEN_IN:
+    if (major, minor) < (
+        2,
+        6,
+    ) or mmengine_version not in WEIGHTS_ONLY_BROKEN_IN:
         return False
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
     return True
@@ -192,6 +218,7 @@ def register_config_package():
     there).
     """
     from mmengine.config.utils import MODULE2PACKAGE
+
     MODULE2PACKAGE.setdefault('selfy_mmaction', 'selfy-mmaction')
 
 

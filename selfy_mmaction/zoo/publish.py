@@ -64,6 +64,7 @@ file name, and the entry (replaced by Name) now holds
 ``load_from`` download such URLs through MMEngine. (Editing the two fields of
 the metafile by hand does the same without re-evaluating.)
 """
+
 import copy
 import datetime
 import glob
@@ -86,9 +87,17 @@ from .tables import list_metafiles, load_yaml
 
 
 #: ``meta`` fields a published checkpoint keeps (plain types only).
-KEPT_META = ('epoch', 'iter', 'seed', 'time', 'experiment_name',
-             'mmengine_version', 'dataset_meta', 'cfg',
-             'selfy_mmaction_version')
+KEPT_META = (
+    'epoch',
+    'iter',
+    'seed',
+    'time',
+    'experiment_name',
+    'mmengine_version',
+    'dataset_meta',
+    'cfg',
+    'selfy_mmaction_version',
+)
 #: License of the published weights unless ``--license`` says otherwise (the
 #: package's own, see LICENSE).
 WEIGHTS_LICENSE = 'Apache-2.0'
@@ -97,21 +106,29 @@ PAPERS = {
     'SELFY-TSM': dict(
         URL='https://arxiv.org/abs/2102.07092',
         Title='Learning Self-Similarity in Space and Time as Generalized '
-        'Motion for Video Action Recognition'),
+        'Motion for Video Action Recognition',
+    ),
     'TSM': dict(
         URL='https://arxiv.org/abs/1811.08383',
-        Title='TSM: Temporal Shift Module for Efficient Video Understanding'),
+        Title='TSM: Temporal Shift Module for Efficient Video Understanding',
+    ),
     'TSN': dict(
         URL='https://arxiv.org/abs/1608.00859',
         Title='Temporal Segment Networks: Towards Good Practices for Deep '
-        'Action Recognition'),
+        'Action Recognition',
+    ),
 }
 #: Dataset names (MMAction2's spelling) by config name suffix
 #: ``_<dataset>-<modality>``.
 DATASETS = {
-    'motion': 'Motion', 'motion32': 'Motion32', 'sthv1': 'SthV1',
-    'sthv2': 'SthV2', 'kinetics400': 'Kinetics-400', 'diving48': 'Diving48',
-    'gym99': 'Gym99', 'ucf101': 'UCF101'
+    'motion': 'Motion',
+    'motion32': 'Motion32',
+    'sthv1': 'SthV1',
+    'sthv2': 'SthV2',
+    'kinetics400': 'Kinetics-400',
+    'diving48': 'Diving48',
+    'gym99': 'Gym99',
+    'ucf101': 'UCF101',
 }
 TASK = 'Action Recognition'
 _TIMESTAMP = re.compile(r'^\d{8}_\d{6}$')
@@ -130,28 +147,34 @@ def find_config_dump(work_dir: str, config: Optional[str]) -> Optional[str]:
     ``config`` when there are several); None if there is none."""
     dumps = sorted(glob.glob(osp.join(glob.escape(work_dir), '*.py')))
     if len(dumps) > 1 and config:
-        named = [d for d in dumps
-                 if osp.basename(d) == osp.basename(config)]
+        named = [d for d in dumps if osp.basename(d) == osp.basename(config)]
         dumps = named or dumps
     if len(dumps) > 1:
         raise PublishError(
             f'{work_dir} holds {len(dumps)} config dumps '
             f'({", ".join(osp.basename(d) for d in dumps)}); pass the one '
-            'that trained it as --config (same file name)')
+            'that trained it as --config (same file name)'
+        )
     return dumps[0] if dumps else None
 
 
 def find_repo_config(stem: str, repo_root: str) -> str:
     """``configs/**/<stem>.py`` under ``repo_root`` (exactly one)."""
-    found = [p for p in glob.glob(
-        osp.join(repo_root, 'configs', '**', f'{glob.escape(stem)}.py'),
-        recursive=True) if '_base_' not in p.split(osp.sep)]
+    found = [
+        p
+        for p in glob.glob(
+            osp.join(repo_root, 'configs', '**', f'{glob.escape(stem)}.py'),
+            recursive=True,
+        )
+        if '_base_' not in p.split(osp.sep)
+    ]
     if len(found) != 1:
         raise PublishError(
             f'{len(found)} configs named {stem}.py under '
             f'{osp.join(repo_root, "configs")} '
             f'({", ".join(found) or "none"}); pass the repository config '
-            'to publish it under with --config')
+            'to publish it under with --config'
+        )
     return found[0]
 
 
@@ -175,16 +198,19 @@ def find_checkpoint(work_dir: str) -> str:
             return max(numbered)[1]
     raise PublishError(
         f'no checkpoint in {work_dir}: no last_checkpoint pointing to a file '
-        'that exists, no epoch_*.pth or iter_*.pth; pass --checkpoint')
+        'that exists, no epoch_*.pth or iter_*.pth; pass --checkpoint'
+    )
 
 
 def find_training_log(work_dir: str) -> Tuple[Optional[str], Optional[str]]:
     """``(<ts>.log, vis_data/<ts>.json)`` of the newest timestamp folder
     whose scalars hold a training loss (a later test run's folder is
     skipped); ``(None, None)`` if none."""
-    stamps = sorted(d for d in os.listdir(work_dir)
-                    if _TIMESTAMP.match(d)
-                    and osp.isdir(osp.join(work_dir, d)))
+    stamps = sorted(
+        d
+        for d in os.listdir(work_dir)
+        if _TIMESTAMP.match(d) and osp.isdir(osp.join(work_dir, d))
+    )
     for stamp in reversed(stamps):
         log = osp.join(work_dir, stamp, f'{stamp}.log')
         scalars = osp.join(work_dir, stamp, 'vis_data', f'{stamp}.json')
@@ -210,8 +236,8 @@ def training_resources(log: Optional[str]) -> str:
         return 'unknown'
     n = int(number.group(1))
     if cuda.group(1) == 'True':
-        return f"{n} GPU{'s' if n > 1 else ''}"
-    return f"{n} CPU process{'es' if n > 1 else ''}"
+        return f'{n} GPU{"s" if n > 1 else ""}'
+    return f'{n} CPU process{"es" if n > 1 else ""}'
 
 
 # --------------------------------------------------------------------------
@@ -223,25 +249,35 @@ def strip_checkpoint(checkpoint: dict) -> dict:
     copied into their own contiguous storage, DDP's ``module.`` prefix
     removed (state-dict version metadata kept)."""
     from selfy_mmaction.utils.checkpoint import checkpoint_state_dict
+
     def unprefixed(key):
-        return key[len('module.'):] if key.startswith('module.') else (
-            '' if key == 'module' else key)
+        return (
+            key[len('module.') :]
+            if key.startswith('module.')
+            else ('' if key == 'module' else key)
+        )
 
     state = checkpoint_state_dict(checkpoint)
     stripped = OrderedDict()
     for key, value in state.items():
         if not hasattr(value, 'detach'):
-            raise PublishError(f'state_dict[{key!r}] is a '
-                               f'{type(value).__name__}, expected a tensor')
+            raise PublishError(
+                f'state_dict[{key!r}] is a '
+                f'{type(value).__name__}, expected a tensor'
+            )
         stripped[key] = value.detach().cpu().contiguous().clone()
-    versions = getattr(checkpoint.get('state_dict', checkpoint), '_metadata',
-                       None)
+    versions = getattr(
+        checkpoint.get('state_dict', checkpoint), '_metadata', None
+    )
     if versions is not None:
         stripped._metadata = OrderedDict(
-            (unprefixed(k), dict(v)) for k, v in versions.items())
-    meta = {k: copy.deepcopy(v)
-            for k, v in (checkpoint.get('meta') or {}).items()
-            if k in KEPT_META}
+            (unprefixed(k), dict(v)) for k, v in versions.items()
+        )
+    meta = {
+        k: copy.deepcopy(v)
+        for k, v in (checkpoint.get('meta') or {}).items()
+        if k in KEPT_META
+    }
     return dict(meta=meta, state_dict=stripped)
 
 
@@ -252,9 +288,12 @@ def record_version(published: dict) -> str:
     meta = published.setdefault('meta', {})
     if not meta.get('selfy_mmaction_version'):
         from selfy_mmaction.version import __version__
-        print('publish: warning: the checkpoint does not record the '
-              'selfy-mmaction version that trained it; recording the '
-              f'installed {__version__}')
+
+        print(
+            'publish: warning: the checkpoint does not record the '
+            'selfy-mmaction version that trained it; recording the '
+            f'installed {__version__}'
+        )
         meta['selfy_mmaction_version'] = __version__
     return meta['selfy_mmaction_version']
 
@@ -277,17 +316,24 @@ def checkpoint_bytes(checkpoint: dict) -> bytes:
     """``torch.save`` into memory (the same checkpoint gives the same
     bytes: the archive is not named after a file)."""
     import torch
+
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
     return buffer.getvalue()
 
 
-def published_name(stem: str, digest: str, previous: Optional[str],
-                   today: Optional[str] = None) -> str:
+def published_name(
+    stem: str,
+    digest: str,
+    previous: Optional[str],
+    today: Optional[str] = None,
+) -> str:
     """``<stem>_<YYYYMMDD>-<digest[:8]>.pth``; the date of ``previous`` (a
     file name already published) when it holds the same hash."""
-    match = re.match(rf'^{re.escape(stem)}_(\d{{8}})-([0-9a-f]{{8}})\.pth$',
-                     osp.basename(previous or ''))
+    match = re.match(
+        rf'^{re.escape(stem)}_(\d{{8}})-([0-9a-f]{{8}})\.pth$',
+        osp.basename(previous or ''),
+    )
     if match and match.group(2) == digest[:8]:
         return osp.basename(previous)
     date = today or datetime.date.today().strftime('%Y%m%d')
@@ -301,8 +347,10 @@ def _ensure_ignored(out_dir: str, repo_root: str):
         return
     probe = osp.join(out_dir, 'probe.log')
     try:
-        proc = subprocess.run(['git', '-C', repo_root, 'check-ignore', '-q',
-                               probe], capture_output=True)
+        proc = subprocess.run(
+            ['git', '-C', repo_root, 'check-ignore', '-q', probe],
+            capture_output=True,
+        )
     except OSError:  # no git
         return
     if proc.returncode == 1:
@@ -310,7 +358,8 @@ def _ensure_ignored(out_dir: str, repo_root: str):
             f'{out_dir} is inside the repository and not ignored by git: '
             'weights and logs must stay out of git; add '
             f'/{osp.relpath(out_dir, repo_root)}/ to .gitignore or pass '
-            'another --out-dir')
+            'another --out-dir'
+        )
 
 
 # --------------------------------------------------------------------------
@@ -324,14 +373,19 @@ def evaluate(cfg, checkpoint: str) -> dict:
     from selfy_mmaction.engine import build_runner
 
     from selfy_mmaction.utils import check_checkpoint_fits
+
     cfg = copy.deepcopy(cfg)
     for key in ('test_dataloader', 'test_cfg'):
         if not cfg.get(key):
-            raise PublishError(f'the training config has no {key}: nothing '
-                               'to evaluate the checkpoint on')
+            raise PublishError(
+                f'the training config has no {key}: nothing '
+                'to evaluate the checkpoint on'
+            )
     cfg.test_evaluator = dict(
-        type='AccMetric', metric_list=('top_k_accuracy', ),
-        metric_options=dict(top_k_accuracy=dict(topk=(1, 5))))
+        type='AccMetric',
+        metric_list=('top_k_accuracy',),
+        metric_options=dict(top_k_accuracy=dict(topk=(1, 5))),
+    )
     cfg.load_from = checkpoint
     cfg.resume = False
     cfg.launcher = 'none'
@@ -341,8 +395,9 @@ def evaluate(cfg, checkpoint: str) -> dict:
         runner = build_runner(cfg)
         check_checkpoint_fits(runner.model, checkpoint)
         metrics = runner.test()
-    return dict(top1=float(metrics['acc/top1']),
-                top5=float(metrics['acc/top5']))
+    return dict(
+        top1=float(metrics['acc/top1']), top5=float(metrics['acc/top5'])
+    )
 
 
 def measure_complexity(cfg) -> dict:
@@ -360,19 +415,22 @@ def _architecture(model: dict) -> str:
     backbone = model.get('backbone') or {}
     name = backbone.get('type', model.get('type', '?'))
     if backbone.get('depth') and 'ResNet' in name:
-        name = f"ResNet{backbone['depth']}"
-    blocks = [b.get('cfg', {}).get('type') for b in backbone.get('blocks')
-              or []]
+        name = f'ResNet{backbone["depth"]}'
+    blocks = [
+        b.get('cfg', {}).get('type') for b in backbone.get('blocks') or []
+    ]
     return ' + '.join([name] + [b for b in dict.fromkeys(blocks) if b])
 
 
 def _pretrained(cfg) -> str:
-    source = (cfg.model.get('backbone') or {}).get('pretrained') or \
-        cfg.get('load_from')
+    source = (cfg.model.get('backbone') or {}).get('pretrained') or cfg.get(
+        'load_from'
+    )
     if not source:
         return 'None'
     if 'imagenet' in str(source).lower() or str(source).startswith(
-            'torchvision://'):
+        'torchvision://'
+    ):
         return 'ImageNet'
     return osp.basename(str(source))
 
@@ -396,8 +454,9 @@ def _gflops_text(gflops: float) -> str:
 def default_family(config: str, repo_root: str) -> str:
     """The config's folder under ``configs/``; the name's first token for a
     config directly in ``configs/``."""
-    rel = osp.relpath(osp.dirname(osp.abspath(config)),
-                      osp.join(repo_root, 'configs'))
+    rel = osp.relpath(
+        osp.dirname(osp.abspath(config)), osp.join(repo_root, 'configs')
+    )
     if rel == '.' or rel.startswith(os.pardir):
         return osp.basename(config).split('_')[0].split('-')[0]
     return rel.replace(osp.sep, '/')
@@ -408,42 +467,79 @@ def default_collection(config: str) -> str:
     return display_name(config)
 
 
-def model_entry(*, name: str, config_rel: str, collection: str, cfg,
-                epochs: int, complexity: dict, resources: str, metrics: dict,
-                weights: str, log: Optional[str], stem: str, version: str,
-                weights_license: str = WEIGHTS_LICENSE) -> dict:
+def model_entry(
+    *,
+    name: str,
+    config_rel: str,
+    collection: str,
+    cfg,
+    epochs: int,
+    complexity: dict,
+    resources: str,
+    metrics: dict,
+    weights: str,
+    log: Optional[str],
+    stem: str,
+    version: str,
+    weights_license: str = WEIGHTS_LICENSE,
+) -> dict:
     """One ``Models`` entry in MMAction2's metafile schema; ``Metadata``
     adds the selfy-mmaction ``version`` that trained the weights and their
     license."""
     height, width = complexity['input_shape'][-2:]
     dataset = _dataset(cfg, stem)
-    entry = OrderedDict([
-        ('Name', name),
-        ('Config', config_rel),
-        ('In Collection', collection),
-        ('Metadata', OrderedDict([
-            ('Architecture', _architecture(cfg.model)),
-            ('Batch Size', int(cfg.train_dataloader.batch_size)),
-            ('Epochs', int(epochs)),
-            ('FLOPs', _gflops_text(complexity['gflops'])),
-            ('Parameters', f"{complexity['params_m']:.2f}M"),
-            ('Pretrained', _pretrained(cfg)),
-            ('Resolution', f'{height}x{width}'),
-            ('Training Data', dataset),
-            ('Training Resources', resources),
-            ('selfy-mmaction Version', str(version)),
-            ('Weights License', weights_license),
-        ])),
-        ('Modality', _modality(stem)),
-        ('Results', [OrderedDict([
-            ('Dataset', dataset),
-            ('Task', TASK),
-            ('Metrics', OrderedDict([
-                ('Top 1 Accuracy', round(100 * metrics['top1'], 2)),
-                ('Top 5 Accuracy', round(100 * metrics['top5'], 2)),
-            ])),
-        ])]),
-    ])
+    entry = OrderedDict(
+        [
+            ('Name', name),
+            ('Config', config_rel),
+            ('In Collection', collection),
+            (
+                'Metadata',
+                OrderedDict(
+                    [
+                        ('Architecture', _architecture(cfg.model)),
+                        ('Batch Size', int(cfg.train_dataloader.batch_size)),
+                        ('Epochs', int(epochs)),
+                        ('FLOPs', _gflops_text(complexity['gflops'])),
+                        ('Parameters', f'{complexity["params_m"]:.2f}M'),
+                        ('Pretrained', _pretrained(cfg)),
+                        ('Resolution', f'{height}x{width}'),
+                        ('Training Data', dataset),
+                        ('Training Resources', resources),
+                        ('selfy-mmaction Version', str(version)),
+                        ('Weights License', weights_license),
+                    ]
+                ),
+            ),
+            ('Modality', _modality(stem)),
+            (
+                'Results',
+                [
+                    OrderedDict(
+                        [
+                            ('Dataset', dataset),
+                            ('Task', TASK),
+                            (
+                                'Metrics',
+                                OrderedDict(
+                                    [
+                                        (
+                                            'Top 1 Accuracy',
+                                            round(100 * metrics['top1'], 2),
+                                        ),
+                                        (
+                                            'Top 5 Accuracy',
+                                            round(100 * metrics['top5'], 2),
+                                        ),
+                                    ]
+                                ),
+                            ),
+                        ]
+                    )
+                ],
+            ),
+        ]
+    )
     if log:
         entry['Training Log'] = log
     entry['Weights'] = weights
@@ -459,21 +555,28 @@ class _MetafileDumper(yaml.SafeDumper):
 
 
 _MetafileDumper.add_representer(
-    OrderedDict,
-    lambda dumper, data: dumper.represent_dict(data.items()))
+    OrderedDict, lambda dumper, data: dumper.represent_dict(data.items())
+)
 
 
 def dump_yaml(data) -> bytes:
-    return yaml.dump(data, Dumper=_MetafileDumper, sort_keys=False,
-                     allow_unicode=True, width=1000).encode('utf-8')
+    return yaml.dump(
+        data,
+        Dumper=_MetafileDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1000,
+    ).encode('utf-8')
 
 
-def update_metafile(path: str, collection: dict,
-                    entry: dict) -> Optional[dict]:
+def update_metafile(
+    path: str, collection: dict, entry: dict
+) -> Optional[dict]:
     """Put ``entry`` into the metafile at ``path`` (replacing the model of
     the same Name in place, else appending) and ``collection`` if its Name
     is missing. Returns the replaced entry (None if new)."""
     from selfy_mmaction.utils.checkpoint import atomic_write
+
     data = load_yaml(path) if osp.exists(path) else {}
     collections = data.get('Collections') or []
     if not any(c.get('Name') == collection['Name'] for c in collections):
@@ -495,19 +598,24 @@ def update_metafile(path: str, collection: dict,
 def write_model_index(repo_root: str) -> str:
     """``model-index.yml`` importing every ``configs/**/metafile.yml``."""
     from selfy_mmaction.utils.checkpoint import atomic_write
+
     path = osp.join(repo_root, 'model-index.yml')
     atomic_write(path, dump_yaml({'Import': list_metafiles(repo_root)}))
     return path
 
 
-def _remove_unreferenced(previous: dict, repo_root: str, out_dir: str,
-                         keep: List[str]):
+def _remove_unreferenced(
+    previous: dict, repo_root: str, out_dir: str, keep: List[str]
+):
     """Delete the files of a replaced entry (weights, log, scalars) from
     ``out_dir`` unless a metafile entry or ``keep`` still names them (a
     local path or a URL ending in the same file name)."""
+
     def names(model):
-        return {osp.basename(str(model.get(k) or ''))
-                for k in ('Weights', 'Training Log')}
+        return {
+            osp.basename(str(model.get(k) or ''))
+            for k in ('Weights', 'Training Log')
+        }
 
     referenced = {osp.basename(str(k or '')) for k in keep}
     for rel in list_metafiles(repo_root):
@@ -550,14 +658,18 @@ def publish(args) -> dict:
             raise PublishError(f'--config {config} does not exist')
     elif dump:
         config = find_repo_config(
-            osp.splitext(osp.basename(dump))[0], repo_root)
+            osp.splitext(osp.basename(dump))[0], repo_root
+        )
     else:
-        raise PublishError(f'{work_dir} has no config dump (*.py); pass '
-                           '--config')
+        raise PublishError(
+            f'{work_dir} has no config dump (*.py); pass --config'
+        )
     if osp.relpath(config, repo_root).startswith(os.pardir):
-        raise PublishError(f'--config {config} is not inside the repository '
-                           f'{repo_root}: the metafile names it relative '
-                           'to the repository')
+        raise PublishError(
+            f'--config {config} is not inside the repository '
+            f'{repo_root}: the metafile names it relative '
+            'to the repository'
+        )
     cfg = Config.fromfile(dump or config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -572,19 +684,21 @@ def publish(args) -> dict:
     out_dir = osp.abspath(args.out_dir or osp.join(repo_root, 'zoo'))
     _ensure_ignored(out_dir, repo_root)
 
-    checkpoint = torch.load(checkpoint_path, map_location='cpu',
-                            weights_only=True)
+    checkpoint = torch.load(
+        checkpoint_path, map_location='cpu', weights_only=True
+    )
     stripped = strip_checkpoint(checkpoint)
     version = record_version(stripped)
     data = checkpoint_bytes(stripped)
     digest = hashlib.sha256(data).hexdigest()
-    filename = published_name(stem, digest,
-                              (previous or {}).get('Weights'))
+    filename = published_name(stem, digest, (previous or {}).get('Weights'))
     weights_path = osp.join(out_dir, filename)
     existed = osp.exists(weights_path)
     atomic_write(weights_path, data)
-    print(f'publish: {checkpoint_path} -> {weights_path} '
-          f'({len(data) / 2**20:.1f} MiB, sha256 {digest})')
+    print(
+        f'publish: {checkpoint_path} -> {weights_path} '
+        f'({len(data) / 2**20:.1f} MiB, sha256 {digest})'
+    )
     try:
         metrics = evaluate(cfg, weights_path)
     except BaseException:
@@ -602,52 +716,70 @@ def publish(args) -> dict:
                     atomic_write(osp.join(out_dir, file_stem + ext), f.read())
         log_name = file_stem + ('.log' if log else '.json')
     else:
-        print(f'publish: no training log in {work_dir} (no timestamp folder '
-              'with training losses); Training Log left out')
+        print(
+            f'publish: no training log in {work_dir} (no timestamp folder '
+            'with training losses); Training Log left out'
+        )
 
     def location(name):
         if args.url_prefix:
-            return f"{args.url_prefix.rstrip('/')}/{name}"
-        return osp.relpath(osp.join(out_dir, name),
-                           repo_root).replace(osp.sep, '/')
+            return f'{args.url_prefix.rstrip("/")}/{name}'
+        return osp.relpath(osp.join(out_dir, name), repo_root).replace(
+            osp.sep, '/'
+        )
 
     epochs = stripped['meta'].get('epoch') or cfg.train_cfg.get('max_epochs')
     if cfg.train_cfg.get('max_epochs') not in (None, epochs):
-        print(f"publish: warning: the checkpoint is from epoch {epochs} of "
-              f"{cfg.train_cfg['max_epochs']}")
+        print(
+            f'publish: warning: the checkpoint is from epoch {epochs} of '
+            f'{cfg.train_cfg["max_epochs"]}'
+        )
     collection_name = args.collection or default_collection(config)
     entry = model_entry(
-        name=stem, config_rel=osp.relpath(config, repo_root).replace(
-            osp.sep, '/'),
-        collection=collection_name, cfg=cfg, epochs=epochs,
+        name=stem,
+        config_rel=osp.relpath(config, repo_root).replace(osp.sep, '/'),
+        collection=collection_name,
+        cfg=cfg,
+        epochs=epochs,
         complexity=complexity,
         resources=args.training_resources or training_resources(log),
-        metrics=metrics, weights=location(filename),
-        log=location(log_name) if log_name else None, stem=stem,
-        version=version, weights_license=args.license)
+        metrics=metrics,
+        weights=location(filename),
+        log=location(log_name) if log_name else None,
+        stem=stem,
+        version=version,
+        weights_license=args.license,
+    )
     collection = OrderedDict([('Name', collection_name)])
     readme = osp.join('configs', family, 'README.md').replace(osp.sep, '/')
-    collection['README'] = readme if osp.exists(
-        osp.join(repo_root, readme)) else 'README.md'
+    collection['README'] = (
+        readme if osp.exists(osp.join(repo_root, readme)) else 'README.md'
+    )
     paper = readme_paper(osp.join(repo_root, readme)) or PAPERS.get(
-        collection_name)
+        collection_name
+    )
     if paper:
         collection['Paper'] = OrderedDict(paper)
     replaced = update_metafile(metafile, collection, entry)
     if replaced:
-        _remove_unreferenced(replaced, repo_root, out_dir,
-                             keep=[entry['Weights'],
-                                   entry.get('Training Log')])
+        _remove_unreferenced(
+            replaced,
+            repo_root,
+            out_dir,
+            keep=[entry['Weights'], entry.get('Training Log')],
+        )
     index = write_model_index(repo_root)
     result = entry['Results'][0]
-    print(f"publish: {stem}: top-1 {result['Metrics']['Top 1 Accuracy']:.2f}"
-          f", top-5 {result['Metrics']['Top 5 Accuracy']:.2f} "
-          f"({result['Dataset']} test split), "
-          f"{entry['Metadata']['FLOPs']} FLOPs, "
-          f"{entry['Metadata']['Parameters']} params; "
-          f"{'replaced' if replaced else 'added'} in "
-          f'{osp.relpath(metafile, repo_root)}; '
-          f'{osp.relpath(index, repo_root)} updated')
+    print(
+        f'publish: {stem}: top-1 {result["Metrics"]["Top 1 Accuracy"]:.2f}'
+        f', top-5 {result["Metrics"]["Top 5 Accuracy"]:.2f} '
+        f'({result["Dataset"]} test split), '
+        f'{entry["Metadata"]["FLOPs"]} FLOPs, '
+        f'{entry["Metadata"]["Parameters"]} params; '
+        f'{"replaced" if replaced else "added"} in '
+        f'{osp.relpath(metafile, repo_root)}; '
+        f'{osp.relpath(index, repo_root)} updated'
+    )
     return entry
 
 
@@ -669,4 +801,5 @@ def _check_same_model(cfg, repo_cfg, trained: str, config: str):
         raise PublishError(
             f'{config} does not build the model that {trained} trained '
             f'(model keys that differ: {", ".join(keys)}); publish it under '
-            'the config that builds it (--config)')
+            'the config that builds it (--config)'
+        )

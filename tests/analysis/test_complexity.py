@@ -1,5 +1,6 @@
 """selfy_mmaction.analysis.complexity: mmengine counts plus analytic
 correlations."""
+
 import os.path as osp
 
 import pytest
@@ -10,8 +11,11 @@ from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SELFY_8F = osp.join(
-    REPO, 'configs', 'selfy',
-    'selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py')
+    REPO,
+    'configs',
+    'selfy',
+    'selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
+)
 TSM_8F = SELFY_8F.replace('selfy', 'tsm')
 
 from selfy_mmaction.analysis import complexity as cx  # noqa: E402
@@ -33,17 +37,21 @@ def test_without_pretrained_switches_every_load_off():
             type='ResNetTSMWithBlocks',
             depth=50,
             pretrained='torchvision://resnet50',
-            blocks=[dict(cfg=dict(type='X', pretrained='a.pth'))]),
+            blocks=[dict(cfg=dict(type='X', pretrained='a.pth'))],
+        ),
         neck=dict(
             type='ResNet',
             depth=18,
-            init_cfg=dict(type='Pretrained', checkpoint='b.pth')),
+            init_cfg=dict(type='Pretrained', checkpoint='b.pth'),
+        ),
         cls_head=dict(
             type='TSMHead',
             init_cfg=[
                 dict(type='Normal', std=0.01),
-                dict(type='Pretrained', checkpoint='c.pth')
-            ]))
+                dict(type='Pretrained', checkpoint='c.pth'),
+            ],
+        ),
+    )
     out = cx.without_pretrained(cfg)
     assert out['backbone']['pretrained'] is None
     # ResNetTSM defaults to pretrained2d=True, which needs a path
@@ -60,24 +68,45 @@ def test_clip_input_shape_follows_the_val_pipeline():
     assert cx.clip_input_shape(cfg) == (1, 8, 3, 224, 224)
     assert cx.clip_input_shape(cfg, 64) == (1, 8, 3, 64, 64)
     snippets = Config(
-        dict(val_dataloader=dict(dataset=dict(pipeline=[
-            dict(type='SampleFrames', clip_len=5, num_clips=8),
-            dict(type='CenterCrop', crop_size=256),
-            dict(type='FormatShape', input_format='NCHW')
-        ]))))
+        dict(
+            val_dataloader=dict(
+                dataset=dict(
+                    pipeline=[
+                        dict(type='SampleFrames', clip_len=5, num_clips=8),
+                        dict(type='CenterCrop', crop_size=256),
+                        dict(type='FormatShape', input_format='NCHW'),
+                    ]
+                )
+            )
+        )
+    )
     assert cx.clip_input_shape(snippets) == (1, 40, 3, 256, 256)
     clips3d = Config(
-        dict(val_dataloader=dict(dataset=dict(pipeline=[
-            dict(type='SampleFrames', clip_len=16, num_clips=4),
-            dict(type='CenterCrop', crop_size=112),
-            dict(type='FormatShape', input_format='NCTHW')
-        ]))))
+        dict(
+            val_dataloader=dict(
+                dataset=dict(
+                    pipeline=[
+                        dict(type='SampleFrames', clip_len=16, num_clips=4),
+                        dict(type='CenterCrop', crop_size=112),
+                        dict(type='FormatShape', input_format='NCTHW'),
+                    ]
+                )
+            )
+        )
+    )
     assert cx.clip_input_shape(clips3d) == (1, 4, 3, 16, 112, 112)
     with pytest.raises(ValueError, match='SampleFrames'):
         cx.clip_input_shape(
-            Config(dict(val_dataloader=dict(dataset=dict(pipeline=[
-                dict(type='CenterCrop', crop_size=112)
-            ])))))
+            Config(
+                dict(
+                    val_dataloader=dict(
+                        dataset=dict(
+                            pipeline=[dict(type='CenterCrop', crop_size=112)]
+                        )
+                    )
+                )
+            )
+        )
 
 
 def test_clip_input_shape_of_the_test_split_and_fixed_resizes():
@@ -85,23 +114,31 @@ def test_clip_input_shape_of_the_test_split_and_fixed_resizes():
     ``split='test'`` reads the test pipeline (one of its three crops)."""
     cfg = Config(
         dict(
-            val_dataloader=dict(dataset=dict(pipeline=[
-                dict(type='SampleFrames', clip_len=1, num_clips=8),
-                dict(type='Resize', scale=(-1, 64)),
-                dict(type='Resize', scale=(56, 48), keep_ratio=False),
-                dict(type='FormatShape', input_format='NCHW')
-            ])),
-            test_dataloader=dict(dataset=dict(pipeline=[
-                dict(type='SampleFrames', clip_len=1, num_clips=16),
-                dict(type='Resize', scale=(-1, 256)),
-                dict(type='ThreeCrop', crop_size=256),
-                dict(type='FormatShape', input_format='NCHW')
-            ]))))
+            val_dataloader=dict(
+                dataset=dict(
+                    pipeline=[
+                        dict(type='SampleFrames', clip_len=1, num_clips=8),
+                        dict(type='Resize', scale=(-1, 64)),
+                        dict(type='Resize', scale=(56, 48), keep_ratio=False),
+                        dict(type='FormatShape', input_format='NCHW'),
+                    ]
+                )
+            ),
+            test_dataloader=dict(
+                dataset=dict(
+                    pipeline=[
+                        dict(type='SampleFrames', clip_len=1, num_clips=16),
+                        dict(type='Resize', scale=(-1, 256)),
+                        dict(type='ThreeCrop', crop_size=256),
+                        dict(type='FormatShape', input_format='NCHW'),
+                    ]
+                )
+            ),
+        )
+    )
     assert cx.clip_input_shape(cfg) == (1, 8, 3, 48, 56)
-    assert cx.clip_input_shape(cfg, split='test') == (1, 16, 3, 256,
-                                                             256)
-    res = cx.clip_complexity(
-        r18(TSM_8F), size=32, split='test')
+    assert cx.clip_input_shape(cfg, split='test') == (1, 16, 3, 256, 256)
+    res = cx.clip_complexity(r18(TSM_8F), size=32, split='test')
     assert res['input_shape'] == [1, 8, 3, 32, 32]
     full = cx.complexity(r18(TSM_8F), (1, 8, 3, 32, 32))
     assert res['gflops'] == full['total'] / 1e9
@@ -119,8 +156,10 @@ def test_selfy_correlation_counted_analytically(window):
             dict(
                 cfg=dict(type='SELFYBlock', window=window),
                 position='after_stage',
-                layers=('layer2', ))
-        ])
+                layers=('layer2',),
+            )
+        ],
+    )
     res = cx.complexity(cfg, (1, 8, 3, 64, 64))
     L, U, V = window
     # 64 px: layer2 8x8, the block's stride-2 reduction 4x4
@@ -136,13 +175,22 @@ def test_selfy_correlation_counted_analytically(window):
     u2, v2 = (u1 - 1) // 2 + 1, (v1 - 1) // 2 + 1
     convs = (
         nt * hw * c * 128 * 9  # downsample (layer2 of R18: 128 channels)
-        + nt * hw * L * (4 * 9 * U * V + 16 * 4 * 9 * u1 * v1 +
-                         64 * 16 * 9 * u2 * v2 + 64 * 64 * u2 * v2)
+        + nt
+        * hw
+        * L
+        * (
+            4 * 9 * U * V
+            + 16 * 4 * 9 * u1 * v1
+            + 64 * 16 * 9 * u2 * v2
+            + 64 * 64 * u2 * v2
+        )
         + nt * hw * L * 3 * 64 * 64 * 9  # integration conv0-2
         + nt * hw * 64 * L * 64 * 9  # conv3_fuse
-        + nt * hw * 64 * 128)  # upsample, 1x1 on the 4x4 map
+        + nt * hw * 64 * 128
+    )  # upsample, 1x1 on the 4x4 map
     block = res['analyzer'].by_module()[
-        'recognizer.backbone.stage_blocks.layer2.0']
+        'recognizer.backbone.stage_blocks.layer2.0'
+    ]
     assert convs <= block <= 1.15 * convs
 
 
@@ -161,8 +209,11 @@ def _count_by_layers(model, inputs):
                 k = module.kernel_size[0] * module.kernel_size[1]
                 n = out.numel() * module.in_channels // module.groups * k
             elif isinstance(module, nn.Linear):
-                n = x.numel() // module.in_features * (
-                    module.in_features * module.out_features)
+                n = (
+                    x.numel()
+                    // module.in_features
+                    * (module.in_features * module.out_features)
+                )
             elif isinstance(module, nn.BatchNorm2d):
                 assert not module.training and module.affine
                 n = 2 * x.numel()
@@ -171,6 +222,7 @@ def _count_by_layers(model, inputs):
             else:
                 return
             counts[name] = counts.get(name, 0) + n
+
         return count
 
     for name, module in model.named_modules():
@@ -204,8 +256,8 @@ def test_tsm_count_is_backbone_plus_head_by_an_independent_count():
     # what MMAction2's tools/analysis_tools/cx.py runs
     model.forward = model.extract_feat
     stock = get_model_complexity_info(
-        model, input_shape=(8, 3, 64, 64), show_table=False,
-        show_arch=False)
+        model, input_shape=(8, 3, 64, 64), show_table=False, show_arch=False
+    )
     assert stock['flops'] == backbone
     assert stock['params'] == res['params']
 
@@ -226,8 +278,11 @@ def test_selfy_tsm_r50_8f_by_an_independent_count():
     block = 'backbone.stage_blocks.'
     outside = {k: v for k, v in counts.items() if not k.startswith(block)}
     by_module = res['analyzer'].by_module()
-    inside = sum(v for k, v in by_module.items()
-                 if k.startswith('recognizer.' + block) and k.count('.') == 4)
+    inside = sum(
+        v
+        for k, v in by_module.items()
+        if k.startswith('recognizer.' + block) and k.count('.') == 4
+    )
     assert res['flops'] - inside == sum(outside.values())
     assert res['params'] == sum(p.numel() for p in model.parameters())
 
@@ -236,13 +291,17 @@ def test_paper_entries_match_config_names():
     entry = cx.paper_entry(SELFY_8F, Config.fromfile(SELFY_8F))
     assert entry['gflops'] == 37
     window9 = SELFY_8F.replace('r50_', 'r50-window9x9x9_').replace(
-        '1x1x8', '1x1x16')
-    assert cx.paper_entry(window9,
-                                 Config.fromfile(window9))['gflops'] == 77
-    assert cx.paper_entry(TSM_8F,
-                                 Config.fromfile(TSM_8F))['gflops'] == 33
-    assert cx.paper_entry('/x/unknownnet_r50.py',
-                                 Config.fromfile(TSM_8F)) is None
+        '1x1x8', '1x1x16'
+    )
+    assert cx.paper_entry(window9, Config.fromfile(window9))['gflops'] == 77
+    assert cx.paper_entry(TSM_8F, Config.fromfile(TSM_8F))['gflops'] == 33
+    assert (
+        cx.paper_entry('/x/unknownnet_r50.py', Config.fromfile(TSM_8F)) is None
+    )
     # the papers' numbers are ResNet-50 ones
-    assert cx.paper_entry('/x/tsm_r18_1x1x8-4e_motion-rgb.py',
-                                 Config.fromfile(TSM_8F)) is None
+    assert (
+        cx.paper_entry(
+            '/x/tsm_r18_1x1x8-4e_motion-rgb.py', Config.fromfile(TSM_8F)
+        )
+        is None
+    )

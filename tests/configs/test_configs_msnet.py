@@ -1,5 +1,6 @@
 """The MSNet configs parse, inherit the shared SSv1 recipe, build, and train
 one step with the optimiser they configure."""
+
 import os.path as osp
 
 import torch
@@ -11,8 +12,11 @@ from mmengine.registry import init_default_scope
 
 from selfy_mmaction.models.blocks.msnet import MotionSqueezeBlock
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'configs', 'msnet')
+CONFIGS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+    'configs',
+    'msnet',
+)
 SSV1 = 'msnet_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
 MOTION = 'msnet_r18_1x1x8-4e_motion-rgb.py'
 
@@ -27,11 +31,15 @@ def _model(cfg):
 
 def _train_step(cfg, model, t, size):
     data = dict(
-        inputs=[torch.randint(0, 256, (t, 3, size, size), dtype=torch.uint8)
-                for _ in range(2)],
-        data_samples=[ActionDataSample().set_gt_label(i) for i in range(2)])
-    losses = model.train_step(data, build_optim_wrapper(model,
-                                                        cfg.optim_wrapper))
+        inputs=[
+            torch.randint(0, 256, (t, 3, size, size), dtype=torch.uint8)
+            for _ in range(2)
+        ],
+        data_samples=[ActionDataSample().set_gt_label(i) for i in range(2)],
+    )
+    losses = model.train_step(
+        data, build_optim_wrapper(model, cfg.optim_wrapper)
+    )
     assert torch.isfinite(losses['loss_cls'])
 
 
@@ -40,7 +48,10 @@ def test_ssv1_config_recipe_and_model():
     assert cfg.custom_imports.imports == ['selfy_mmaction']
     assert cfg.default_scope == 'mmaction'
     train = cfg.train_dataloader
-    assert train.batch_size == 8 and train.dataset.type == 'CheckedRawframeDataset'
+    assert (
+        train.batch_size == 8
+        and train.dataset.type == 'CheckedRawframeDataset'
+    )
     assert train.dataset.filename_tmpl == '{:05}.jpg'
     assert train.dataset.start_index == 1
     assert cfg.optim_wrapper.optimizer.lr == 0.01
@@ -57,7 +68,7 @@ def test_ssv1_config_recipe_and_model():
     assert backbone.num_segments == 8
     assert model.cls_head.num_segments == 8
     assert model.cls_head.fc_cls.out_features == 174
-    block, = backbone.stage_blocks['layer2']
+    (block,) = backbone.stage_blocks['layer2']
     assert isinstance(block, MotionSqueezeBlock)
     assert (block.radius, block.sigma, block.temperature) == (7, 5.0, 100.0)
     assert block.reduce.conv.out_channels == 64
@@ -68,7 +79,7 @@ def test_ssv1_config_recipe_and_model():
 def test_motion_config_trains_a_step():
     cfg = Config.fromfile(osp.join(CONFIGS, MOTION))
     model = _model(cfg)
-    block, = model.backbone.stage_blocks['layer2']
+    (block,) = model.backbone.stage_blocks['layer2']
     assert isinstance(block, MotionSqueezeBlock) and block.radius == 3
     assert model.backbone.is_shift
     _train_step(cfg, model, 8, 64)

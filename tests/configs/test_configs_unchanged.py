@@ -6,6 +6,7 @@ The fixture was written before the configs were restructured
 (``python tests/configs/test_configs_unchanged.py --write [config ...]``
 records the named configs, or every config absent from the fixture; a
 config added later is recorded when it is added, not rewritten later)."""
+
 import glob
 import json
 import os.path as osp
@@ -16,8 +17,9 @@ from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_ROOT = osp.join(REPO, 'configs')
-FIXTURE = osp.join(osp.dirname(osp.abspath(__file__)), 'data',
-                   'built_configs.json')
+FIXTURE = osp.join(
+    osp.dirname(osp.abspath(__file__)), 'data', 'built_configs.json'
+)
 
 
 def all_configs():
@@ -25,7 +27,8 @@ def all_configs():
     return sorted(
         osp.relpath(p, CONFIG_ROOT)
         for p in glob.glob(osp.join(CONFIG_ROOT, '**', '*.py'), recursive=True)
-        if '_base_' not in osp.relpath(p, CONFIG_ROOT))
+        if '_base_' not in osp.relpath(p, CONFIG_ROOT)
+    )
 
 
 def built(name):
@@ -41,11 +44,16 @@ def differences(recorded, now, prefix=''):
         out = []
         for key in sorted(set(recorded) | set(now), key=str):
             out += differences(
-                recorded.get(key, '<absent>'), now.get(key, '<absent>'),
-                f'{prefix}.{key}' if prefix else str(key))
+                recorded.get(key, '<absent>'),
+                now.get(key, '<absent>'),
+                f'{prefix}.{key}' if prefix else str(key),
+            )
         return out
-    if (isinstance(recorded, list) and isinstance(now, list)
-            and len(recorded) == len(now)):
+    if (
+        isinstance(recorded, list)
+        and isinstance(now, list)
+        and len(recorded) == len(now)
+    ):
         out = []
         for i, (a, b) in enumerate(zip(recorded, now)):
             out += differences(a, b, f'{prefix}.{i}')
@@ -57,19 +65,20 @@ def differences(recorded, now, prefix=''):
 # deriving from it may now carry although nothing reads them (the pipelines
 # that use them are compared): name -> why.
 INHERITED_HELPERS = {
-    'sthv2_flip_label_map':
-    'the sthv2 base\'s flip map, inherited by the Diving-48 and Gym99 bases '
+    'sthv2_flip_label_map': "the sthv2 base's flip map, inherited by the Diving-48 and Gym99 bases "
     'built on it (their Flip has no map)',
-    'tcp_head':
-    'the TCP head of _base_/models/tcp_head.py that the TCP configs put in '
+    'tcp_head': 'the TCP head of _base_/models/tcp_head.py that the TCP configs put in '
     'place of their heads (model.cls_head is compared)',
 }
 
 
 def recipe_differences(recorded, now):
     """``differences`` without a helper variable that only became present."""
-    return [(key, a, b) for key, a, b in differences(recorded, now)
-            if not (key in INHERITED_HELPERS and a == '<absent>')]
+    return [
+        (key, a, b)
+        for key, a, b in differences(recorded, now)
+        if not (key in INHERITED_HELPERS and a == '<absent>')
+    ]
 
 
 def _recorded():
@@ -88,21 +97,27 @@ def test_built_config_is_unchanged(name):
     assert osp.exists(path), f'{name} was recorded but no longer exists'
     diff = recipe_differences(RECORDED[name], built(name))
     assert not diff, f'{name} differs from the recorded build:\n' + '\n'.join(
-        f'  {key}: recorded {a!r}, now {b!r}' for key, a, b in diff)
+        f'  {key}: recorded {a!r}, now {b!r}' for key, a, b in diff
+    )
 
 
 def test_differences_names_the_changed_keys():
     a = dict(model=dict(backbone=dict(blocks=[dict(cfg=dict(window=[5, 9]))])))
-    b = dict(model=dict(backbone=dict(blocks=[dict(cfg=dict(window=[9, 9]))]),
-                        extra=1))
+    b = dict(
+        model=dict(
+            backbone=dict(blocks=[dict(cfg=dict(window=[9, 9]))]), extra=1
+        )
+    )
     assert differences(a, b) == [
         ('model.backbone.blocks.0.cfg.window.0', 5, 9),
-        ('model.extra', '<absent>', 1)]
+        ('model.extra', '<absent>', 1),
+    ]
     assert differences(a, a) == []
     helper = dict(sthv2_flip_label_map={86: 87})
     assert recipe_differences({}, helper) == []
     assert recipe_differences(helper, {}) == [
-        ('sthv2_flip_label_map', {86: 87}, '<absent>')]
+        ('sthv2_flip_label_map', {86: 87}, '<absent>')
+    ]
 
 
 def _write(names):

@@ -3,6 +3,7 @@ global patches: the crash-safe checkpoint hook, the runner that also runs
 distributed without CUDA and, where the head is MMAction2's TSMHead, the
 checked head. A stock config selects none of them (importing the plugin
 changes nothing for it)."""
+
 import glob
 import os.path as osp
 
@@ -10,12 +11,16 @@ import pytest
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STOCK = osp.join(osp.dirname(REPO), 'shared', 'thirdparty', 'mmaction2-1.2.0',
-                 'configs')
+STOCK = osp.join(
+    osp.dirname(REPO), 'shared', 'thirdparty', 'mmaction2-1.2.0', 'configs'
+)
 CONFIGS = sorted(
     osp.relpath(path, REPO)
-    for path in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                          recursive=True) if '_base_' not in path)
+    for path in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True
+    )
+    if '_base_' not in path
+)
 
 
 @pytest.mark.parametrize('config', CONFIGS)
@@ -30,8 +35,12 @@ def test_config_selects_the_protections(config):
 
 
 def test_a_stock_config_selects_none_of_them():
-    path = osp.join(STOCK, 'recognition', 'tsm',
-                    'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb.py')
+    path = osp.join(
+        STOCK,
+        'recognition',
+        'tsm',
+        'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb.py',
+    )
     if not osp.exists(path):
         pytest.skip(f'needs the stock MMAction2 configs in {STOCK}')
     cfg = Config.fromfile(path)
@@ -48,15 +57,17 @@ def test_readme_drop_in_config_keeps_the_stock_runtime(tmp_path):
     from mmengine.registry import init_default_scope
 
     from mmaction.registry import MODELS
+
     path = tmp_path / 'my_selfy.py'
     path.write_text(
         "_base_ = 'mmaction::recognition/tsm/"
         "tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb.py'\n"
         "custom_imports = dict(imports=['selfy_mmaction'], "
-        "allow_failed_imports=False)\n"
+        'allow_failed_imports=False)\n'
         "model = dict(backbone=dict(type='ResNetTSMWithBlocks', blocks=[dict("
         "cfg=dict(type='SELFYBlock', window=(5, 9, 9)), "
-        "position='after_stage', layers=('layer2', ))]))\n")
+        "position='after_stage', layers=('layer2', ))]))\n"
+    )
     cfg = Config.fromfile(str(path))
     assert 'runner_type' not in cfg
     assert cfg.default_hooks.checkpoint.type == 'CheckpointHook'
@@ -65,8 +76,7 @@ def test_readme_drop_in_config_keeps_the_stock_runtime(tmp_path):
     cfg.model.cls_head.in_channels = 512
     model = MODELS.build(cfg.model).eval()
     assert type(model.cls_head).__name__ == 'TSMHead'
-    assert type(model.backbone.stage_blocks.layer2[0]).__name__ == \
-        'SELFYBlock'
+    assert type(model.backbone.stage_blocks.layer2[0]).__name__ == 'SELFYBlock'
     with torch.no_grad():
         feats = model(torch.randn(1, 8, 3, 64, 64), mode='tensor')
         scores = model.cls_head(feats, num_segs=8)

@@ -2,6 +2,7 @@
 a forward pass; one config per family trains and tests a step; the data
 bases read real frames/videos; SELFY configs differ from their TSM baselines
 only by the block and carry the official schedule."""
+
 import copy
 import glob
 import os
@@ -23,7 +24,8 @@ CONFIG_ROOT = osp.join(REPO, 'configs')
 CONFIGS = sorted(
     osp.relpath(p, CONFIG_ROOT)
     for p in glob.glob(osp.join(CONFIG_ROOT, '**', '*.py'), recursive=True)
-    if '_base_' not in osp.relpath(p, CONFIG_ROOT).split(os.sep))
+    if '_base_' not in osp.relpath(p, CONFIG_ROOT).split(os.sep)
+)
 SELFY_CONFIGS = [c for c in CONFIGS if c.startswith('selfy' + os.sep)]
 TINY = 32  # input side: SELFY after layer2 then sees 4x4 maps
 # real forwards of full-depth backbones: TDN's long-term TDM pools layer4
@@ -59,15 +61,14 @@ def clip_shape(cfg, side=TINY):
 
 def build(cfg):
     init_default_scope('mmaction')
-    return MODELS.build(get_flops.without_pretrained(copy.deepcopy(
-        cfg.model)))
+    return MODELS.build(get_flops.without_pretrained(copy.deepcopy(cfg.model)))
 
 
 def tiny_batch(shape, num_classes, views=1, batch=1):
     """uint8 clips of ``shape`` (``views`` of them per sample)."""
     inputs, samples = [], []
     for i in range(batch):
-        sample = (shape[0] * views, ) + tuple(shape[1:])
+        sample = (shape[0] * views,) + tuple(shape[1:])
         inputs.append(torch.randint(0, 256, sample, dtype=torch.uint8))
         samples.append(ActionDataSample().set_gt_label(i % num_classes))
     return dict(inputs=inputs, data_samples=samples)
@@ -78,12 +79,15 @@ def shrink_to_r18(cfg):
     stages (SELFY, TSM, TSN): the same code paths, a quarter of the time.
     Other backbones keep their depth. Returns whether it shrank."""
     backbone = cfg.model.get('backbone', {})
-    if backbone.get('type') not in ('ResNetTSM', 'ResNetTSMWithBlocks',
-                                    'ResNetWithBlocks') or backbone.get(
-                                        'depth') != 50:
+    if (
+        backbone.get('type')
+        not in ('ResNetTSM', 'ResNetTSMWithBlocks', 'ResNetWithBlocks')
+        or backbone.get('depth') != 50
+    ):
         return False
-    if any(b['position'] != 'after_stage' for b in backbone.get('blocks')
-           or []):
+    if any(
+        b['position'] != 'after_stage' for b in backbone.get('blocks') or []
+    ):
         return False
     backbone.depth = 18
     cfg.model.cls_head.in_channels = 512
@@ -126,7 +130,8 @@ def _two_clips_logits(cfg, shape, on_meta):
         try:
             with torch.no_grad():
                 return model.to('meta').extract_feat(
-                    torch.empty(2, *shape, device='meta'), stage='head')[0]
+                    torch.empty(2, *shape, device='meta'), stage='head'
+                )[0]
         except (RuntimeError, NotImplementedError):
             model = build(cfg)
             model.train()
@@ -154,19 +159,27 @@ def test_config_builds_and_forwards(name):
             model = build(cfg)
             wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
             # an OptimWrapperDict (e.g. DREAL's actor and critic) has several
-            wrappers = wrapper.values() if hasattr(wrapper, 'values') \
-                else [wrapper]
+            wrappers = (
+                wrapper.values() if hasattr(wrapper, 'values') else [wrapper]
+            )
             grouped = [
-                id(p) for w in wrappers for g in w.optimizer.param_groups
-                for p in g['params'] if p.requires_grad
+                id(p)
+                for w in wrappers
+                for g in w.optimizer.param_groups
+                for p in g['params']
+                if p.requires_grad
             ]
             assert sorted(grouped) == sorted(
-                id(p) for p in model.parameters() if p.requires_grad)
+                id(p) for p in model.parameters() if p.requires_grad
+            )
         logits = None
         # re-ID models embed instead of classifying (their configs run in
         # tests/configs/test_reid_configs.py)
-        if (shape is not None and 'cls_head' in cfg.model
-                and cfg.model.type != 'VideoReID'):
+        if (
+            shape is not None
+            and 'cls_head' in cfg.model
+            and cfg.model.type != 'VideoReID'
+        ):
             logits = _two_clips_logits(cfg, shape, on_meta=not shrunk)
         _forward_cache[key] = logits
     logits = _forward_cache[key]
@@ -178,11 +191,16 @@ def test_config_builds_and_forwards(name):
 
 # train_step/test_step for the SELFY and TSM configs (the other families test
 # their own configs' steps next to their blocks): SELFY at full R50.
-@pytest.mark.parametrize('name,shrink', [
-    ('selfy/selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
-     False),
-    ('tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x16-50e_sthv2-rgb.py', True),
-])
+@pytest.mark.parametrize(
+    'name,shrink',
+    [
+        (
+            'selfy/selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
+            False,
+        ),
+        ('tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x16-50e_sthv2-rgb.py', True),
+    ],
+)
 def test_train_step_and_test_step(name, shrink):
     cfg = load(name)
     if shrink:
@@ -195,15 +213,16 @@ def test_train_step_and_test_step(name, shrink):
     fc = model.cls_head.fc_cls
     before = fc.weight.detach().clone()
     losses = model.train_step(
-        tiny_batch(shape, num_classes, batch=2), optim_wrapper)
+        tiny_batch(shape, num_classes, batch=2), optim_wrapper
+    )
     assert 'loss_cls' in losses and torch.isfinite(losses['loss_cls'])
     assert not torch.equal(fc.weight, before)
     model.eval()
     with torch.no_grad():
         preds = model.test_step(tiny_batch(shape, num_classes))
     score = preds[0].pred_score
-    assert score.shape == (num_classes, )
-    assert torch.allclose(score.sum(), torch.tensor(1.), atol=1e-5)
+    assert score.shape == (num_classes,)
+    assert torch.allclose(score.sum(), torch.tensor(1.0), atol=1e-5)
 
 
 def test_selfy_r50_recognizer_init_keeps_block_identity():
@@ -215,19 +234,25 @@ def test_selfy_r50_recognizer_init_keeps_block_identity():
     model.init_weights()
     block = model.backbone.stage_blocks['layer2'][0]
     assert type(block).__name__ == 'SELFYBlock'
-    zero = [m for m in block.modules()
-            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-            and not m.weight.detach().any()]
+    zero = [
+        m
+        for m in block.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+        and not m.weight.detach().any()
+    ]
     assert zero
     params = sum(p.numel() for p in model.parameters())
     assert abs(params / 1e6 - 24.83) < 0.01
 
 
 def test_two_clips_three_crops_test_step():
-    cfg = load('selfy/selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-'
-               'rgb_test-2clip3crop.py')
+    cfg = load(
+        'selfy/selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-'
+        'rgb_test-2clip3crop.py'
+    )
     sampler, crop = [
-        t for t in cfg.test_dataloader.dataset.pipeline
+        t
+        for t in cfg.test_dataloader.dataset.pipeline
         if t['type'] in ('SampleFrames', 'ThreeCrop')
     ]
     assert sampler['twice_sample'] and crop['crop_size'] == 240
@@ -237,17 +262,21 @@ def test_two_clips_three_crops_test_step():
     model.eval()
     with torch.no_grad():
         preds = model.test_step(tiny_batch(clip_shape(cfg), 174, views=6))
-    assert preds[0].pred_score.shape == (174, )
+    assert preds[0].pred_score.shape == (174,)
 
 
 def test_entry_config_is_the_canonical_sthv1_config():
-    assert load('selfy_tsm_r50_ssv1.py').to_dict() == load(
-        'selfy/selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
-    ).to_dict()
+    assert (
+        load('selfy_tsm_r50_ssv1.py').to_dict()
+        == load(
+            'selfy/selfy_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+        ).to_dict()
+    )
 
 
 @pytest.mark.parametrize(
-    'name', [c for c in SELFY_CONFIGS if 'window' not in c])
+    'name', [c for c in SELFY_CONFIGS if 'window' not in c]
+)
 def test_selfy_differs_from_its_tsm_baseline_only_by_the_block(name):
     selfy = load(name).to_dict()
     tsm = load(name.replace('selfy', 'tsm')).to_dict()
@@ -257,7 +286,7 @@ def test_selfy_differs_from_its_tsm_baseline_only_by_the_block(name):
     blocks = s_bb.pop('blocks')
     assert [b['cfg']['type'] for b in blocks] == ['SELFYBlock']
     assert blocks[0]['position'] == 'after_stage'
-    assert tuple(blocks[0]['layers']) == ('layer2', )
+    assert tuple(blocks[0]['layers']) == ('layer2',)
     # num_segments is explicit in SELFY configs, ResNetTSM's default (8) in
     # 8-frame TSM ones
     t_bb.setdefault('num_segments', 8)
@@ -273,11 +302,11 @@ def test_selfy_configs_use_the_official_recipe(name):
     assert cfg.model.backbone.num_segments == frames
     assert cfg.model.cls_head.num_segments == frames
     window = cfg.model.backbone.blocks[0]['cfg']['window']
-    assert tuple(window) == ((9, 9, 9) if 'window9x9x9' in name else
-                             (5, 9, 9))
+    assert tuple(window) == ((9, 9, 9) if 'window9x9x9' in name else (5, 9, 9))
     opt = cfg.optim_wrapper
     assert opt.optimizer == dict(
-        type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
+        type='SGD', lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4
+    )
     assert opt.clip_grad == dict(max_norm=20, norm_type=2)
     assert opt.get('constructor') is None  # MMEngine's default
     assert [s['type'] for s in cfg.param_scheduler] == ['MultiStepLR']
@@ -302,13 +331,20 @@ def test_param_groups_follow_the_official_policy():
             group_of[id(p)] = group
     fc = model.cls_head.fc_cls
     bn = model.backbone.stage_blocks['layer2'][0]
-    bn = next(m for m in bn.modules()
-              if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    bn = next(
+        m
+        for m in bn.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+    )
     conv = model.backbone.conv1.conv
-    assert (group_of[id(fc.bias)]['lr'],
-            group_of[id(fc.bias)]['weight_decay']) == (0.02, 0)
-    assert (group_of[id(fc.weight)]['lr'],
-            group_of[id(fc.weight)]['weight_decay']) == (0.01, 5e-4)
+    assert (
+        group_of[id(fc.bias)]['lr'],
+        group_of[id(fc.bias)]['weight_decay'],
+    ) == (0.02, 0)
+    assert (
+        group_of[id(fc.weight)]['lr'],
+        group_of[id(fc.weight)]['weight_decay'],
+    ) == (0.01, 5e-4)
     assert group_of[id(bn.weight)]['weight_decay'] == 0
     assert group_of[id(bn.bias)]['weight_decay'] == 0
     assert group_of[id(conv.weight)]['weight_decay'] == 5e-4
@@ -317,11 +353,18 @@ def test_param_groups_follow_the_official_policy():
 
 def test_sthv2_base_has_mmaction2_tsm_data_settings():
     ours = Config.fromfile(
-        osp.join(CONFIG_ROOT, '_base_', 'datasets', 'sthv2_rgb_8f.py'))
+        osp.join(CONFIG_ROOT, '_base_', 'datasets', 'sthv2_rgb_8f.py')
+    )
     upstream = Config.fromfile(
         osp.join(
-            osp.dirname(mmaction.__file__), '.mim', 'configs', 'recognition',
-            'tsm', 'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb.py'))
+            osp.dirname(mmaction.__file__),
+            '.mim',
+            'configs',
+            'recognition',
+            'tsm',
+            'tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_sthv2-rgb.py',
+        )
+    )
     assert ours.train_pipeline == upstream.train_pipeline
     assert ours.val_pipeline == upstream.val_pipeline
     assert ours.test_pipeline_2x3 == upstream.test_pipeline
@@ -372,7 +415,8 @@ def data_dir_for(testdata_dir, tmp_path):
         for i in range(1, 11):
             shutil.copy(
                 osp.join(testdata_dir, 'imgs', f'img_{i:05d}.jpg'),
-                root / 'vid1' / f'{i:05d}.jpg')
+                root / 'vid1' / f'{i:05d}.jpg',
+            )
         return root
 
     return get
@@ -393,18 +437,28 @@ def test_data_base_pipelines_on_real_data(base, data_dir_for, tmp_path):
         item = ds[0]
         assert tuple(item['inputs'].shape) == shape, (split, pipeline)
         assert item['data_samples'].gt_label.item() == 7
-    assert cfg.test_dataloader.dataset.pipeline == \
-        cfg.val_dataloader.dataset.pipeline
+    assert (
+        cfg.test_dataloader.dataset.pipeline
+        == cfg.val_dataloader.dataset.pipeline
+    )
 
 
-@pytest.mark.parametrize('base,label,swapped', [('sthv1_rgb_8f.py', 2, 4),
-                                                ('sthv2_rgb_8f.py', 86, 87),
-                                                ('gym99_rgb_8f.py', 5, 5)])
-def test_flip_swaps_left_right_labels(base, label, swapped, data_dir_for,
-                                      tmp_path):
-    ds, _ = _dataset(base, 'train_dataloader', data_dir_for(base), label,
-                     tmp_path)
-    flip = next(t for t in ds.pipeline.transforms
-                if type(t).__name__ == 'Flip')
+@pytest.mark.parametrize(
+    'base,label,swapped',
+    [
+        ('sthv1_rgb_8f.py', 2, 4),
+        ('sthv2_rgb_8f.py', 86, 87),
+        ('gym99_rgb_8f.py', 5, 5),
+    ],
+)
+def test_flip_swaps_left_right_labels(
+    base, label, swapped, data_dir_for, tmp_path
+):
+    ds, _ = _dataset(
+        base, 'train_dataloader', data_dir_for(base), label, tmp_path
+    )
+    flip = next(
+        t for t in ds.pipeline.transforms if type(t).__name__ == 'Flip'
+    )
     flip.flip_ratio = 1.0
     assert ds[0]['data_samples'].gt_label.item() == swapped

@@ -1,5 +1,6 @@
 """Checked list datasets: annotation errors with file and line, load errors
 naming the file, skip_corrupt, per-sample seeding."""
+
 import io
 import logging
 import os
@@ -12,9 +13,14 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
-from selfy_mmaction.datasets import (AnnotationError, CheckedRawframeDataset,
-                                     CheckedVideoDataset, MotionDatasetSpec,
-                                     SampleLoadError, generate_motion_dataset)
+from selfy_mmaction.datasets import (
+    AnnotationError,
+    CheckedRawframeDataset,
+    CheckedVideoDataset,
+    MotionDatasetSpec,
+    SampleLoadError,
+    generate_motion_dataset,
+)
 from selfy_mmaction.datasets.checked import MAX_SUBSTITUTES
 
 PIPELINE = [
@@ -33,9 +39,15 @@ def clips(tmp_path_factory):
     init_default_scope('mmaction')
     root = tmp_path_factory.mktemp('clips')
     paths = generate_motion_dataset(
-        str(root), MotionDatasetSpec(seed=2, num_train_per_class=1,
-                                     num_val_per_class=0, num_frames=8,
-                                     size=32))
+        str(root),
+        MotionDatasetSpec(
+            seed=2,
+            num_train_per_class=1,
+            num_val_per_class=0,
+            num_frames=8,
+            size=32,
+        ),
+    )
     return paths
 
 
@@ -50,8 +62,11 @@ def video_dir(clips, tmp_path):
 
 def _video_dataset(root, **kwargs):
     return CheckedVideoDataset(
-        str(root / 'list.txt'), pipeline=PIPELINE,
-        data_prefix=dict(video=str(root / 'v')), **kwargs)
+        str(root / 'list.txt'),
+        pipeline=PIPELINE,
+        data_prefix=dict(video=str(root / 'v')),
+        **kwargs,
+    )
 
 
 def _write(tmp_path, text):
@@ -60,15 +75,18 @@ def _write(tmp_path, text):
     return str(path)
 
 
-@pytest.mark.parametrize('text, line, problem', [
-    ('a.mp4 1\n\nb.mp4 2\n', 2, 'empty line'),
-    ('a.mp4 1\nb.mp4 2 3\n', 2, '3 fields'),
-    ('a.mp4\n', 1, '1 fields'),
-    ('a.mp4 one\n', 1, "label 'one' is not an integer"),
-    ('a.mp4 -1\n', 1, 'label -1 is below 0'),
-    ('a.mp4  1\n', 1, 'empty field'),
-    ('a.mp4 1\nb.mp4 9\n', 2, 'label 9 is out of range for num_classes=8'),
-])
+@pytest.mark.parametrize(
+    'text, line, problem',
+    [
+        ('a.mp4 1\n\nb.mp4 2\n', 2, 'empty line'),
+        ('a.mp4 1\nb.mp4 2 3\n', 2, '3 fields'),
+        ('a.mp4\n', 1, '1 fields'),
+        ('a.mp4 one\n', 1, "label 'one' is not an integer"),
+        ('a.mp4 -1\n', 1, 'label -1 is below 0'),
+        ('a.mp4  1\n', 1, 'empty field'),
+        ('a.mp4 1\nb.mp4 9\n', 2, 'label 9 is out of range for num_classes=8'),
+    ],
+)
 def test_video_list_errors_name_file_and_line(tmp_path, text, line, problem):
     ann = _write(tmp_path, text)
     with pytest.raises(AnnotationError) as err:
@@ -80,19 +98,22 @@ def test_video_list_errors_name_file_and_line(tmp_path, text, line, problem):
 def test_multi_class_video_list(tmp_path):
     ann = _write(tmp_path, 'a.mp4 1 3\nb.mp4 2 x\n')
     with pytest.raises(AnnotationError, match=r"line 2: label 'x'"):
-        CheckedVideoDataset(ann, pipeline=[], multi_class=True,
-                            num_classes=4)
+        CheckedVideoDataset(ann, pipeline=[], multi_class=True, num_classes=4)
 
 
-@pytest.mark.parametrize('text, offset, line, problem', [
-    ('f1 8 1\nf2 8\n', False, 2, 'no label'),
-    ('f1 0 1\n', False, 1, 'total_frames 0 is below 1'),
-    ('f1 8 1 2\n', False, 1, '2 labels but multi_class=False'),
-    ('f1 x 8 1\n', True, 1, "offset 'x' is not an integer"),
-    ('f1\n', False, 1, '1 fields'),
-])
-def test_rawframe_list_errors_name_file_and_line(tmp_path, text, offset,
-                                                 line, problem):
+@pytest.mark.parametrize(
+    'text, offset, line, problem',
+    [
+        ('f1 8 1\nf2 8\n', False, 2, 'no label'),
+        ('f1 0 1\n', False, 1, 'total_frames 0 is below 1'),
+        ('f1 8 1 2\n', False, 1, '2 labels but multi_class=False'),
+        ('f1 x 8 1\n', True, 1, "offset 'x' is not an integer"),
+        ('f1\n', False, 1, '1 fields'),
+    ],
+)
+def test_rawframe_list_errors_name_file_and_line(
+    tmp_path, text, offset, line, problem
+):
     ann = _write(tmp_path, text)
     with pytest.raises(AnnotationError) as err:
         CheckedRawframeDataset(ann, pipeline=[], with_offset=offset)
@@ -103,8 +124,10 @@ def test_valid_lists_load_as_mmaction_parses_them(tmp_path):
     ann = _write(tmp_path, 'f1 3 8 1\nf2 0 5 0\n')
     ds = CheckedRawframeDataset(ann, pipeline=[], with_offset=True)
     infos = [ds.get_data_info(i) for i in range(len(ds))]
-    assert [(d['offset'], d['total_frames'], d['label'])
-            for d in infos] == [(3, 8, 1), (0, 5, 0)]
+    assert [(d['offset'], d['total_frames'], d['label']) for d in infos] == [
+        (3, 8, 1),
+        (0, 5, 0),
+    ]
 
 
 def test_empty_list_file(tmp_path):
@@ -113,8 +136,9 @@ def test_empty_list_file(tmp_path):
         CheckedVideoDataset(ann, pipeline=[])
 
 
-@pytest.mark.parametrize('damage', ['missing', 'empty', 'garbage',
-                                    'truncated'])
+@pytest.mark.parametrize(
+    'damage', ['missing', 'empty', 'garbage', 'truncated']
+)
 def test_unreadable_video_is_named(video_dir, damage):
     ds = _video_dataset(video_dir, test_mode=True)
     path = ds.get_data_info(3)['filename']
@@ -122,8 +146,11 @@ def test_unreadable_video_is_named(video_dir, damage):
     if damage == 'missing':
         os.remove(path)
     else:
-        content = dict(empty=b'', garbage=bytes(range(256)) * 8,
-                       truncated=data[:len(data) // 2])[damage]
+        content = dict(
+            empty=b'',
+            garbage=bytes(range(256)) * 8,
+            truncated=data[: len(data) // 2],
+        )[damage]
         open(path, 'wb').write(content)
     with pytest.raises(SampleLoadError) as err:
         ds[3]
@@ -157,8 +184,9 @@ def test_skip_corrupt_counts_across_workers(video_dir):
     broken = [ds.get_data_info(i)['filename'] for i in (0, 5)]
     for path in broken:
         open(path, 'wb').write(b'not a video')
-    loader = DataLoader(ds, batch_size=2, num_workers=2,
-                        collate_fn=lambda batch: batch)
+    loader = DataLoader(
+        ds, batch_size=2, num_workers=2, collate_fn=lambda batch: batch
+    )
     assert sum(len(b) for b in loader) == len(ds)
     assert sorted(ds.corrupt_samples()) == sorted(broken)
 
@@ -174,8 +202,9 @@ def test_skip_corrupt_gives_up_on_a_broken_dataset(video_dir):
     ds = _video_dataset(video_dir, skip_corrupt=True)
     for i in range(len(ds)):
         os.remove(ds.get_data_info(i)['filename'])
-    with pytest.raises(SampleLoadError,
-                       match=f'{MAX_SUBSTITUTES + 1} samples in a row'):
+    with pytest.raises(
+        SampleLoadError, match=f'{MAX_SUBSTITUTES + 1} samples in a row'
+    ):
         ds[0]
 
 
@@ -192,16 +221,21 @@ def test_sample_seeding_is_per_sample_and_epoch(video_dir):
     assert all(torch.equal(a, b) for a, b in zip(first, _crops(ds, range(4))))
     ds.set_sample_seed(3, 2)
     assert not all(
-        torch.equal(a, b) for a, b in zip(first, _crops(ds, range(4))))
+        torch.equal(a, b) for a, b in zip(first, _crops(ds, range(4)))
+    )
 
 
 def test_sample_seeding_does_not_depend_on_workers(video_dir):
     """Persistent workers see the new epoch; results equal a main-process
     load."""
     ds = _video_dataset(video_dir)
-    loader = DataLoader(ds, batch_size=1, num_workers=2,
-                        persistent_workers=True,
-                        collate_fn=lambda batch: batch[0]['inputs'])
+    loader = DataLoader(
+        ds,
+        batch_size=1,
+        num_workers=2,
+        persistent_workers=True,
+        collate_fn=lambda batch: batch[0]['inputs'],
+    )
     for epoch in (0, 1):
         ds.set_sample_seed(5, epoch)
         in_workers = list(loader)

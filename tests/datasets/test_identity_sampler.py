@@ -1,4 +1,5 @@
 """IdentityBatchSampler: P x K batches, ranks disjoint, deterministic."""
+
 from collections import Counter
 
 import pytest
@@ -8,7 +9,6 @@ from selfy_mmaction.datasets import IdentityBatchSampler
 
 
 class FakeDataset:
-
     def __init__(self, labels):
         self.labels = labels
 
@@ -24,12 +24,12 @@ def batches(sampler):
     assert len(idx) == len(sampler)
     size = sampler.batch_size
     assert len(idx) % size == 0
-    return [idx[i:i + size] for i in range(0, len(idx), size)]
+    return [idx[i : i + size] for i in range(0, len(idx), size)]
 
 
 def check_pk(batch, labels, p, k):
     ids = [labels[i] for i in batch]
-    groups = [ids[i:i + k] for i in range(0, p * k, k)]
+    groups = [ids[i : i + k] for i in range(0, p * k, k)]
     assert all(len(set(g)) == 1 for g in groups)  # K of one identity
     assert len({g[0] for g in groups}) == p  # P different identities
 
@@ -38,7 +38,8 @@ def test_batches_are_p_by_k():
     # 10 identities with 4 to 9 tracklets
     labels = [pid for pid in range(10) for _ in range(4 + pid % 6)]
     sampler = IdentityBatchSampler(
-        FakeDataset(labels), num_identities=3, num_instances=4, seed=0)
+        FakeDataset(labels), num_identities=3, num_instances=4, seed=0
+    )
     got = batches(sampler)
     assert got
     for batch in got:
@@ -46,13 +47,14 @@ def test_batches_are_p_by_k():
     # chunks of an identity hold distinct tracklets unless it had to pad
     for batch in got:
         for i in range(0, 12, 4):
-            assert len(set(batch[i:i + 4])) == 4
+            assert len(set(batch[i : i + 4])) == 4
 
 
 def test_few_tracklets_repeat_and_too_few_identities():
     labels = [0, 1, 1, 2, 2, 2]
-    sampler = IdentityBatchSampler(FakeDataset(labels), num_identities=2,
-                                   num_instances=4, seed=1)
+    sampler = IdentityBatchSampler(
+        FakeDataset(labels), num_identities=2, num_instances=4, seed=1
+    )
     for batch in batches(sampler):
         check_pk(batch, labels, 2, 4)
     assert len(sampler) == 2 * 4  # one chunk each: one batch of 2 ids
@@ -63,7 +65,8 @@ def test_few_tracklets_repeat_and_too_few_identities():
 def test_deterministic_per_seed_and_epoch():
     labels = [pid for pid in range(12) for _ in range(8)]
     make = lambda seed: IdentityBatchSampler(  # noqa: E731
-        FakeDataset(labels), num_identities=4, num_instances=2, seed=seed)
+        FakeDataset(labels), num_identities=4, num_instances=2, seed=seed
+    )
     a, b = make(3), make(3)
     assert list(a) == list(b)
     first = list(a)
@@ -79,8 +82,9 @@ def test_deterministic_per_seed_and_epoch():
 
 def test_length_constant_over_epochs():
     labels = [pid for pid in range(9) for _ in range(1 + pid)]
-    sampler = IdentityBatchSampler(FakeDataset(labels), num_identities=3,
-                                   num_instances=2, seed=0)
+    sampler = IdentityBatchSampler(
+        FakeDataset(labels), num_identities=3, num_instances=2, seed=0
+    )
     lengths = set()
     for epoch in range(6):
         sampler.set_epoch(epoch)
@@ -93,11 +97,12 @@ def test_ranks_disjoint_and_equal(monkeypatch, world_size):
     labels = [pid for pid in range(16) for _ in range(6)]  # 6 = 3 chunks
     per_rank = []
     for rank in range(world_size):
-        monkeypatch.setattr(samplers, 'get_dist_info',
-                            lambda r=rank: (r, world_size))
-        sampler = IdentityBatchSampler(FakeDataset(labels),
-                                       num_identities=4, num_instances=2,
-                                       seed=7)
+        monkeypatch.setattr(
+            samplers, 'get_dist_info', lambda r=rank: (r, world_size)
+        )
+        sampler = IdentityBatchSampler(
+            FakeDataset(labels), num_identities=4, num_instances=2, seed=7
+        )
         sampler.set_epoch(2)
         got = batches(sampler)
         for batch in got:
@@ -108,8 +113,9 @@ def test_ranks_disjoint_and_equal(monkeypatch, world_size):
     assert len(seen) == len(set(seen))  # no tracklet on two ranks
     # together the ranks cover the single-process epoch (minus a remainder)
     monkeypatch.setattr(samplers, 'get_dist_info', lambda: (0, 1))
-    single = IdentityBatchSampler(FakeDataset(labels), num_identities=4,
-                                  num_instances=2, seed=7)
+    single = IdentityBatchSampler(
+        FakeDataset(labels), num_identities=4, num_instances=2, seed=7
+    )
     single.set_epoch(2)
     whole = batches(single)
     usable = len(whole) // world_size * world_size

@@ -5,11 +5,14 @@ import decord
 import numpy as np
 import pytest
 
-from selfy_mmaction.datasets import (MOTION_CLASSES, MotionDatasetSpec,
-                                     generate_motion_dataset, render_clip)
+from selfy_mmaction.datasets import (
+    MOTION_CLASSES,
+    MotionDatasetSpec,
+    generate_motion_dataset,
+    render_clip,
+)
 
-TINY = dict(num_train_per_class=2, num_val_per_class=1, num_frames=8,
-            size=32)
+TINY = dict(num_train_per_class=2, num_val_per_class=1, num_frames=8, size=32)
 
 
 def _read_list(path):
@@ -32,7 +35,8 @@ def test_generation_is_deterministic_decodable_and_balanced(tmp_path):
     lines_a = _read_list(a['train_list'])
     assert lines_a == _read_list(b['train_list'])
     assert _digest(str(tmp_path / 'a'), lines_a) == _digest(
-        str(tmp_path / 'b'), lines_a)
+        str(tmp_path / 'b'), lines_a
+    )
     labels = [int(label) for _, label in lines_a]
     assert sorted(set(labels)) == list(range(len(MOTION_CLASSES)))
     assert np.bincount(labels).tolist() == [2] * len(MOTION_CLASSES)
@@ -65,4 +69,5 @@ def test_each_class_is_the_time_reversal_of_its_pair(pair):
 def test_bad_class_list_is_refused(tmp_path):
     with pytest.raises(ValueError, match='time-reversal pairs'):
         generate_motion_dataset(
-            str(tmp_path), MotionDatasetSpec(classes=['move_right'], **TINY))
+            str(tmp_path), MotionDatasetSpec(classes=['move_right'], **TINY)
+        )

@@ -8,8 +8,9 @@ from selfy_mmaction.datasets import TemporalPatchShuffle
 
 def _frames(num=6, h=20, w=13, c=3, seed=0):
     rng = np.random.default_rng(seed)
-    return [rng.integers(0, 256, (h, w, c), dtype=np.uint8)
-            for _ in range(num)]
+    return [
+        rng.integers(0, 256, (h, w, c), dtype=np.uint8) for _ in range(num)
+    ]
 
 
 def _cells(frames, ph, pw):
@@ -17,7 +18,7 @@ def _cells(frames, ph, pw):
     a = np.stack(frames)
     f, h, w, c = a.shape
     gh, gw = h // ph, w // pw
-    a = a[:, :gh * ph, :gw * pw].reshape(f, gh, ph, gw, pw, c)
+    a = a[:, : gh * ph, : gw * pw].reshape(f, gh, ph, gw, pw, c)
     return a.transpose(0, 1, 3, 2, 4, 5).reshape(f, gh, gw, -1)
 
 
@@ -42,8 +43,9 @@ def test_every_patch_stays_at_its_position_and_remainder_is_untouched():
     stacked_in, stacked_out = np.stack(frames), np.stack(out)
     # rows 18-19 and column 12 are outside the whole-cell grid
     np.testing.assert_array_equal(stacked_out[:, 18:], stacked_in[:, 18:])
-    np.testing.assert_array_equal(stacked_out[:, :, 12:],
-                                  stacked_in[:, :, 12:])
+    np.testing.assert_array_equal(
+        stacked_out[:, :, 12:], stacked_in[:, :, 12:]
+    )
 
 
 def test_ratio_one_shuffles_every_position_independently():
@@ -51,8 +53,9 @@ def test_ratio_one_shuffles_every_position_independently():
     num = 8
     # frame k is constant k: the output tells which frame each patch shows
     frames = [np.full((8, 8, 1), k, np.uint8) for k in range(num)]
-    out = np.stack(TemporalPatchShuffle(4, prob=1, ratio=1)(
-        dict(imgs=frames))['imgs'])
+    out = np.stack(
+        TemporalPatchShuffle(4, prob=1, ratio=1)(dict(imgs=frames))['imgs']
+    )
     sources = out[:, ::4, ::4, 0]  # (F, 2, 2): source frame per cell
     for r in range(2):
         for c in range(2):
@@ -64,7 +67,7 @@ def test_ratio_one_shuffles_every_position_independently():
     for k in range(num):
         for r in range(2):
             for c in range(2):
-                cell = out[k, 4 * r:4 * r + 4, 4 * c:4 * c + 4]
+                cell = out[k, 4 * r : 4 * r + 4, 4 * c : 4 * c + 4]
                 assert (cell == cell[0, 0]).all()
 
 
@@ -72,7 +75,8 @@ def test_groups_never_exchange_patches_and_arrays_stay_arrays():
     np.random.seed(2)
     frames = np.stack([np.full((4, 4, 2), k, np.uint8) for k in range(6)])
     out = TemporalPatchShuffle(2, prob=1, ratio=1, group_size=3)(
-        dict(imgs=frames.copy()))['imgs']
+        dict(imgs=frames.copy())
+    )['imgs']
     assert isinstance(out, np.ndarray) and out.shape == frames.shape
     assert set(np.unique(out[:3])) <= {0, 1, 2}
     assert set(np.unique(out[3:])) <= {3, 4, 5}
@@ -80,8 +84,9 @@ def test_groups_never_exchange_patches_and_arrays_stay_arrays():
 
 def test_prob_zero_is_identity_and_prob_is_a_per_sample_rate():
     frames = _frames(num=4, h=8, w=8)
-    out = TemporalPatchShuffle(4, prob=0, ratio=1)(
-        dict(imgs=list(frames)))['imgs']
+    out = TemporalPatchShuffle(4, prob=0, ratio=1)(dict(imgs=list(frames)))[
+        'imgs'
+    ]
     for a, b in zip(out, frames):
         np.testing.assert_array_equal(a, b)
     np.random.seed(3)
@@ -99,10 +104,12 @@ def test_errors_and_registry():
         TemporalPatchShuffle(prob=1.5)
     with pytest.raises(ValueError, match='not a multiple of group_size=4'):
         TemporalPatchShuffle(2, prob=1, group_size=4)(
-            dict(imgs=_frames(num=6, h=4, w=4)))
+            dict(imgs=_frames(num=6, h=4, w=4))
+        )
     with pytest.raises(ValueError, match='frames of one size'):
-        TemporalPatchShuffle(2)(dict(imgs=[np.zeros((4, 4, 3)),
-                                           np.zeros((4, 6, 3))]))
+        TemporalPatchShuffle(2)(
+            dict(imgs=[np.zeros((4, 4, 3)), np.zeros((4, 6, 3))])
+        )
     init_default_scope('mmaction')
     t = TRANSFORMS.build(dict(type='TemporalPatchShuffle', patch_size=8))
     assert isinstance(t, TemporalPatchShuffle) and t.patch_size == (8, 8)

@@ -1,6 +1,7 @@
 """PlaybackSpeedSampleFrames: the order label round trip, clip indices per
 speed, reversed clips on decoded video, short-video policies, repeatable
 validation, and the pretext pipeline of the motion config."""
+
 import itertools
 import math
 import os.path as osp
@@ -14,10 +15,12 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
 from selfy_mmaction.datasets.motion import write_video
-from selfy_mmaction.datasets.transforms import (PlaybackSpeedSampleFrames,
-                                                label_to_permutation,
-                                                permutation_to_label,
-                                                speed_clip_indices)
+from selfy_mmaction.datasets.transforms import (
+    PlaybackSpeedSampleFrames,
+    label_to_permutation,
+    permutation_to_label,
+    speed_clip_indices,
+)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BITS = 6  # frame i of a coded video shows i in binary, one stripe a bit
@@ -28,15 +31,19 @@ def _coded_video(path, num_frames, size=32):
     for i in range(num_frames):
         for bit in range(BITS):
             if i >> bit & 1:
-                frames[i, :, 5 * bit:5 * bit + 5] = 255
+                frames[i, :, 5 * bit : 5 * bit + 5] = 255
     write_video(str(path), frames, fps=8)
     return str(path)
 
 
 def _frame_numbers(imgs):
     return [
-        sum(1 << bit for bit in range(BITS)
-            if img[:, 5 * bit + 1:5 * bit + 4].mean() > 128) for img in imgs
+        sum(
+            1 << bit
+            for bit in range(BITS)
+            if img[:, 5 * bit + 1 : 5 * bit + 4].mean() > 128
+        )
+        for img in imgs
     ]
 
 
@@ -82,11 +89,13 @@ def test_reverse_indices_are_forward_reversed():
     for start, speed in [(0, 1), (3, 2), (7, 4)]:
         fwd = speed_clip_indices(start, speed, 6)
         np.testing.assert_array_equal(
-            speed_clip_indices(start, -speed, 6), fwd[::-1])
+            speed_clip_indices(start, -speed, 6), fwd[::-1]
+        )
         assert fwd[0] == start and (np.diff(fwd) == speed).all()
     # looping wraps around the video
     np.testing.assert_array_equal(
-        speed_clip_indices(7, 2, 4, total_frames=10), [7, 9, 1, 3])
+        speed_clip_indices(7, 2, 4, total_frames=10), [7, 9, 1, 3]
+    )
 
 
 def test_reverse_clip_decodes_to_forward_clip_reversed(tmp_path):
@@ -144,9 +153,10 @@ def test_dataset_draws_another_video_for_a_short_one(tmp_path):
         pipeline=[
             dict(type='DecordInit'),
             dict(type='PlaybackSpeedSampleFrames', clip_len=8),
-            dict(type='DecordDecode')
+            dict(type='DecordDecode'),
         ],
-        data_prefix=dict(video=str(tmp_path)))
+        data_prefix=dict(video=str(tmp_path)),
+    )
     np.random.seed(0)
     with pytest.warns(UserWarning, match='short.mp4: 10 frames'):
         sample = dataset[0]
@@ -197,12 +207,18 @@ def test_constructor_errors():
 def test_pretext_config_pipeline_on_a_motion_video(tmp_path):
     init_default_scope('mmaction')
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'pretext', 'speedorder_r3d18-tiny-tgn_'
-                 '8fx4clips-12e_motion32-pretext.py'))
+        osp.join(
+            REPO,
+            'configs',
+            'pretext',
+            'speedorder_r3d18-tiny-tgn_8fx4clips-12e_motion32-pretext.py',
+        )
+    )
     path = _coded_video(tmp_path / 'v.mp4', 32, size=40)
     np.random.seed(0)
     for pipeline in (cfg.train_pipeline, cfg.val_pipeline):
-        packed = Compose(pipeline)(dict(filename=path, start_index=0,
-                                        label=5, modality='RGB'))
+        packed = Compose(pipeline)(
+            dict(filename=path, start_index=0, label=5, modality='RGB')
+        )
         assert packed['inputs'].shape == (4, 3, 8, 32, 32)
         assert 0 <= int(packed['data_samples'].gt_label) < 24

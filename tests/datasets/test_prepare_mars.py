@@ -1,4 +1,5 @@
 """MARS preparation on a tiny fake copy of the official layout."""
+
 import importlib.util
 import os
 import os.path as osp
@@ -17,8 +18,13 @@ from selfy_mmaction.datasets.prepare.mars import prepare_mars
 
 # (pid text, camera, tracklet, frames): image names <pid>C<cam>T<t>F<f>.jpg
 TRAIN = [('0001', 1, 1, 3), ('0001', 2, 1, 2), ('0003', 1, 1, 4)]
-TEST = [('0002', 1, 1, 2), ('0002', 3, 1, 3), ('0000', 2, 1, 2),
-        ('00-1', 4, 1, 1), ('0004', 6, 2, 2)]
+TEST = [
+    ('0002', 1, 1, 2),
+    ('0002', 3, 1, 3),
+    ('0000', 2, 1, 2),
+    ('00-1', 4, 1, 1),
+    ('0004', 6, 2, 2),
+]
 QUERY_ROWS = [1, 5]  # 1-based rows of tracks_test_info
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -36,25 +42,32 @@ def make_split(root, bbox_dir, tracks):
         start = len(names) + 1
         for f in range(1, frames + 1):
             name = f'{pid}C{cam}T{t:04d}F{f:03d}.jpg'
-            cv2.imwrite(osp.join(folder, name),
-                        np.full((16, 8, 3), grey(name), np.uint8))
+            cv2.imwrite(
+                osp.join(folder, name),
+                np.full((16, 8, 3), grey(name), np.uint8),
+            )
             names.append(name)
-        rows.append([start, len(names), -1 if pid == '00-1' else int(pid),
-                     cam])
+        rows.append(
+            [start, len(names), -1 if pid == '00-1' else int(pid), cam]
+        )
     return names, np.array(rows, dtype=np.float64)  # MATLAB stores doubles
 
 
 def fake_mars(root, test_tracks=TEST, query=QUERY_ROWS):
     info = osp.join(root, 'info')
     os.makedirs(info)
-    for split, tracks, key in (('train', TRAIN, 'track_train_info'),
-                               ('test', test_tracks, 'track_test_info')):
+    for split, tracks, key in (
+        ('train', TRAIN, 'track_train_info'),
+        ('test', test_tracks, 'track_test_info'),
+    ):
         names, rows = make_split(root, f'bbox_{split}', tracks)
         with open(osp.join(info, f'{split}_name.txt'), 'w') as f:
             f.writelines(n + '\n' for n in names)
         savemat(osp.join(info, f'tracks_{split}_info.mat'), {key: rows})
-    savemat(osp.join(info, 'query_IDX.mat'),
-            {'query_IDX': np.array([query], dtype=np.float64)})
+    savemat(
+        osp.join(info, 'query_IDX.mat'),
+        {'query_IDX': np.array([query], dtype=np.float64)},
+    )
 
 
 def read(path):
@@ -70,21 +83,31 @@ def test_prepare_fake_mars(tmp_path, mode):
     assert result.counts == dict(train=3, test=5, query=2)
     assert not result.problems
     train = read(result.files['train_list'])
-    assert train == [['train/00000', '3', '1', '1'],
-                     ['train/00001', '2', '1', '2'],
-                     ['train/00002', '4', '3', '1']]
+    assert train == [
+        ['train/00000', '3', '1', '1'],
+        ['train/00001', '2', '1', '2'],
+        ['train/00002', '4', '3', '1'],
+    ]
     test = read(result.files['test_list'])
-    assert [r[2:] for r in test] == [['2', '1', '1'], ['2', '3', '0'],
-                                     ['0', '2', '0'], ['-1', '4', '0'],
-                                     ['4', '6', '1']]
+    assert [r[2:] for r in test] == [
+        ['2', '1', '1'],
+        ['2', '3', '0'],
+        ['0', '2', '0'],
+        ['-1', '4', '0'],
+        ['4', '6', '1'],
+    ]
     # frames renumbered in tracklet order, pointing at the right images
     frame = osp.join(out, 'tracklets', 'test', '00001', 'img_00003.jpg')
     assert abs(cv2.imread(frame).mean() - grey('0002C3T0001F003.jpg')) < 2
     assert osp.islink(frame) == (mode == 'symlink')
     # the lists load as TrackletDataset rawframes
-    data = TrackletDataset(result.files['test_list'], data_type='rawframes',
-                           data_prefix=dict(img=result.files['data_root']),
-                           pipeline=[], test_mode=True)
+    data = TrackletDataset(
+        result.files['test_list'],
+        data_type='rawframes',
+        data_prefix=dict(img=result.files['data_root']),
+        pipeline=[],
+        test_mode=True,
+    )
     info = data.get_data_info(4)
     assert (info['pid'], info['camid'], info['is_query']) == (4, 6, True)
     assert info['total_frames'] == 2
@@ -111,8 +134,11 @@ def test_inconsistent_row_and_bad_query(tmp_path):
     _, rows = make_split(str(tmp_path / 'b'), 'x', TEST)
     rows[1, 3] = 5  # camera 5, but the images say camera 3
     savemat(info, {'track_test_info': rows})
-    with pytest.raises(PrepareError, match=r'row 2 \(pid 2, camera 5\): '
-                       r'image 0002C3T0001F001.jpg'):
+    with pytest.raises(
+        PrepareError,
+        match=r'row 2 \(pid 2, camera 5\): '
+        r'image 0002C3T0001F001.jpg',
+    ):
         prepare_mars(src, str(tmp_path / 'out'), progress=False)
     src2 = str(tmp_path / 'c')
     fake_mars(src2, query=[1, 9])
@@ -133,7 +159,8 @@ def test_missing_files(tmp_path):
 def load_cli():
     spec = importlib.util.spec_from_file_location(
         'prepare_dataset',
-        osp.join(REPO, 'tools', 'data', 'prepare_dataset.py'))
+        osp.join(REPO, 'tools', 'data', 'prepare_dataset.py'),
+    )
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
     return cli
@@ -150,7 +177,8 @@ def test_cli_and_config_read_the_output(tmp_path, capsys, monkeypatch):
     assert 'query: 2 samples listed' in lines
     init_default_scope('mmaction')
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', '_base_', 'datasets', 'mars_rawframes.py'))
+        osp.join(REPO, 'configs', '_base_', 'datasets', 'mars_rawframes.py')
+    )
     for loader in ('train_dataloader', 'test_dataloader'):
         dataset = DATASETS.build(cfg[loader].dataset)
         sample = dataset[1]
@@ -158,8 +186,9 @@ def test_cli_and_config_read_the_output(tmp_path, capsys, monkeypatch):
     meta = sample['data_samples'].metainfo
     assert (meta['pid'], meta['camid'], meta['is_query']) == (2, 3, False)
     # the 3 frames of test tracklet 1, each sampled into the 8-frame clip
-    levels = sorted({round(float(v)) for v in
-                     sample['inputs'][0, 0, :, 100, 60]})
+    levels = sorted(
+        {round(float(v)) for v in sample['inputs'][0, 0, :, 100, 60]}
+    )
     assert len(levels) == 3
 
 
@@ -167,7 +196,9 @@ def test_unprepared_mars_names_the_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     init_default_scope('mmaction')
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', '_base_', 'datasets', 'mars_rawframes.py'))
-    with pytest.raises(DatasetNotPreparedError,
-                       match='prepare_dataset.py mars --src'):
+        osp.join(REPO, 'configs', '_base_', 'datasets', 'mars_rawframes.py')
+    )
+    with pytest.raises(
+        DatasetNotPreparedError, match='prepare_dataset.py mars --src'
+    ):
         DATASETS.build(cfg.train_dataloader.dataset)

@@ -1,4 +1,5 @@
 """The real videos of MMAction2's test data decode through our pipelines."""
+
 import os.path as osp
 
 import pytest
@@ -13,10 +14,16 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 @pytest.mark.parametrize('split', ['train', 'val'])
 def test_motion_pipelines_decode_real_videos(testdata_dir, video, split):
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', '_base_', 'datasets', 'motion_tiny.py'))
+        osp.join(REPO, 'configs', '_base_', 'datasets', 'motion_tiny.py')
+    )
     init_default_scope('mmaction')
     pipeline = Compose(cfg[f'{split}_pipeline'])
     out = pipeline(
-        dict(filename=osp.join(testdata_dir, video), label=0, start_index=0,
-             modality='RGB'))
-    assert tuple(out["inputs"].shape) == (cfg.num_segments, 3, 48, 48)
+        dict(
+            filename=osp.join(testdata_dir, video),
+            label=0,
+            start_index=0,
+            modality='RGB',
+        )
+    )
+    assert tuple(out['inputs'].shape) == (cfg.num_segments, 3, 48, 48)

@@ -1,5 +1,6 @@
 """RNGStateHook and CorruptSampleHook event by event, with a stand-in
 runner (the end-to-end check is tests/reliability/test_exact_resume.py)."""
+
 import logging
 from types import SimpleNamespace
 
@@ -7,12 +8,15 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.runner import EpochBasedTrainLoop
 
-from selfy_mmaction.engine import (CorruptSampleHook, RNGStateHook,
-                                   rng_states, set_rng_states)
+from selfy_mmaction.engine import (
+    CorruptSampleHook,
+    RNGStateHook,
+    rng_states,
+    set_rng_states,
+)
 
 
 class _Dataset:
-
     def __init__(self, inner=None):
         self.dataset = inner
         self.seed_calls = []
@@ -27,10 +31,15 @@ class _Dataset:
 def _runner(iteration=0, dataset=None):
     loop = EpochBasedTrainLoop.__new__(EpochBasedTrainLoop)
     return SimpleNamespace(
-        iter=iteration, epoch=2, seed=7, train_loop=loop,
+        iter=iteration,
+        epoch=2,
+        seed=7,
+        train_loop=loop,
         train_dataloader=SimpleNamespace(dataset=dataset or _Dataset()),
-        logger=logging.getLogger('test_hooks'), _randomness_cfg={},
-        message_hub=MessageHub.get_instance('test_hooks'))
+        logger=logging.getLogger('test_hooks'),
+        _randomness_cfg={},
+        message_hub=MessageHub.get_instance('test_hooks'),
+    )
 
 
 def test_validation_leaves_the_training_stream_alone():
@@ -98,5 +107,7 @@ def test_corrupt_sample_hook_counts_and_lists(caplog):
     with caplog.at_level(logging.WARNING, logger='test_hooks'):
         CorruptSampleHook(max_listed=1).after_train_epoch(runner)
     assert runner.message_hub.get_info('train/num_corrupt_samples') == 2
-    assert '2 corrupt training samples skipped so far: a.mp4 and 1 more' \
+    assert (
+        '2 corrupt training samples skipped so far: a.mp4 and 1 more'
         in caplog.text
+    )

@@ -1,4 +1,5 @@
 """Random states: capture/restore, local seeding, weights-only loading."""
+
 import random
 import subprocess
 import sys
@@ -10,8 +11,12 @@ from selfy_mmaction.engine import rng_states, seeded_rng, set_rng_states
 
 
 def _draw():
-    return (random.random(), float(np.random.rand()), np.random.normal(),
-            float(torch.rand(1)))
+    return (
+        random.random(),
+        float(np.random.rand()),
+        np.random.normal(),
+        float(torch.rand(1)),
+    )
 
 
 def test_states_round_trip():
@@ -41,10 +46,16 @@ def test_states_need_no_allowlisted_global(tmp_path):
     """Stock torch (no selfy_mmaction import) loads them weights-only."""
     path = str(tmp_path / 'rng.pth')
     torch.save(dict(rng_states=rng_states()), path)
-    code = (f'import torch\nstates = torch.load({path!r}, '
-            f'weights_only=True)["rng_states"]\n'
-            f'print(sorted(states))')
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True,
-                          text=True, timeout=120)
+    code = (
+        f'import torch\nstates = torch.load({path!r}, '
+        f'weights_only=True)["rng_states"]\n'
+        f'print(sorted(states))'
+    )
+    proc = subprocess.run(
+        [sys.executable, '-c', code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "['cuda', 'numpy', 'python', 'torch']" in proc.stdout

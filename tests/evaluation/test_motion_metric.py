@@ -1,4 +1,5 @@
 """MotionPairMetric against a per-sample reference loop."""
+
 import pytest
 import torch
 from mmaction.registry import METRICS
@@ -26,8 +27,14 @@ def test_hand_example():
     # sample 0: right (class 0); sample 1: the reversed partner wins (pair
     # right, direction wrong); sample 2: another pair wins but the true
     # class beats its partner; sample 3: tie with the partner (not higher)
-    scores = torch.tensor([[.9, .1, 0., 0.], [.2, .7, .1, 0.],
-                           [.1, .0, .6, .3], [.0, .0, .5, .5]])
+    scores = torch.tensor(
+        [
+            [0.9, 0.1, 0.0, 0.0],
+            [0.2, 0.7, 0.1, 0.0],
+            [0.1, 0.0, 0.6, 0.3],
+            [0.0, 0.0, 0.5, 0.5],
+        ]
+    )
     labels = torch.tensor([0, 0, 0, 3])
     res = motion_pair_accuracy(scores, labels)
     assert res == dict(top1=0.25, pair_acc=0.75, direction_acc=0.5)
@@ -36,7 +43,7 @@ def test_hand_example():
 def test_random_scores_match_the_reference():
     gen = torch.Generator().manual_seed(0)
     scores = torch.randn(200, 8, generator=gen)
-    labels = torch.randint(0, 8, (200, ), generator=gen)
+    labels = torch.randint(0, 8, (200,), generator=gen)
     res = motion_pair_accuracy(scores, labels)
     ref = reference(scores, labels)
     assert res == pytest.approx(ref, abs=1e-7)
@@ -45,18 +52,20 @@ def test_random_scores_match_the_reference():
 def test_registered_metric_through_an_evaluator():
     gen = torch.Generator().manual_seed(1)
     scores = torch.randn(10, 8, generator=gen)
-    labels = torch.randint(0, 8, (10, ), generator=gen)
-    evaluator = Evaluator([
-        METRICS.build(dict(type='MotionPairMetric')),
-        METRICS.build(dict(type='AccMetric'))
-    ])
+    labels = torch.randint(0, 8, (10,), generator=gen)
+    evaluator = Evaluator(
+        [
+            METRICS.build(dict(type='MotionPairMetric')),
+            METRICS.build(dict(type='AccMetric')),
+        ]
+    )
     samples = []
     for score, label in zip(scores, labels):
         sample = ActionDataSample().set_gt_label(label.view(1))
         sample.set_pred_score(score)
         samples.append(sample.to_dict())
     for start in (0, 4, 8):  # three batches
-        evaluator.process(samples[start:start + 4])
+        evaluator.process(samples[start : start + 4])
     out = evaluator.evaluate(10)
     ref = reference(scores, labels)
     assert out['motion/top1'] == pytest.approx(ref['top1'])

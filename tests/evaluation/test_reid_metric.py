@@ -1,10 +1,14 @@
 """ReIDMetric / evaluate_rankings against rankings worked out by hand."""
+
 import numpy as np
 import pytest
 import torch
 
-from selfy_mmaction.evaluation import (ReIDMetric, evaluate_rankings,
-                                       pairwise_distance)
+from selfy_mmaction.evaluation import (
+    ReIDMetric,
+    evaluate_rankings,
+    pairwise_distance,
+)
 
 # Gallery of the hand example: (pid, camid, distance to query 0)
 #   g0 pid 1 cam 1  0.1  junk (query 0's identity and camera)
@@ -30,8 +34,7 @@ def test_hand_example_step_ap():
     # query 0 after junk removal: g1 (-), g2 (+), g5 (-), g4 (+)
     #   AP = (1/2 + 2/4) / 2 = 0.5; first match at rank 2
     # query 1: g1 first: AP 1, rank 1
-    res = evaluate_rankings(hand_distances(), Q_PIDS, Q_CAMS, G_PIDS,
-                            G_CAMS)
+    res = evaluate_rankings(hand_distances(), Q_PIDS, Q_CAMS, G_PIDS, G_CAMS)
     assert res['mAP'] == pytest.approx(75.0)
     assert res['rank1'] == pytest.approx(50.0)
     assert res['rank5'] == res['rank10'] == res['rank20'] == 100.0
@@ -41,8 +44,9 @@ def test_hand_example_step_ap():
 def test_hand_example_trapezoid_ap():
     # query 0: precisions 0, 1/2, 1/3, 2/4 at ranks 1-4; matches at 2 and 4:
     #   AP = ((0 + 1/2) / 2 + (1/3 + 1/2) / 2) / 2 = 1/3; query 1: 1
-    res = evaluate_rankings(hand_distances(), Q_PIDS, Q_CAMS, G_PIDS,
-                            G_CAMS, ap_mode='trapezoid')
+    res = evaluate_rankings(
+        hand_distances(), Q_PIDS, Q_CAMS, G_PIDS, G_CAMS, ap_mode='trapezoid'
+    )
     assert res['mAP'] == pytest.approx(100 * (1 / 3 + 1) / 2)
     assert res['rank1'] == pytest.approx(50.0)
 
@@ -50,8 +54,15 @@ def test_hand_example_trapezoid_ap():
 def test_ranks_and_no_junk():
     # without junk ids, g3 (pid -1) is a negative ranked 1st for query 0
     # (after g0, junk by camera): g3 -, g1 -, g2 + -> rank 3
-    res = evaluate_rankings(hand_distances(), Q_PIDS, Q_CAMS, G_PIDS,
-                            G_CAMS, ranks=(1, 2, 3), junk_pids=())
+    res = evaluate_rankings(
+        hand_distances(),
+        Q_PIDS,
+        Q_CAMS,
+        G_PIDS,
+        G_CAMS,
+        ranks=(1, 2, 3),
+        junk_pids=(),
+    )
     assert res['rank2'] == pytest.approx(50.0)
     assert res['rank3'] == pytest.approx(100.0)
     assert res['mAP'] == pytest.approx(100 * ((1 / 3 + 2 / 5) / 2 + 1) / 2)
@@ -64,14 +75,19 @@ def _samples(query_in_gallery_rows=True):
     for pid, cam, pos in zip(G_PIDS, G_CAMS, G_POS):
         rows.append((pid, cam, pos, 0))
     return [
-        dict(embedding=torch.tensor([pos, 0.0]), pid=int(pid),
-             camid=int(cam), is_query=bool(q)) for pid, cam, pos, q in rows
+        dict(
+            embedding=torch.tensor([pos, 0.0]),
+            pid=int(pid),
+            camid=int(cam),
+            is_query=bool(q),
+        )
+        for pid, cam, pos, q in rows
     ]
 
 
 def _run(metric, samples, batch=3):
     for i in range(0, len(samples), batch):
-        metric.process(None, samples[i:i + batch])
+        metric.process(None, samples[i : i + batch])
     return metric.evaluate(len(samples))
 
 
@@ -87,8 +103,9 @@ def test_metric_queries_in_gallery_mars():
     #   g1 -, q1 -, g2 +, g5 -, g4 + -> AP = (1/3 + 2/5) / 2; itself junk.
     # query 1: g1 first (itself junk: same identity and camera) -> AP 1
     res = _run(ReIDMetric(), _samples())
-    assert res['reid/mAP'] == pytest.approx(100 * ((1 / 3 + 2 / 5) / 2 + 1)
-                                            / 2)
+    assert res['reid/mAP'] == pytest.approx(
+        100 * ((1 / 3 + 2 / 5) / 2 + 1) / 2
+    )
     assert res['reid/rank1'] == pytest.approx(50.0)
     assert res['reid/num_skipped_queries'] == 1
 
@@ -96,12 +113,15 @@ def test_metric_queries_in_gallery_mars():
 def test_cosine_distance():
     q = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
     g = torch.tensor([[2.0, 0.0], [0.0, 3.0], [-1.0, 0.0]])
-    expected = torch.tensor([[0.0, 1.0, 2.0],
-                             [1 - 2**-0.5, 1 - 2**-0.5, 1 + 2**-0.5]])
+    expected = torch.tensor(
+        [[0.0, 1.0, 2.0], [1 - 2**-0.5, 1 - 2**-0.5, 1 + 2**-0.5]]
+    )
     torch.testing.assert_close(
-        pairwise_distance(q, g, 'cosine').float(), expected)
+        pairwise_distance(q, g, 'cosine').float(), expected
+    )
     torch.testing.assert_close(
-        pairwise_distance(q, g).float(), torch.cdist(q, g))
+        pairwise_distance(q, g).float(), torch.cdist(q, g)
+    )
 
 
 def test_errors():
@@ -111,12 +131,17 @@ def test_errors():
         ReIDMetric(ap_mode='interpolated')
     metric = ReIDMetric()
     with pytest.raises(KeyError, match="'camid'"):
-        metric.process(None, [dict(embedding=torch.zeros(2), pid=1,
-                                   is_query=True)])
-    no_match = [dict(embedding=torch.zeros(2), pid=1, camid=1, is_query=q)
-                for q in (True, False)]
+        metric.process(
+            None, [dict(embedding=torch.zeros(2), pid=1, is_query=True)]
+        )
+    no_match = [
+        dict(embedding=torch.zeros(2), pid=1, camid=1, is_query=q)
+        for q in (True, False)
+    ]
     with pytest.raises(ValueError, match='none of the 1 queries'):
         _run(ReIDMetric(), no_match)
     with pytest.raises(ValueError, match='no test sample is a query'):
-        _run(ReIDMetric(), [dict(embedding=torch.zeros(2), pid=1, camid=1,
-                                 is_query=False)])
+        _run(
+            ReIDMetric(),
+            [dict(embedding=torch.zeros(2), pid=1, camid=1, is_query=False)],
+        )

@@ -1,5 +1,6 @@
 """The block-insertion backbone with a SELFY block: ImageNet loading exactly as
 ResNetTSM, identity at init, any depth / stage."""
+
 import os.path as osp
 
 import pytest
@@ -21,7 +22,7 @@ TORCHVISION_LAYOUT = {
 STAGE_CHANNELS = {
     18: (64, 128, 256, 512),
     34: (64, 128, 256, 512),
-    50: (256, 512, 1024, 2048)
+    50: (256, 512, 1024, 2048),
 }
 
 
@@ -33,8 +34,9 @@ def torchvision_resnet_state_dict(depth, batches_tracked=True):
     sd = {}
 
     def conv(name, cout, cin, k):  # Kaiming scale: finite activations
-        sd[name + '.weight'] = torch.randn(cout, cin, k, k) * (2 /
-                                                              (cin * k * k))**.5
+        sd[name + '.weight'] = (
+            torch.randn(cout, cin, k, k) * (2 / (cin * k * k)) ** 0.5
+        )
 
     def bn(name, c):
         sd[name + '.weight'] = torch.rand(c) + 0.5
@@ -52,8 +54,11 @@ def torchvision_resnet_state_dict(depth, batches_tracked=True):
         for b in range(blocks):
             p = f'layer{i + 1}.{b}'
             if bottleneck:
-                convs = [(planes, inplanes, 1), (planes, planes, 3),
-                         (planes * 4, planes, 1)]
+                convs = [
+                    (planes, inplanes, 1),
+                    (planes, planes, 3),
+                    (planes * 4, planes, 1),
+                ]
             else:
                 convs = [(planes, inplanes, 3), (planes, planes, 3)]
             for k, (cout, cin, size) in enumerate(convs, 1):
@@ -86,8 +91,9 @@ def module_for_torchvision_key(backbone, key):
     block = getattr(backbone, parts[0])[int(parts[1])]
     name = parts[2]
     if name == 'downsample':
-        module = block.downsample.conv if parts[3] == '0' else \
-            block.downsample.bn
+        module = (
+            block.downsample.conv if parts[3] == '0' else block.downsample.bn
+        )
         return getattr(unwrap(module) if parts[3] == '0' else module, attr)
     if name.startswith('conv'):
         return getattr(unwrap(getattr(block, name).conv), attr)
@@ -106,9 +112,11 @@ def selfy_backbone(depth=50, layer='layer2', **kwargs):
             dict(
                 cfg=dict(type='SELFYBlock'),
                 position='after_stage',
-                layers=(layer, ))
+                layers=(layer,),
+            )
         ],
-        **kwargs)
+        **kwargs,
+    )
 
 
 def selfy_block(backbone, layer='layer2'):
@@ -120,9 +128,11 @@ def selfy_block(backbone, layer='layer2'):
 
 def zero_gamma_batchnorms(block):
     return [
-        m for m in block.modules()
+        m
+        for m in block.modules()
         if isinstance(m, nn.modules.batchnorm._BatchNorm)
-        and m.weight is not None and not m.weight.detach().any()
+        and m.weight is not None
+        and not m.weight.detach().any()
     ]
 
 
@@ -141,8 +151,9 @@ def checkpoints(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize('depth,tracked', [(18, True), (18, False),
-                                           (50, True)])
+@pytest.mark.parametrize(
+    'depth,tracked', [(18, True), (18, False), (50, True)]
+)
 def test_imagenet_weights_load_exactly(checkpoints, depth, tracked):
     path, sd = checkpoints[depth, tracked]
     backbone = selfy_backbone(depth, pretrained=path)
@@ -159,7 +170,9 @@ def test_imagenet_weights_load_exactly(checkpoints, depth, tracked):
     # nothing of the ResNet left out: every backbone weight outside the
     # inserted block came from the checkpoint
     resnet_keys = [
-        k for k in backbone.state_dict() if not k.startswith('stage_blocks.')
+        k
+        for k in backbone.state_dict()
+        if not k.startswith('stage_blocks.')
         and not k.endswith('num_batches_tracked')
     ]
     assert loaded == len(resnet_keys)
@@ -167,8 +180,9 @@ def test_imagenet_weights_load_exactly(checkpoints, depth, tracked):
     assert zero_gamma_batchnorms(selfy_block(backbone))
 
 
-def test_torchvision_url_goes_through_the_same_loader(checkpoints,
-                                                      monkeypatch):
+def test_torchvision_url_goes_through_the_same_loader(
+    checkpoints, monkeypatch
+):
     """``pretrained='torchvision://resnet50'`` is read by mmengine's
     torchvision loader (stubbed here: no download) and converted the same
     way as a local file."""
@@ -179,13 +193,18 @@ def test_torchvision_url_goes_through_the_same_loader(checkpoints,
         requested.append(filename)
         return {k: v.clone() for k, v in sd.items()}
 
-    monkeypatch.setitem(CheckpointLoader._schemes, 'torchvision://',
-                        fake_torchvision)
+    monkeypatch.setitem(
+        CheckpointLoader._schemes, 'torchvision://', fake_torchvision
+    )
     backbone = selfy_backbone(18, pretrained='torchvision://resnet18')
     backbone.init_weights()
     assert requested == ['torchvision://resnet18']
-    for key in ('conv1.weight', 'layer2.1.bn2.running_var',
-                'layer4.0.downsample.0.weight', 'layer3.1.conv1.weight'):
+    for key in (
+        'conv1.weight',
+        'layer2.1.bn2.running_var',
+        'layer4.0.downsample.0.weight',
+        'layer3.1.conv1.weight',
+    ):
         assert torch.equal(module_for_torchvision_key(backbone, key), sd[key])
 
 
@@ -222,8 +241,9 @@ def test_unexpected_checkpoint_key_is_an_error(checkpoints, tmp_path):
     bad = str(tmp_path / 'extra.pth')
     torch.save(extra, bad)
     backbone = selfy_backbone(18, pretrained=bad)
-    with pytest.raises(RuntimeError,
-                       match=r'unexpected keys .*layer1\.0\.conv9'):
+    with pytest.raises(
+        RuntimeError, match=r'unexpected keys .*layer1\.0\.conv9'
+    ):
         backbone.init_weights()
 
 
@@ -240,9 +260,16 @@ def test_pretrained2d_without_pretrained_is_a_clear_error():
         backbone.init_weights()
 
 
-@pytest.mark.parametrize('depth,layer', [(18, 'layer1'), (18, 'layer2'),
-                                         (18, 'layer3'), (18, 'layer4'),
-                                         (50, 'layer3')])
+@pytest.mark.parametrize(
+    'depth,layer',
+    [
+        (18, 'layer1'),
+        (18, 'layer2'),
+        (18, 'layer3'),
+        (18, 'layer4'),
+        (50, 'layer3'),
+    ],
+)
 def test_selfy_after_any_stage_of_any_depth(depth, layer):
     """in_channels is filled in from the stage; from-scratch init keeps the
     block the identity (the ResNet init must not undo its zero gamma)."""
@@ -288,8 +315,9 @@ def test_weight_check_reads_the_load_not_the_log(checkpoints, tmp_path):
     logger = _Silent()
     backbone = selfy_backbone(18, pretrained=path)
     backbone.load_original_weights(logger)
-    assert any('every ResNet-18 tensor loaded' in str(m)
-               for m in logger.messages), logger.messages
+    assert any(
+        'every ResNet-18 tensor loaded' in str(m) for m in logger.messages
+    ), logger.messages
     # no post-hook left behind on the backbone
     assert not backbone._load_state_dict_post_hooks
     broken = {k: v for k, v in sd.items() if k != 'layer3.1.bn1.weight'}

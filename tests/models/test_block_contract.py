@@ -1,6 +1,7 @@
 """One contract for every motion block: an MMEngine BaseModule taking
 ``init_cfg``, whose default init is the block's own and whose given
 ``init_cfg`` replaces it, without re-initialising a wrapped pretrained conv."""
+
 import importlib
 import inspect
 import pkgutil
@@ -27,10 +28,14 @@ def block_classes():
         if info.name in ('selfy', 'base'):
             continue
         module = importlib.import_module(
-            f'{blocks_package.__name__}.{info.name}')
+            f'{blocks_package.__name__}.{info.name}'
+        )
         for name, cls in inspect.getmembers(module, inspect.isclass):
-            if (cls.__module__ == module.__name__ and not name.startswith('_')
-                    and issubclass(cls, nn.Module)):
+            if (
+                cls.__module__ == module.__name__
+                and not name.startswith('_')
+                and issubclass(cls, nn.Module)
+            ):
                 found.append(cls)
     return found
 
@@ -40,8 +45,14 @@ BLOCKS = block_classes()
 
 def test_every_block_is_found():
     names = {cls.__name__ for cls in BLOCKS}
-    assert {'ECA', 'STMBlock', 'TDNLearnableShift', 'CoSTConv',
-            'SpatioTemporalShift', 'TEABottleneck'} <= names
+    assert {
+        'ECA',
+        'STMBlock',
+        'TDNLearnableShift',
+        'CoSTConv',
+        'SpatioTemporalShift',
+        'TEABottleneck',
+    } <= names
     assert 'ResNet3dCoST' not in names  # a backbone: models/backbones/
 
 
@@ -65,15 +76,25 @@ def test_default_init_without_init_cfg():
 
 
 def test_init_cfg_replaces_the_default():
-    eca = ECA(64, kernel_size=3,
-              init_cfg=dict(type='Constant', layer='Conv1d', val=0.25))
+    eca = ECA(
+        64,
+        kernel_size=3,
+        init_cfg=dict(type='Constant', layer='Conv1d', val=0.25),
+    )
     eca.init_weights()
-    assert torch.equal(eca.conv.weight, torch.full_like(eca.conv.weight, .25))
+    assert torch.equal(eca.conv.weight, torch.full_like(eca.conv.weight, 0.25))
 
 
 def _wrapped_conv():
-    net = ConvModule(32, 32, 3, padding=1, bias=False,
-                     norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'))
+    net = ConvModule(
+        32,
+        32,
+        3,
+        padding=1,
+        bias=False,
+        norm_cfg=dict(type='BN'),
+        act_cfg=dict(type='ReLU'),
+    )
     with torch.no_grad():
         net.conv.weight.fill_(0.5)  # stands in for an ImageNet kernel
     return net
@@ -82,17 +103,22 @@ def _wrapped_conv():
 def test_init_cfg_leaves_the_wrapped_conv_alone():
     """BaseModule.init_weights would also call ConvModule.init_weights on
     ``net`` (Kaiming): the given init_cfg reaches only the layers it names."""
-    block = STMBlock(_wrapped_conv(), num_segments=4, init_cfg=dict(
-        type='Constant', val=0.0, override=dict(name='expand')))
+    block = STMBlock(
+        _wrapped_conv(),
+        num_segments=4,
+        init_cfg=dict(type='Constant', val=0.0, override=dict(name='expand')),
+    )
     block.init_weights()
     assert not block.expand.weight.any()
-    assert torch.equal(block.net.conv.weight,
-                       torch.full_like(block.net.conv.weight, 0.5))
+    assert torch.equal(
+        block.net.conv.weight, torch.full_like(block.net.conv.weight, 0.5)
+    )
     # the default init also keeps net
     default = STMBlock(_wrapped_conv(), num_segments=4)
     default.init_weights()
-    assert torch.equal(default.net.conv.weight,
-                       torch.full_like(default.net.conv.weight, 0.5))
+    assert torch.equal(
+        default.net.conv.weight, torch.full_like(default.net.conv.weight, 0.5)
+    )
 
 
 def test_blocks_on_other_bases_keep_the_contract():
@@ -106,14 +132,16 @@ def test_blocks_on_other_bases_keep_the_contract():
     assert torch.equal(taps.sum(1), torch.ones(16))
     assert set(taps.flatten().tolist()) == {0.0, 1.0}
     constant = TDNLearnableShift(
-        16, 4, init_cfg=dict(type='Constant', layer='TemporalConv1d',
-                             val=0.5))  # MMEngine matches direct bases
+        16, 4, init_cfg=dict(type='Constant', layer='TemporalConv1d', val=0.5)
+    )  # MMEngine matches direct bases
     constant.init_weights()
-    assert torch.equal(constant.weight, torch.full_like(constant.weight, .5))
+    assert torch.equal(constant.weight, torch.full_like(constant.weight, 0.5))
 
-    stsm = SpatioTemporalShift(_wrapped_conv(), num_segments=4,
-                               init_cfg=dict(type='Constant', val=0.0,
-                                             layer='Conv2d'))
+    stsm = SpatioTemporalShift(
+        _wrapped_conv(),
+        num_segments=4,
+        init_cfg=dict(type='Constant', val=0.0, layer='Conv2d'),
+    )
     assert stsm.init_cfg == dict(type='Constant', val=0.0, layer='Conv2d')
     stsm.init_weights()
     assert not stsm.net.conv.weight.any()

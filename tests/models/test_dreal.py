@@ -1,6 +1,7 @@
 """DREAL (selfy_mmaction.models.recognizers.dreal): rewards on a hand-built
 two-module network, hooks, gradients of the two losses, inference equal to
 the plain recognizer, the optimiser constructor, errors."""
+
 import copy
 import math
 import os.path as osp
@@ -16,8 +17,11 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict, build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 from selfy_mmaction.models.recognizers import plain_state_dict
-from zoo_helpers import (CONFIGS, check_config_steps,  # noqa: F401
-                         single_thread)  # (autouse fixture)
+from zoo_helpers import (
+    CONFIGS,
+    check_config_steps,  # noqa: F401
+    single_thread,
+)  # (autouse fixture)
 
 
 @MODELS.register_module(force=True)
@@ -43,22 +47,39 @@ class _DREALToyBackbone(nn.Sequential):
     keeps channel 1 (map 0.2, 0.8)."""
 
     def __init__(self):
-        super().__init__(_DREALToyGate([math.log(9), -math.log(9)]),
-                         _DREALToyGate([-math.log(4), math.log(4)]))
+        super().__init__(
+            _DREALToyGate([math.log(9), -math.log(9)]),
+            _DREALToyGate([-math.log(4), math.log(4)]),
+        )
 
 
-TOY_GATE = dict(type='_DREALToyGate', gate='fc', channels='channels',
-                channel_dim=1, identity=1.0)
+TOY_GATE = dict(
+    type='_DREALToyGate',
+    gate='fc',
+    channels='channels',
+    channel_dim=1,
+    identity=1.0,
+)
 
 
 def _toy(**kwargs):
     init_default_scope('mmaction')
-    model = MODELS.build(dict(
-        type='DREALRecognizer2D', backbone=dict(type='_DREALToyBackbone'),
-        cls_head=dict(type='TSNHead', num_classes=2, in_channels=2,
-                      dropout_ratio=0.0, average_clips='prob'),
-        attention=[TOY_GATE], seed=0,
-        **dict(dict(neutral='constant', reward='relative'), **kwargs)))
+    model = MODELS.build(
+        dict(
+            type='DREALRecognizer2D',
+            backbone=dict(type='_DREALToyBackbone'),
+            cls_head=dict(
+                type='TSNHead',
+                num_classes=2,
+                in_channels=2,
+                dropout_ratio=0.0,
+                average_clips='prob',
+            ),
+            attention=[TOY_GATE],
+            seed=0,
+            **dict(dict(neutral='constant', reward='relative'), **kwargs),
+        )
+    )
     with torch.no_grad():  # logits = 10 * channel means
         model.cls_head.fc_cls.weight.copy_(10 * torch.eye(2))
         model.cls_head.fc_cls.bias.zero_()
@@ -86,8 +107,9 @@ def test_rewards_of_a_two_module_network_with_known_gains():
     p_with = _p0((0.18, 0.08))
     p_without = [_p0((0.1, 0.4)), _p0((0.45, 0.05))]
     scores, _ = model._scores(inputs, samples)
-    assert torch.allclose(model._gt_probability(scores, samples),
-                          p_with.expand(2), atol=1e-6)
+    assert torch.allclose(
+        model._gt_probability(scores, samples), p_with.expand(2), atol=1e-6
+    )
     gains = model.ablation_rewards(inputs, samples, p_with.expand(2), [0, 1])
     expected = torch.stack([(p_with - p) / p for p in p_without])
     assert gains.shape == (2, 2)
@@ -95,21 +117,27 @@ def test_rewards_of_a_two_module_network_with_known_gains():
     assert gains[0, 0] > 0 > gains[0, 1]
     # the discrete reward is the sign; the difference its numerator
     model.reward = 'sign'
-    assert torch.equal(model.compute_reward(p_with, p_without[0]),
-                       torch.tensor(1.0))
-    assert torch.equal(model.compute_reward(p_with, p_without[1]),
-                       torch.tensor(-1.0))
+    assert torch.equal(
+        model.compute_reward(p_with, p_without[0]), torch.tensor(1.0)
+    )
+    assert torch.equal(
+        model.compute_reward(p_with, p_without[1]), torch.tensor(-1.0)
+    )
     assert model.compute_reward(p_with, p_with * 1.005) == 0  # tolerance
     model.reward = 'difference'
-    assert torch.allclose(model.compute_reward(p_with, p_without[0]),
-                          p_with - p_without[0])
+    assert torch.allclose(
+        model.compute_reward(p_with, p_without[0]), p_with - p_without[0]
+    )
 
 
-@pytest.mark.parametrize('neutral,maps', [
-    ('identity', ((1.0, 1.0), (1.0, 1.0))),
-    ('constant', ((0.5, 0.5), (0.5, 0.5))),
-    ('mean', ((0.5, 0.5), (0.5, 0.5))),  # both maps have mean 0.5
-])
+@pytest.mark.parametrize(
+    'neutral,maps',
+    [
+        ('identity', ((1.0, 1.0), (1.0, 1.0))),
+        ('constant', ((0.5, 0.5), (0.5, 0.5))),
+        ('mean', ((0.5, 0.5), (0.5, 0.5))),  # both maps have mean 0.5
+    ],
+)
 def test_neutral_maps(neutral, maps):
     model = _toy(neutral=neutral)
     inputs, samples = _ones_batch()
@@ -121,8 +149,10 @@ def test_neutral_maps(neutral, maps):
             taps.ablate = frozenset([i])
             scores, _ = model._scores(inputs, samples)
         assert torch.allclose(
-            model._gt_probability(scores, samples), _p0(channels).expand(2),
-            atol=1e-5), (neutral, i)
+            model._gt_probability(scores, samples),
+            _p0(channels).expand(2),
+            atol=1e-5,
+        ), (neutral, i)
 
 
 def test_reward_passes_leave_buffers_and_random_state_alone():
@@ -137,10 +167,11 @@ def test_reward_passes_leave_buffers_and_random_state_alone():
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
-def _eca_model(blocks=None, attention=('ECA', ), **kwargs):
+def _eca_model(blocks=None, attention=('ECA',), **kwargs):
     init_default_scope('mmaction')
-    cfg = Config.fromfile(osp.join(
-        CONFIGS, 'dreal', 'dreal_eca-tsm-r18_1x1x8-4e_motion-rgb.py'))
+    cfg = Config.fromfile(
+        osp.join(CONFIGS, 'dreal', 'dreal_eca-tsm-r18_1x1x8-4e_motion-rgb.py')
+    )
     model_cfg = copy.deepcopy(cfg.model)
     if blocks is not None:
         model_cfg.backbone.blocks = blocks
@@ -159,37 +190,59 @@ def _batch(model, clips=2, size=32):
 def _data(clips=2, size=32, seed=0):
     g = torch.Generator().manual_seed(seed)
     return dict(
-        inputs=[torch.randint(0, 256, (8, 3, size, size), dtype=torch.uint8,
-                              generator=g) for _ in range(clips)],
-        data_samples=[ActionDataSample().set_gt_label(i % 8)
-                      for i in range(clips)])
+        inputs=[
+            torch.randint(
+                0, 256, (8, 3, size, size), dtype=torch.uint8, generator=g
+            )
+            for _ in range(clips)
+        ],
+        data_samples=[
+            ActionDataSample().set_gt_label(i % 8) for i in range(clips)
+        ],
+    )
 
 
 MIXED = [
-    dict(cfg=dict(type='ECA', kernel_size=3), position='after_conv2',
-         layers=('layer1', 'layer3')),
-    dict(cfg=dict(type='TEAMotionExcitation', reduction=16),
-         position='after_conv1', layers=('layer2', 'layer4')),
+    dict(
+        cfg=dict(type='ECA', kernel_size=3),
+        position='after_conv2',
+        layers=('layer1', 'layer3'),
+    ),
+    dict(
+        cfg=dict(type='TEAMotionExcitation', reduction=16),
+        position='after_conv1',
+        layers=('layer2', 'layer4'),
+    ),
 ]
 
 
-@pytest.mark.parametrize('attention,types', [
-    (['ECA'], ['ECA'] * 4),
-    (['TEAMotionExcitation'], ['TEAMotionExcitation'] * 4),
-    (['ECA', 'TEAMotionExcitation'],
-     ['ECA', 'ECA', 'TEAMotionExcitation', 'TEAMotionExcitation'] * 2),
-])
+@pytest.mark.parametrize(
+    'attention,types',
+    [
+        (['ECA'], ['ECA'] * 4),
+        (['TEAMotionExcitation'], ['TEAMotionExcitation'] * 4),
+        (
+            ['ECA', 'TEAMotionExcitation'],
+            ['ECA', 'ECA', 'TEAMotionExcitation', 'TEAMotionExcitation'] * 2,
+        ),
+    ],
+)
 def test_critic_sees_exactly_the_hooked_modules(attention, types):
     """ECA in layers 1 and 3, TEA's ME in layers 2 and 4 (2 blocks each):
     the listed types only, in forward order, with their channels."""
     model = _eca_model(blocks=MIXED, attention=attention)
     modules = model.attention_modules
     if len(attention) == 2:  # forward order: layer by layer
-        types = ['ECA'] * 2 + ['TEAMotionExcitation'] * 2 + \
-            ['ECA'] * 2 + ['TEAMotionExcitation'] * 2
+        types = (
+            ['ECA'] * 2
+            + ['TEAMotionExcitation'] * 2
+            + ['ECA'] * 2
+            + ['TEAMotionExcitation'] * 2
+        )
     assert [type(m).__name__ for m in modules] == types
-    expected = [m for m in model.backbone.modules()
-                if type(m).__name__ in attention]
+    expected = [
+        m for m in model.backbone.modules() if type(m).__name__ in attention
+    ]
     assert [id(m) for m in modules] == [id(m) for m in expected]
     inputs, samples = _batch(model)
     with model._taps() as taps:
@@ -212,8 +265,9 @@ def test_no_hooks_outside_train_step_and_inference_equals_plain():
     for module in model.modules():
         assert not module._forward_hooks and not module._forward_pre_hooks
     init_default_scope('mmaction')
-    cfg = Config.fromfile(osp.join(CONFIGS, 'eca',
-                                   'eca_r18_1x1x8-4e_motion-rgb.py'))
+    cfg = Config.fromfile(
+        osp.join(CONFIGS, 'eca', 'eca_r18_1x1x8-4e_motion-rgb.py')
+    )
     plain = MODELS.build(cfg.model)
     weights = plain_state_dict(model.state_dict())
     assert not [k for k in weights if 'critic' in k]
@@ -226,39 +280,63 @@ def test_no_hooks_outside_train_step_and_inference_equals_plain():
 
 
 def _optim(model, lr=1e-2):
-    return build_optim_wrapper(model, dict(
-        constructor='DREALOptimWrapperConstructor',
-        actor=dict(type='OptimWrapper',
-                   optimizer=dict(type='SGD', lr=lr, momentum=0.9,
-                                  weight_decay=1e-4),
-                   paramwise_cfg=dict(norm_decay_mult=0.0)),
-        critic=dict(type='OptimWrapper',
-                    optimizer=dict(type='Adam', lr=lr))))
+    return build_optim_wrapper(
+        model,
+        dict(
+            constructor='DREALOptimWrapperConstructor',
+            actor=dict(
+                type='OptimWrapper',
+                optimizer=dict(
+                    type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4
+                ),
+                paramwise_cfg=dict(norm_decay_mult=0.0),
+            ),
+            critic=dict(
+                type='OptimWrapper', optimizer=dict(type='Adam', lr=lr)
+            ),
+        ),
+    )
 
 
 def test_optim_constructor_splits_actor_and_critic():
     model = _eca_model()
     optim = _optim(model)
     assert isinstance(optim, OptimWrapperDict)
-    actor = {id(p) for g in optim['actor'].optimizer.param_groups
-             for p in g['params']}
-    critic = {id(p) for g in optim['critic'].optimizer.param_groups
-              for p in g['params']}
+    actor = {
+        id(p)
+        for g in optim['actor'].optimizer.param_groups
+        for p in g['params']
+    }
+    critic = {
+        id(p)
+        for g in optim['critic'].optimizer.param_groups
+        for p in g['params']
+    }
     assert critic == {id(p) for p in model.critic.parameters()}
-    assert actor == {id(p) for n, p in model.named_parameters()
-                     if not n.startswith('critic.')}
+    assert actor == {
+        id(p)
+        for n, p in model.named_parameters()
+        if not n.startswith('critic.')
+    }
     with pytest.raises(ValueError, match="'actor' and 'critic'"):
-        build_optim_wrapper(model, dict(
-            constructor='DREALOptimWrapperConstructor',
-            actor=dict(optimizer=dict(type='SGD', lr=0.1))))
+        build_optim_wrapper(
+            model,
+            dict(
+                constructor='DREALOptimWrapperConstructor',
+                actor=dict(optimizer=dict(type='SGD', lr=0.1)),
+            ),
+        )
 
 
 class _Recording(OptimWrapper):
     """Keeps the gradients it sees at ``step`` (before zero_grad)."""
 
     def step(self, **kwargs):
-        self.seen = {id(p): None if p.grad is None else p.grad.clone()
-                     for g in self.optimizer.param_groups for p in g['params']}
+        self.seen = {
+            id(p): None if p.grad is None else p.grad.clone()
+            for g in self.optimizer.param_groups
+            for p in g['params']
+        }
         super().step(**kwargs)
 
 
@@ -268,7 +346,8 @@ def _recording_step(model, value_weight, iteration=5):
     actor = [p for n, p in params.items() if not n.startswith('critic.')]
     optim = OptimWrapperDict(
         actor=_Recording(torch.optim.SGD(actor, lr=0.0)),
-        critic=_Recording(torch.optim.SGD(model.critic.parameters(), lr=0.0)))
+        critic=_Recording(torch.optim.SGD(model.critic.parameters(), lr=0.0)),
+    )
     MessageHub.get_current_instance().update_info('iter', iteration)
     torch.manual_seed(0)
     log = model.train_step(_data(), optim)
@@ -279,8 +358,13 @@ def test_gradients_actor_loss_reaches_attention_not_critic():
     model = _eca_model(critic_warmup_iters=0, num_ablated=None)
     log_0, optim_0, params = _recording_step(model, 0.0)
     log_1, optim_1, _ = _recording_step(model, 1.0)
-    for key in ('loss', 'loss_cls', 'loss_critic', 'dreal_value',
-                'dreal_reward'):
+    for key in (
+        'loss',
+        'loss_cls',
+        'loss_critic',
+        'dreal_value',
+        'dreal_reward',
+    ):
         assert torch.isfinite(torch.as_tensor(log_1[key])), key
     actor_seen = optim_1['actor'].seen
     # the value term's gradient reaches every ECA conv (the attention
@@ -300,9 +384,11 @@ def test_gradients_actor_loss_reaches_attention_not_critic():
             assert p.grad is None, name  # nothing from the actor loss
         else:
             assert id(p) not in optim_1['critic'].seen
-    assert torch.allclose(log_1['loss'],
-                          log_1['loss_cls'] - log_1['dreal_value'] *
-                          len(eca), atol=1e-5)
+    assert torch.allclose(
+        log_1['loss'],
+        log_1['loss_cls'] - log_1['dreal_value'] * len(eca),
+        atol=1e-5,
+    )
 
 
 def test_warmup_actor_loss_has_no_value_term():
@@ -323,9 +409,12 @@ def test_ablation_choice_is_a_function_of_seed_and_iteration():
 
 
 def test_clear_errors():
-    with pytest.raises(ValueError, match=r"none of the attention types "
-                       r"\['TDNLongTermTDM'\] occurs in the backbone "
-                       r"\(ResNetTSMWithBlocks\)"):
+    with pytest.raises(
+        ValueError,
+        match=r'none of the attention types '
+        r"\['TDNLongTermTDM'\] occurs in the backbone "
+        r'\(ResNetTSMWithBlocks\)',
+    ):
         _eca_model(attention=['TDNLongTermTDM'])
     with pytest.raises(ValueError, match='needs'):
         _eca_model(attention=[dict(type='TSIMotionExcitation')])
@@ -338,15 +427,19 @@ def test_clear_errors():
     model = _eca_model()
     MessageHub.get_current_instance().update_info('iter', 0)
     with pytest.raises(TypeError, match='OptimWrapperDict'):
-        model.train_step(_data(), OptimWrapper(
-            torch.optim.SGD(model.parameters(), lr=0.1)))
+        model.train_step(
+            _data(), OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+        )
 
 
-@pytest.mark.parametrize('name', [
-    'dreal_eca-tsm-r18_1x1x8-4e_motion-rgb.py',
-    'dreal_tea-me-tsm-r18_1x1x8-4e_motion-rgb.py',
-    'dreal_eca-tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
-])
+@pytest.mark.parametrize(
+    'name',
+    [
+        'dreal_eca-tsm-r18_1x1x8-4e_motion-rgb.py',
+        'dreal_tea-me-tsm-r18_1x1x8-4e_motion-rgb.py',
+        'dreal_eca-tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
+    ],
+)
 def test_configs_build_and_step(name):
     """Each config's model hooks one module per residual block and takes a
     train step (the optim-wrapper dict of the config) and a test step."""
@@ -357,17 +450,21 @@ def test_configs_build_and_step(name):
     assert len(model.critic.channels) == blocks
 
 
-@pytest.mark.parametrize('name,kwargs', [
-    ('ECA', dict(in_channels=16, kernel_size=3)),
-    ('TEAMotionExcitation', dict(in_channels=16, num_segments=4)),
-    ('TDNLongTermTDM', dict(in_channels=16, num_segments=4)),
-])
+@pytest.mark.parametrize(
+    'name,kwargs',
+    [
+        ('ECA', dict(in_channels=16, kernel_size=3)),
+        ('TEAMotionExcitation', dict(in_channels=16, num_segments=4)),
+        ('TDNLongTermTDM', dict(in_channels=16, num_segments=4)),
+    ],
+)
 def test_known_gates(name, kwargs):
     """Every ATTENTION_GATES entry: the hooks see a (frames, C) map in
     (0, 1) with C from its ``channels`` attribute, and the 'identity'
     neutral map makes the module pass its input unchanged."""
     from selfy_mmaction.models.recognizers import DREALRecognizer2D
     from selfy_mmaction.models.recognizers.dreal import _AttentionTaps
+
     init_default_scope('mmaction')
     module = MODELS.build(dict(type=name, **kwargs)).eval()
     spec = DREALRecognizer2D._spec(name)

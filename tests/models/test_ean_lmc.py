@@ -29,27 +29,36 @@ def run_config_steps(name, snippet_len, segments=None, size=64, batch=2):
     cfg = Config.fromfile(osp.join(CONFIGS, name))
     t = cfg.model.cls_head.num_segments
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        sampler = [s for s in cfg[loader].dataset.pipeline
-                   if s.type == 'SampleFrames'][0]
+        sampler = [
+            s for s in cfg[loader].dataset.pipeline if s.type == 'SampleFrames'
+        ][0]
         assert (sampler.clip_len, sampler.num_clips) == (snippet_len, t)
     assert cfg.model.cls_head.snippet_len == snippet_len
     t = segments or t
-    cfg.model.backbone.update(pretrained=None, pretrained2d=False,
-                              num_segments=t)
+    cfg.model.backbone.update(
+        pretrained=None, pretrained2d=False, num_segments=t
+    )
     cfg.model.cls_head.num_segments = t
     model = MODELS.build(cfg.model)
     model.init_weights()
     classes = cfg.model.cls_head.num_classes
     data = dict(
-        inputs=[torch.randint(0, 256, (t * snippet_len, 3, size, size),
-                              dtype=torch.uint8) for _ in range(batch)],
-        data_samples=[ActionDataSample().set_gt_label(i % classes)
-                      for i in range(batch)])
-    losses = model.train_step(data, build_optim_wrapper(model,
-                                                        cfg.optim_wrapper))
+        inputs=[
+            torch.randint(
+                0, 256, (t * snippet_len, 3, size, size), dtype=torch.uint8
+            )
+            for _ in range(batch)
+        ],
+        data_samples=[
+            ActionDataSample().set_gt_label(i % classes) for i in range(batch)
+        ],
+    )
+    losses = model.train_step(
+        data, build_optim_wrapper(model, cfg.optim_wrapper)
+    )
     assert torch.isfinite(losses['loss_cls'])
     preds = model.test_step(data)
-    assert len(preds) == batch and preds[0].pred_score.shape == (classes, )
+    assert len(preds) == batch and preds[0].pred_score.shape == (classes,)
     return model
 
 
@@ -60,9 +69,12 @@ def predict_video(model, name, video):
     results = dict(filename=video, start_index=0, modality='RGB', label=0)
     for step in cfg.test_dataloader.dataset.pipeline:
         results = TRANSFORMS.build(step)(results)
-    preds = model.test_step(dict(inputs=[results['inputs']],
-                                 data_samples=[results['data_samples']]))
-    assert preds[0].pred_score.shape == (cfg.model.cls_head.num_classes, )
+    preds = model.test_step(
+        dict(
+            inputs=[results['inputs']], data_samples=[results['data_samples']]
+        )
+    )
+    assert preds[0].pred_score.shape == (cfg.model.cls_head.num_classes,)
     return tuple(results['inputs'].shape)
 
 
@@ -80,8 +92,15 @@ def _lmc(**kwargs):
 
 
 def _bn3d(x, bn):
-    return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight,
-                        bn.bias, False, eps=bn.eps)
+    return F.batch_norm(
+        x,
+        bn.running_mean,
+        bn.running_var,
+        bn.weight,
+        bn.bias,
+        False,
+        eps=bn.eps,
+    )
 
 
 def _lmc_reference(lmc, snippets, out_size):
@@ -89,25 +108,28 @@ def _lmc_reference(lmc, snippets, out_size):
     b, length, c, h, w = snippets.shape
     p, q, k = lmc.patch_size, lmc.code_patch_size, lmc.code_channels
     gh, gw = -(-out_size[0] // q), -(-out_size[1] // q)
-    half = snippets[..., ::2, ::2][..., :h // 2, :w // 2]
+    half = snippets[..., ::2, ::2][..., : h // 2, : w // 2]
     diffs = half[:, 1:] - half[:, :-1]  # (B, L-1, C, h, w)
     padded = diffs.new_zeros(b, length - 1, c, gh * p, gw * p)
-    padded[..., :diffs.shape[-2], :diffs.shape[-1]] = diffs
+    padded[..., : diffs.shape[-2], : diffs.shape[-1]] = diffs
     tokens = diffs.new_zeros(b, p * p * c, length - 1, gh, gw)
     for py in range(p):
         for px in range(p):
             for ch in range(c):
                 tokens[:, (py * p + px) * c + ch] = padded[
-                    :, :, ch, py::p, px::p].reshape(b, length - 1, gh, gw)
+                    :, :, ch, py::p, px::p
+                ].reshape(b, length - 1, gh, gw)
     x = F.conv3d(tokens, lmc.embed.weight)
     unit1, unit2 = lmc.residual_units
     conv_a, conv_b = unit1.layers
-    y = F.relu(_bn3d(F.conv3d(x, conv_a.conv.weight, padding=1, groups=16),
-                     conv_a.bn))
+    y = F.relu(
+        _bn3d(F.conv3d(x, conv_a.conv.weight, padding=1, groups=16), conv_a.bn)
+    )
     x = x + _bn3d(F.conv3d(y, conv_b.conv.weight), conv_b.bn)
     conv_c = unit2.layers[0]
-    x = x + _bn3d(F.conv3d(x, conv_c.conv.weight, padding=1, groups=16),
-                  conv_c.bn)
+    x = x + _bn3d(
+        F.conv3d(x, conv_c.conv.weight, padding=1, groups=16), conv_c.bn
+    )
     y = F.conv3d(x, lmc.project.weight)  # (B, q*q*k, L-1, gh, gw)
     code = y.new_zeros(b, k * (length - 1), gh * q, gw * q)
     for py in range(q):
@@ -115,13 +137,15 @@ def _lmc_reference(lmc, snippets, out_size):
             for ch in range(k):
                 for t in range(length - 1):
                     code[:, ch * (length - 1) + t, py::q, px::q] = y[
-                        :, (py * q + px) * k + ch, t]
-    return code[:, :, :out_size[0], :out_size[1]]
+                        :, (py * q + px) * k + ch, t
+                    ]
+    return code[:, :, : out_size[0], : out_size[1]]
 
 
-@pytest.mark.parametrize('hw,out_size', [((64, 64), (16, 16)),
-                                         ((71, 45), (18, 12)),
-                                         ((33, 97), (9, 25))])
+@pytest.mark.parametrize(
+    'hw,out_size',
+    [((64, 64), (16, 16)), ((71, 45), (18, 12)), ((33, 97), (9, 25))],
+)
 def test_lmc_matches_reference(hw, out_size):
     lmc = _lmc()
     with torch.no_grad():
@@ -129,8 +153,9 @@ def test_lmc_matches_reference(hw, out_size):
     snippets = torch.randn(3, 5, 3, *hw, dtype=torch.float64)
     out = lmc(snippets, out_size)
     assert out.shape == (3, 64, *out_size)
-    torch.testing.assert_close(out, _lmc_reference(lmc, snippets, out_size),
-                               rtol=0, atol=1e-10)
+    torch.testing.assert_close(
+        out, _lmc_reference(lmc, snippets, out_size), rtol=0, atol=1e-10
+    )
 
 
 def test_lmc_parameters_and_initialisation():
@@ -153,8 +178,15 @@ def test_lmc_parameters_and_initialisation():
 
 def test_backbone_is_the_stem_plus_code_on_the_middle_frame():
     t = 3
-    ean = MODELS.build(dict(type='EANResNet', depth=18, num_segments=t,
-                            pretrained=None, pretrained2d=False))
+    ean = MODELS.build(
+        dict(
+            type='EANResNet',
+            depth=18,
+            num_segments=t,
+            pretrained=None,
+            pretrained2d=False,
+        )
+    )
     ean.init_weights()
     ean = ean.double()
     ean.eval()  # MMAction2's ResNet.train() returns None
@@ -180,9 +212,16 @@ def test_segments_are_grouped_and_every_frame_counts():
     """Without the shift, a change in any frame of segment s changes the
     output of segment s only (non-middle frames through the code)."""
     t = 3
-    ean = MODELS.build(dict(type='EANResNet', depth=18, num_segments=t,
-                            is_shift=False, pretrained=None,
-                            pretrained2d=False))
+    ean = MODELS.build(
+        dict(
+            type='EANResNet',
+            depth=18,
+            num_segments=t,
+            is_shift=False,
+            pretrained=None,
+            pretrained2d=False,
+        )
+    )
     ean.init_weights()
     ean.eval()
     x = torch.randn(t * 5, 3, 64, 64)
@@ -195,11 +234,17 @@ def test_segments_are_grouped_and_every_frame_counts():
             assert changed.tolist() == [False, True, False], frame
 
 
-@pytest.mark.parametrize('t,hw', [(1, (64, 64)), (3, (71, 45)),
-                                  (8, (32, 96))])
+@pytest.mark.parametrize('t,hw', [(1, (64, 64)), (3, (71, 45)), (8, (32, 96))])
 def test_backbone_shapes(t, hw):
-    ean = MODELS.build(dict(type='EANResNet', depth=18, num_segments=t,
-                            pretrained=None, pretrained2d=False))
+    ean = MODELS.build(
+        dict(
+            type='EANResNet',
+            depth=18,
+            num_segments=t,
+            pretrained=None,
+            pretrained2d=False,
+        )
+    )
     ean.init_weights()
     with torch.no_grad():
         out = ean(torch.randn(2 * t * 5, 3, *hw))
@@ -207,8 +252,15 @@ def test_backbone_shapes(t, hw):
 
 
 def test_gradients_reach_every_parameter():
-    ean = MODELS.build(dict(type='EANResNet', depth=18, num_segments=2,
-                            pretrained=None, pretrained2d=False))
+    ean = MODELS.build(
+        dict(
+            type='EANResNet',
+            depth=18,
+            num_segments=2,
+            pretrained=None,
+            pretrained2d=False,
+        )
+    )
     ean.init_weights()
     out = ean(torch.randn(20, 3, 64, 64))
     (out * torch.randn_like(out)).sum().backward()
@@ -219,8 +271,9 @@ def test_gradients_reach_every_parameter():
 def test_imagenet_loading_misses_only_the_code(tmp_path):
     """The ImageNet path raises if any ResNet weight is missed; the code is
     initialised after loading."""
-    plain, ean = imagenet_pair(tmp_path, 18, [], backbone='EANResNet',
-                               num_segments=2)
+    plain, ean = imagenet_pair(
+        tmp_path, 18, [], backbone='EANResNet', num_segments=2
+    )
     ours = ean.layer1.state_dict()
     for key, value in plain.layer1.state_dict().items():
         # TSM wraps conv1.conv: its weight is conv1.conv.net.weight
@@ -231,10 +284,20 @@ def test_imagenet_loading_misses_only_the_code(tmp_path):
 
 
 def test_clear_errors():
-    ean = MODELS.build(dict(type='EANResNet', depth=18, num_segments=8,
-                            pretrained=None, pretrained2d=False))
-    with pytest.raises(ValueError, match=r'N\*40 frames .*snippet_len=5.*'
-                       r'SampleFrames\(clip_len=5, num_clips=8\)'):
+    ean = MODELS.build(
+        dict(
+            type='EANResNet',
+            depth=18,
+            num_segments=8,
+            pretrained=None,
+            pretrained2d=False,
+        )
+    )
+    with pytest.raises(
+        ValueError,
+        match=r'N\*40 frames .*snippet_len=5.*'
+        r'SampleFrames\(clip_len=5, num_clips=8\)',
+    ):
         ean(torch.randn(8, 3, 64, 64))
     with pytest.raises(ValueError, match='snippet_len must be >= 2'):
         EANLatentMotionCode(snippet_len=1)
@@ -259,6 +322,7 @@ def test_r50_config_builds_and_steps():
 def test_motion_config_builds_and_steps(testdata_dir):
     model = run_config_steps(MOTION_CONFIG, 5)
     assert model.backbone.depth == 18
-    shape = predict_video(model, MOTION_CONFIG,
-                          osp.join(testdata_dir, 'test.mp4'))
+    shape = predict_video(
+        model, MOTION_CONFIG, osp.join(testdata_dir, 'test.mp4')
+    )
     assert shape == (40, 3, 64, 64)

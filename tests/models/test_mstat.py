@@ -18,10 +18,17 @@ D, HEADS, PATCH = 16, 2, 4
 
 
 def _tiny(**kw):
-    cfg = dict(num_segments=2, img_size=16, patch_size=PATCH, embed_dims=D,
-               num_heads=HEADS, stage_depths=(1, 1, 1),
-               num_attribute_proxies=3, num_identity_proxies=2,
-               drop_path_rate=0.)
+    cfg = dict(
+        num_segments=2,
+        img_size=16,
+        patch_size=PATCH,
+        embed_dims=D,
+        num_heads=HEADS,
+        stage_depths=(1, 1, 1),
+        num_attribute_proxies=3,
+        num_identity_proxies=2,
+        drop_path_rate=0.0,
+    )
     cfg.update(kw)
     model = MSTAT(**cfg)
     model.init_weights()
@@ -33,25 +40,36 @@ def _timm_vit(depth=3, grid=4, dims=D, seed=0):
     g = torch.Generator().manual_seed(seed)
 
     def r(*shape):
-        return torch.randn(*shape, generator=g) * .2
+        return torch.randn(*shape, generator=g) * 0.2
 
-    sd = {'cls_token': r(1, 1, dims), 'pos_embed': r(1, 1 + grid * grid, dims),
-          'patch_embed.proj.weight': r(dims, 3, PATCH, PATCH),
-          'patch_embed.proj.bias': r(dims), 'norm.weight': 1 + r(dims),
-          'norm.bias': r(dims), 'head.weight': r(10, dims),
-          'head.bias': r(10)}
+    sd = {
+        'cls_token': r(1, 1, dims),
+        'pos_embed': r(1, 1 + grid * grid, dims),
+        'patch_embed.proj.weight': r(dims, 3, PATCH, PATCH),
+        'patch_embed.proj.bias': r(dims),
+        'norm.weight': 1 + r(dims),
+        'norm.bias': r(dims),
+        'head.weight': r(10, dims),
+        'head.bias': r(10),
+    }
     for i in range(depth):
         p = f'blocks.{i}.'
-        sd.update({
-            p + 'norm1.weight': 1 + r(dims), p + 'norm1.bias': r(dims),
-            p + 'attn.qkv.weight': r(3 * dims, dims),
-            p + 'attn.qkv.bias': r(3 * dims),
-            p + 'attn.proj.weight': r(dims, dims), p + 'attn.proj.bias': r(dims),
-            p + 'norm2.weight': 1 + r(dims), p + 'norm2.bias': r(dims),
-            p + 'mlp.fc1.weight': r(4 * dims, dims),
-            p + 'mlp.fc1.bias': r(4 * dims),
-            p + 'mlp.fc2.weight': r(dims, 4 * dims), p + 'mlp.fc2.bias': r(dims)
-        })
+        sd.update(
+            {
+                p + 'norm1.weight': 1 + r(dims),
+                p + 'norm1.bias': r(dims),
+                p + 'attn.qkv.weight': r(3 * dims, dims),
+                p + 'attn.qkv.bias': r(3 * dims),
+                p + 'attn.proj.weight': r(dims, dims),
+                p + 'attn.proj.bias': r(dims),
+                p + 'norm2.weight': 1 + r(dims),
+                p + 'norm2.bias': r(dims),
+                p + 'mlp.fc1.weight': r(4 * dims, dims),
+                p + 'mlp.fc1.bias': r(4 * dims),
+                p + 'mlp.fc2.weight': r(dims, 4 * dims),
+                p + 'mlp.fc2.bias': r(dims),
+            }
+        )
     return sd
 
 
@@ -60,15 +78,20 @@ def _vit_block(sd, i, x):
     p = f'blocks.{i}.'
     b, n, d = x.shape
     dh = d // HEADS
-    y = F.layer_norm(x, (d, ), sd[p + 'norm1.weight'], sd[p + 'norm1.bias'],
-                     1e-6)
-    qkv = (y @ sd[p + 'attn.qkv.weight'].T + sd[p + 'attn.qkv.bias']).view(
-        b, n, 3, HEADS, dh).permute(2, 0, 3, 1, 4)
-    att = torch.softmax(qkv[0] @ qkv[1].transpose(-1, -2) / dh**.5, -1)
+    y = F.layer_norm(
+        x, (d,), sd[p + 'norm1.weight'], sd[p + 'norm1.bias'], 1e-6
+    )
+    qkv = (
+        (y @ sd[p + 'attn.qkv.weight'].T + sd[p + 'attn.qkv.bias'])
+        .view(b, n, 3, HEADS, dh)
+        .permute(2, 0, 3, 1, 4)
+    )
+    att = torch.softmax(qkv[0] @ qkv[1].transpose(-1, -2) / dh**0.5, -1)
     y = (att @ qkv[2]).transpose(1, 2).reshape(b, n, d)
     x = x + y @ sd[p + 'attn.proj.weight'].T + sd[p + 'attn.proj.bias']
-    y = F.layer_norm(x, (d, ), sd[p + 'norm2.weight'], sd[p + 'norm2.bias'],
-                     1e-6)
+    y = F.layer_norm(
+        x, (d,), sd[p + 'norm2.weight'], sd[p + 'norm2.bias'], 1e-6
+    )
     y = F.gelu(y @ sd[p + 'mlp.fc1.weight'].T + sd[p + 'mlp.fc1.bias'])
     return x + y @ sd[p + 'mlp.fc2.weight'].T + sd[p + 'mlp.fc2.bias']
 
@@ -76,12 +99,17 @@ def _vit_block(sd, i, x):
 def _reference_stages(sd, model, frames):
     """Per-frame ViT blocks with MSTAT's token composition (the temporal
     attentions are the identity at init)."""
-    patches = F.conv2d(frames, sd['patch_embed.proj.weight'],
-                       sd['patch_embed.proj.bias'], stride=PATCH)
+    patches = F.conv2d(
+        frames,
+        sd['patch_embed.proj.weight'],
+        sd['patch_embed.proj.bias'],
+        stride=PATCH,
+    )
     tokens = patches.flatten(2).transpose(1, 2) + sd['pos_embed'][:, 1:]
     # summed in float32 on loading, as the checkpoint's dtype
     base = (sd['cls_token'].float() + sd['pos_embed'][:, :1].float()).to(
-        frames.dtype)
+        frames.dtype
+    )
     b = frames.shape[0]
     aap = (base + model.attribute_offsets).expand(b, -1, -1)
     iap = (base + model.identity_offsets).expand(b, -1, -1)
@@ -93,10 +121,11 @@ def _reference_stages(sd, model, frames):
     x = _vit_block(sd, 2, torch.cat([aap, iap, tokens], 1))
 
     def out(p):
-        return F.layer_norm(p, (D, ), sd['norm.weight'], sd['norm.bias'],
-                            1e-6).mean(1)
+        return F.layer_norm(
+            p, (D,), sd['norm.weight'], sd['norm.bias'], 1e-6
+        ).mean(1)
 
-    return out(aap), out(iap), out(x[:, :na + ni])
+    return out(aap), out(iap), out(x[:, : na + ni])
 
 
 def test_imagenet_vit_loads_strictly_and_matches_a_per_frame_vit(tmp_path):
@@ -111,8 +140,7 @@ def test_imagenet_vit_loads_strictly_and_matches_a_per_frame_vit(tmp_path):
         ref = _reference_stages(sd, model, frames)
     for a, b in zip(ours, ref):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
-    torch.testing.assert_close(model.stage_norms[0].weight,
-                               sd['norm.weight'])
+    torch.testing.assert_close(model.stage_norms[0].weight, sd['norm.weight'])
 
 
 def test_vit_position_grid_is_interpolated(tmp_path):
@@ -121,10 +149,12 @@ def test_vit_position_grid_is_interpolated(tmp_path):
     torch.save(sd, path)
     model = _tiny(pretrained=path, img_size=(24, 12))  # grid 6 x 3
     grid = sd['pos_embed'][:, 1:].reshape(1, 4, 4, D).permute(0, 3, 1, 2)
-    expected = F.interpolate(grid, size=(6, 3), mode='bicubic',
-                             align_corners=False)
-    torch.testing.assert_close(model.pos_embed,
-                               expected.permute(0, 2, 3, 1).reshape(1, 18, D))
+    expected = F.interpolate(
+        grid, size=(6, 3), mode='bicubic', align_corners=False
+    )
+    torch.testing.assert_close(
+        model.pos_embed, expected.permute(0, 2, 3, 1).reshape(1, 18, D)
+    )
 
 
 def test_vit_loading_errors(tmp_path):
@@ -138,11 +168,15 @@ def test_vit_loading_errors(tmp_path):
         _tiny(pretrained=save(extra))
     with pytest.raises(RuntimeError, match='4 blocks, MSTAT has 3 layers'):
         _tiny(pretrained=save(_timm_vit(depth=4)))
-    with pytest.raises(RuntimeError, match=r'has shape \(24, 3, 4, 4\), '
-                       r'MSTAT expects \(16, 3, 4, 4\)'):
+    with pytest.raises(
+        RuntimeError,
+        match=r'has shape \(24, 3, 4, 4\), '
+        r'MSTAT expects \(16, 3, 4, 4\)',
+    ):
         _tiny(pretrained=save(_timm_vit(dims=24)))
-    no_norm = {k: v for k, v in _timm_vit().items()
-               if not k.startswith('norm.')}
+    no_norm = {
+        k: v for k, v in _timm_vit().items() if not k.startswith('norm.')
+    }
     with pytest.raises(RuntimeError, match=r'unset: \[.stage_norms.0.weight'):
         _tiny(pretrained=save(no_norm))
 
@@ -172,7 +206,7 @@ def test_frames_are_independent_at_init_and_mix_after_training():
     with torch.no_grad():
         torch.testing.assert_close(model(y)[0], model(x)[0], rtol=0, atol=0)
         for layer in model.layers:
-            layer.sta.attn_t.attn.out_proj.weight.normal_(0, .1)
+            layer.sta.attn_t.attn.out_proj.weight.normal_(0, 0.1)
         assert not torch.allclose(model(y)[0], model(x)[0], atol=1e-4)
 
 
@@ -180,7 +214,7 @@ def test_gradients_reach_every_parameter():
     model = _tiny(combine='concat').double()
     with torch.no_grad():  # the zero-init temporal output blocks the rest
         for layer in model.layers:
-            layer.sta.attn_t.attn.out_proj.weight.normal_(0, .1)
+            layer.sta.attn_t.attn.out_proj.weight.normal_(0, 0.1)
     grads_reach_all(model, torch.randn(4, 3, 16, 16, dtype=torch.float64))
 
 
@@ -203,16 +237,21 @@ def test_errors():
 def test_motion_config_builds_and_steps():
     init_default_scope('mmaction')
     cfg = Config.fromfile(
-        osp.join(CONFIGS, 'mstat', 'mstat-tiny_p8_1x1x8-4e_motion-rgb.py'))
+        osp.join(CONFIGS, 'mstat', 'mstat-tiny_p8_1x1x8-4e_motion-rgb.py')
+    )
     model = MODELS.build(cfg.model)
     model.init_weights()
     data = dict(
-        inputs=[torch.randint(0, 256, (8, 3, 48, 48), dtype=torch.uint8)
-                for _ in range(2)],
-        data_samples=[ActionDataSample().set_gt_label(i) for i in range(2)])
-    losses = model.train_step(data, build_optim_wrapper(model,
-                                                        cfg.optim_wrapper))
+        inputs=[
+            torch.randint(0, 256, (8, 3, 48, 48), dtype=torch.uint8)
+            for _ in range(2)
+        ],
+        data_samples=[ActionDataSample().set_gt_label(i) for i in range(2)],
+    )
+    losses = model.train_step(
+        data, build_optim_wrapper(model, cfg.optim_wrapper)
+    )
     assert torch.isfinite(losses['loss_cls'])
     preds = model.test_step(data)
-    assert preds[0].pred_score.shape == (8, )
+    assert preds[0].pred_score.shape == (8,)
     assert model.backbone.out_channels == cfg.model.cls_head.in_channels

@@ -5,23 +5,38 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
 
-from selfy_mmaction.models.blocks.p3d import (P3DBlock, p3d_blocks,
-                                              p3d_cycle_indices)
+from selfy_mmaction.models.blocks.p3d import (
+    P3DBlock,
+    p3d_blocks,
+    p3d_cycle_indices,
+)
 
-from zoo_helpers import (check_config_steps, count_params, grads_reach_all,
-                         imagenet_pair)
+from zoo_helpers import (
+    check_config_steps,
+    count_params,
+    grads_reach_all,
+    imagenet_pair,
+)
 from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 
 def _conv3x3(cin, cout, stride=1, act=True):
-    return ConvModule(cin, cout, 3, stride=stride, padding=1, bias=False,
-                      norm_cfg=dict(type='BN'),
-                      act_cfg=dict(type='ReLU') if act else None)
+    return ConvModule(
+        cin,
+        cout,
+        3,
+        stride=stride,
+        padding=1,
+        bias=False,
+        norm_cfg=dict(type='BN'),
+        act_cfg=dict(type='ReLU') if act else None,
+    )
 
 
 def _block(block_type, cin=8, cout=8, t=4, stride=1, act=True, **kwargs):
-    block = P3DBlock(_conv3x3(cin, cout, stride, act), t,
-                     block_type=block_type, **kwargs)
+    block = P3DBlock(
+        _conv3x3(cin, cout, stride, act), t, block_type=block_type, **kwargs
+    )
     block.init_weights()
     return block.double().train()
 
@@ -39,16 +54,21 @@ def _temporal_ref(x, weight, t, stride=1):
         for j in range(k):
             src = i + j - k // 2
             if 0 <= src < t:
-                acc = acc + torch.einsum('oc,nchw->nohw', weight[:, :, j],
-                                         x5[:, src])
-        out.append(acc if torch.is_tensor(acc) else
-                   x5.new_zeros(nt // t, weight.shape[0], h, w))
+                acc = acc + torch.einsum(
+                    'oc,nchw->nohw', weight[:, :, j], x5[:, src]
+                )
+        out.append(
+            acc
+            if torch.is_tensor(acc)
+            else x5.new_zeros(nt // t, weight.shape[0], h, w)
+        )
     return torch.stack(out, 1).reshape(nt, -1, h, w)
 
 
 def _bn(x, bn):
-    return F.batch_norm(x, None, None, bn.weight, bn.bias, training=True,
-                        eps=bn.eps)
+    return F.batch_norm(
+        x, None, None, bn.weight, bn.bias, training=True, eps=bn.eps
+    )
 
 
 def _randomise_norms(block):
@@ -61,12 +81,9 @@ def _randomise_norms(block):
 
 def test_cycle_indices():
     r50 = p3d_cycle_indices((3, 4, 6, 3))
-    assert r50['A'] == ((1, 0, 0), (1, 0, 0, 1), (0, 0, 1, 0, 0, 1),
-                        (0, 0, 0))
-    assert r50['B'] == ((0, 1, 0), (0, 1, 0, 0), (1, 0, 0, 1, 0, 0),
-                        (0, 0, 0))
-    assert r50['C'] == ((0, 0, 1), (0, 0, 1, 0), (0, 1, 0, 0, 1, 0),
-                        (0, 0, 0))
+    assert r50['A'] == ((1, 0, 0), (1, 0, 0, 1), (0, 0, 1, 0, 0, 1), (0, 0, 0))
+    assert r50['B'] == ((0, 1, 0), (0, 1, 0, 0), (1, 0, 0, 1, 0, 0), (0, 0, 0))
+    assert r50['C'] == ((0, 0, 1), (0, 0, 1, 0), (0, 1, 0, 0, 1, 0), (0, 0, 0))
     r152 = p3d_cycle_indices((3, 8, 36, 3))  # P3D-199: 47 T convs, 4b35 B
     assert sum(map(sum, (m for v in r152.values() for m in v))) == 47
     assert r152['B'][2][-1] == 1
@@ -90,22 +107,32 @@ def test_block_formulas(stride, hw):
     _randomise_norms(b)
     w_b = b.temporal.conv.weight[..., 0, 0]
     s = b.net(x)
-    expected = F.relu(s + _bn(_temporal_ref(x, w_b, t, stride),
-                              b.temporal_norm))
+    expected = F.relu(
+        s + _bn(_temporal_ref(x, w_b, t, stride), b.temporal_norm)
+    )
     torch.testing.assert_close(b(x), expected, rtol=0, atol=1e-10)
 
     c = _block('C', stride=stride, t=t)
     _randomise_norms(c)
     s = c.net(x)
-    expected = F.relu(s + _bn(_temporal_ref(
-        s, c.temporal.conv.weight[..., 0, 0], t), c.temporal_norm))
+    expected = F.relu(
+        s
+        + _bn(
+            _temporal_ref(s, c.temporal.conv.weight[..., 0, 0], t),
+            c.temporal_norm,
+        )
+    )
     torch.testing.assert_close(c(x), expected, rtol=0, atol=1e-10)
 
     proto = _block('A', stride=stride, t=t, a_inner_norm=True)
     _randomise_norms(proto)
     s = proto.net(x)
-    expected = F.relu(_bn(_temporal_ref(
-        s, proto.temporal.conv.weight[..., 0, 0], t), proto.temporal_norm))
+    expected = F.relu(
+        _bn(
+            _temporal_ref(s, proto.temporal.conv.weight[..., 0, 0], t),
+            proto.temporal_norm,
+        )
+    )
     torch.testing.assert_close(proto(x), expected, rtol=0, atol=1e-10)
 
 
@@ -125,16 +152,19 @@ def test_prototxt_a_is_not_the_identity_at_init():
     assert not torch.allclose(block(x), block.net(x))
 
 
-@pytest.mark.parametrize('depth,position,stage_blocks', [
-    (50, 'wrap_conv2', (3, 4, 6, 3)), (18, 'wrap_conv1', (2, 2, 2, 2))])
-def test_p3d_resnet_at_init_is_the_2d_resnet(tmp_path, depth, position,
-                                             stage_blocks):
+@pytest.mark.parametrize(
+    'depth,position,stage_blocks',
+    [(50, 'wrap_conv2', (3, 4, 6, 3)), (18, 'wrap_conv1', (2, 2, 2, 2))],
+)
+def test_p3d_resnet_at_init_is_the_2d_resnet(
+    tmp_path, depth, position, stage_blocks
+):
     """ImageNet weights loaded into P3D (A/B/C cycle through res2-res4) give
     exactly the 2D ResNet, in train and in eval mode."""
     t = 4
-    plain, p3d = imagenet_pair(tmp_path, depth,
-                               p3d_blocks(stage_blocks, position),
-                               num_segments=t)
+    plain, p3d = imagenet_pair(
+        tmp_path, depth, p3d_blocks(stage_blocks, position), num_segments=t
+    )
     blocks = [m for m in p3d.modules() if isinstance(m, P3DBlock)]
     assert len(blocks) == sum(stage_blocks[:3])
     assert [b.block_type for b in blocks[:4]] == ['A', 'B', 'C', 'A']
@@ -147,11 +177,23 @@ def test_p3d_resnet_at_init_is_the_2d_resnet(tmp_path, depth, position,
 
 def test_r50_parameter_count():
     """T adds 3 m^2 per block (+2m for B/C's BN): res2-res4 of ResNet-50."""
-    plain = MODELS.build(dict(type='ResNetWithBlocks', depth=50,
-                              pretrained=None, pretrained2d=False))
-    p3d = MODELS.build(dict(type='ResNetWithBlocks', depth=50,
-                            pretrained=None, pretrained2d=False,
-                            blocks=p3d_blocks((3, 4, 6, 3))))
+    plain = MODELS.build(
+        dict(
+            type='ResNetWithBlocks',
+            depth=50,
+            pretrained=None,
+            pretrained2d=False,
+        )
+    )
+    p3d = MODELS.build(
+        dict(
+            type='ResNetWithBlocks',
+            depth=50,
+            pretrained=None,
+            pretrained2d=False,
+            blocks=p3d_blocks((3, 4, 6, 3)),
+        )
+    )
     expected = 0
     for m, n in ((64, 3), (128, 4), (256, 6)):
         expected += n * 3 * m * m
@@ -175,22 +217,31 @@ def test_shapes(t, hw):
 
 
 def test_clear_errors():
-    with pytest.raises(ValueError, match="block_type must be one of"):
+    with pytest.raises(ValueError, match='block_type must be one of'):
         P3DBlock(_conv3x3(8, 8), 4, block_type='D')
     with pytest.raises(ValueError, match='type A only'):
         P3DBlock(_conv3x3(8, 8), 4, block_type='B', a_inner_norm=True)
     with pytest.raises(TypeError, match='is_shift=False'):
-        MODELS.build(dict(type='ResNetTSMWithBlocks', depth=18,
-                          pretrained=None, pretrained2d=False,
-                          blocks=p3d_blocks((2, 2, 2, 2), 'wrap_conv1')))
+        MODELS.build(
+            dict(
+                type='ResNetTSMWithBlocks',
+                depth=18,
+                pretrained=None,
+                pretrained2d=False,
+                blocks=p3d_blocks((2, 2, 2, 2), 'wrap_conv1'),
+            )
+        )
     with pytest.raises(ValueError, match='not a multiple of num_segments=4'):
         _block('C')(torch.randn(6, 8, 3, 3, dtype=torch.float64))
 
 
-@pytest.mark.parametrize('name', [
-    'p3d/p3d_r18_1x1x8-4e_motion-rgb.py',
-    'p3d/p3d_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
-])
+@pytest.mark.parametrize(
+    'name',
+    [
+        'p3d/p3d_r18_1x1x8-4e_motion-rgb.py',
+        'p3d/p3d_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
+    ],
+)
 def test_configs_build_and_step(name):
     model = check_config_steps(name)
     blocks = [m for m in model.modules() if isinstance(m, P3DBlock)]
@@ -198,4 +249,5 @@ def test_configs_build_and_step(name):
     depth = model.backbone.depth
     stage_blocks = {18: (2, 2, 2, 2), 50: (3, 4, 6, 3)}[depth]
     assert [e for e in model.backbone.block_cfgs] == p3d_blocks(
-        stage_blocks, 'wrap_conv1' if depth == 18 else 'wrap_conv2')
+        stage_blocks, 'wrap_conv1' if depth == 18 else 'wrap_conv2'
+    )

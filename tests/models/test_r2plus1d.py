@@ -10,16 +10,30 @@ from selfy_mmaction.models.blocks.r2plus1d import R2Plus1DConv
 from selfy_mmaction.ops.factorised import TemporalConv
 from selfy_mmaction.ops.temporal import TemporalConv1d
 
-from zoo_helpers import (CONFIGS, build_optim_wrapper, check_config_steps,
-                         count_params, grads_reach_all, imagenet_pair)
+from zoo_helpers import (
+    CONFIGS,
+    build_optim_wrapper,
+    check_config_steps,
+    count_params,
+    grads_reach_all,
+    imagenet_pair,
+)
 from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 ALL_STAGES = ('layer1', 'layer2', 'layer3', 'layer4')
 
 
 def _conv3x3(cin, cout, stride=1):
-    return ConvModule(cin, cout, 3, stride=stride, padding=1, bias=False,
-                      norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'))
+    return ConvModule(
+        cin,
+        cout,
+        3,
+        stride=stride,
+        padding=1,
+        bias=False,
+        norm_cfg=dict(type='BN'),
+        act_cfg=dict(type='ReLU'),
+    )
 
 
 def _block(cin=8, cout=8, t=4, stride=1, **kwargs):
@@ -31,16 +45,20 @@ def _block(cin=8, cout=8, t=4, stride=1, **kwargs):
 def _temporal_ref(x, weight, t):
     """y_t = sum_j W[:, :, j] x_{t+j-1}, zero outside; weight (C, C, 3)."""
     nt, c, h, w = x.shape
-    x5 = torch.nn.functional.pad(x.reshape(nt // t, t, c, h, w),
-                                 (0, 0, 0, 0, 0, 0, 1, 1))
-    out = sum(torch.einsum('oc,ntchw->ntohw', weight[:, :, j],
-                           x5[:, j:j + t]) for j in range(3))
+    x5 = torch.nn.functional.pad(
+        x.reshape(nt // t, t, c, h, w), (0, 0, 0, 0, 0, 0, 1, 1)
+    )
+    out = sum(
+        torch.einsum('oc,ntchw->ntohw', weight[:, :, j], x5[:, j : j + t])
+        for j in range(3)
+    )
     return out.reshape(nt, -1, h, w)
 
 
 @pytest.mark.parametrize('depthwise', [False, True])
-@pytest.mark.parametrize('t,stride,hw', [(4, 1, (5, 7)), (3, 2, (9, 4)),
-                                         (1, 2, (3, 3))])
+@pytest.mark.parametrize(
+    't,stride,hw', [(4, 1, (5, 7)), (3, 2, (9, 4)), (1, 2, (3, 3))]
+)
 def test_identity_at_init(depthwise, t, stride, hw):
     block = _block(8, 16, t, stride, depthwise=depthwise)
     x = torch.randn(2 * t, 8, *hw, dtype=torch.float64)
@@ -52,15 +70,17 @@ def test_formula_with_trained_temporal_conv(depthwise):
     t = 3
     block = _block(8, 8, t, depthwise=depthwise)
     with torch.no_grad():
-        w = block.temporal.weight if depthwise else \
-            block.temporal.conv.weight
+        w = block.temporal.weight if depthwise else block.temporal.conv.weight
         w.normal_()
-    weight = torch.diag_embed(w[:, 0].transpose(0, 1)).permute(1, 2, 0) \
-        if depthwise else w[..., 0, 0]
+    weight = (
+        torch.diag_embed(w[:, 0].transpose(0, 1)).permute(1, 2, 0)
+        if depthwise
+        else w[..., 0, 0]
+    )
     x = torch.randn(2 * t, 8, 5, 6, dtype=torch.float64)
-    torch.testing.assert_close(block(x),
-                               _temporal_ref(block.net(x), weight, t),
-                               rtol=0, atol=1e-10)
+    torch.testing.assert_close(
+        block(x), _temporal_ref(block.net(x), weight, t), rtol=0, atol=1e-10
+    )
 
 
 def test_parameters_and_gradients():
@@ -75,11 +95,20 @@ def test_parameters_and_gradients():
 def test_resnet50_at_init_is_the_imagenet_resnet(tmp_path):
     t = 2
     plain, ours = imagenet_pair(
-        tmp_path, 50, [dict(cfg=dict(type='R2Plus1DConv'),
-                            position='wrap_conv2', layers=ALL_STAGES)],
-        num_segments=t)
-    assert len([m for m in ours.modules()
-                if isinstance(m, R2Plus1DConv)]) == 16
+        tmp_path,
+        50,
+        [
+            dict(
+                cfg=dict(type='R2Plus1DConv'),
+                position='wrap_conv2',
+                layers=ALL_STAGES,
+            )
+        ],
+        num_segments=t,
+    )
+    assert (
+        len([m for m in ours.modules() if isinstance(m, R2Plus1DConv)]) == 16
+    )
     x = torch.randn(2 * t, 3, 19, 25, dtype=torch.float64)
     for mode in (True, False):
         plain.train(mode)
@@ -89,10 +118,17 @@ def test_resnet50_at_init_is_the_imagenet_resnet(tmp_path):
 
 def test_clear_errors():
     with pytest.raises(TypeError, match='is_shift=False'):
-        MODELS.build(dict(type='ResNetTSMWithBlocks', depth=18,
-                          pretrained=None, pretrained2d=False,
-                          blocks=[dict(cfg=dict(type='R2Plus1DConv'),
-                                       position='wrap_conv1')]))
+        MODELS.build(
+            dict(
+                type='ResNetTSMWithBlocks',
+                depth=18,
+                pretrained=None,
+                pretrained2d=False,
+                blocks=[
+                    dict(cfg=dict(type='R2Plus1DConv'), position='wrap_conv1')
+                ],
+            )
+        )
     with pytest.raises(ValueError, match='needs in_channels == out_channels'):
         TemporalConv(8, 16, 4, init='identity')
     with pytest.raises(ValueError, match='kernel_size must be odd'):
@@ -105,33 +141,51 @@ def test_clear_errors():
 
 def test_full_form_works_with_the_tsm_optim_constructor():
     init_default_scope('mmaction')
-    model = MODELS.build(dict(
-        type='Recognizer2D',
-        backbone=dict(type='ResNetWithBlocks', depth=18, num_segments=2,
-                      pretrained=None, pretrained2d=False,
-                      blocks=[dict(cfg=dict(type='R2Plus1DConv'),
-                                   position='wrap_conv1',
-                                   layers=ALL_STAGES)]),
-        cls_head=dict(type='TSMHead', num_classes=3, in_channels=512,
-                      num_segments=2)))
+    model = MODELS.build(
+        dict(
+            type='Recognizer2D',
+            backbone=dict(
+                type='ResNetWithBlocks',
+                depth=18,
+                num_segments=2,
+                pretrained=None,
+                pretrained2d=False,
+                blocks=[
+                    dict(
+                        cfg=dict(type='R2Plus1DConv'),
+                        position='wrap_conv1',
+                        layers=ALL_STAGES,
+                    )
+                ],
+            ),
+            cls_head=dict(
+                type='TSMHead', num_classes=3, in_channels=512, num_segments=2
+            ),
+        )
+    )
     build_optim_wrapper(model, 'TSMOptimWrapperConstructor')
 
 
 def test_mmaction_r2plus1d_motion_pipeline_gives_one_8_frame_clip():
     init_default_scope('mmaction')
     cfg = Config.fromfile(
-        f'{CONFIGS}/r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py')
-    for pipeline, test_mode in ((cfg.train_pipeline, False),
-                                (cfg.val_pipeline, True)):
-        steps = [TRANSFORMS.build(s) for s in pipeline
-                 if s['type'] not in ('DecordInit', 'DecordDecode',
-                                      'PackActionInputs')]
+        f'{CONFIGS}/r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py'
+    )
+    for pipeline, test_mode in (
+        (cfg.train_pipeline, False),
+        (cfg.val_pipeline, True),
+    ):
+        steps = [
+            TRANSFORMS.build(s)
+            for s in pipeline
+            if s['type']
+            not in ('DecordInit', 'DecordDecode', 'PackActionInputs')
+        ]
         results = dict(total_frames=16, start_index=0, modality='RGB')
         results = steps[0](results)  # the sampler
         assert len(results['frame_inds']) == 8
         if test_mode:
-            assert list(results['frame_inds']) == sorted(
-                results['frame_inds'])
+            assert list(results['frame_inds']) == sorted(results['frame_inds'])
         results['imgs'] = [np.zeros((72, 80, 3), np.uint8)] * 8
         results['original_shape'] = results['img_shape'] = (72, 80)
         for step in steps[1:]:
@@ -139,12 +193,18 @@ def test_mmaction_r2plus1d_motion_pipeline_gives_one_8_frame_clip():
         assert results['imgs'].shape == (1, 3, 8, 64, 64)
 
 
-@pytest.mark.parametrize('name,count', [
-    ('r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py', 0),
-    ('r2plus1d/r2plus1d-2d_r18_1x1x8-4e_motion-rgb.py', 16),
-    ('r2plus1d/r2plus1d-2d_imagenet-pretrained-r50_8xb8-1x1x8-50e_'
-     'sthv1-rgb.py', 16),
-])
+@pytest.mark.parametrize(
+    'name,count',
+    [
+        ('r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py', 0),
+        ('r2plus1d/r2plus1d-2d_r18_1x1x8-4e_motion-rgb.py', 16),
+        (
+            'r2plus1d/r2plus1d-2d_imagenet-pretrained-r50_8xb8-1x1x8-50e_'
+            'sthv1-rgb.py',
+            16,
+        ),
+    ],
+)
 def test_configs_build_and_step(name, count):
     model = check_config_steps(name)
     blocks = [m for m in model.modules() if isinstance(m, R2Plus1DConv)]

@@ -1,4 +1,5 @@
 """Re-ID model: batch-hard triplet loss, BNNeck head, VideoReID."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -20,8 +21,9 @@ def reference_triplet(feats, labels, margin):
         if not neg:
             continue
         gap = max(pos) - min(neg)
-        losses.append(F.softplus(gap) if margin is None else
-                      F.relu(gap + margin))
+        losses.append(
+            F.softplus(gap) if margin is None else F.relu(gap + margin)
+        )
     return torch.stack(losses).mean()
 
 
@@ -33,8 +35,8 @@ def test_triplet_matches_reference(margin):
     loss = BatchHardTripletLoss(margin=margin)(feats, labels)
     ref = reference_triplet(feats, labels, margin)
     torch.testing.assert_close(loss, ref)
-    g1, = torch.autograd.grad(loss, feats)
-    g2, = torch.autograd.grad(ref, feats)
+    (g1,) = torch.autograd.grad(loss, feats)
+    (g2,) = torch.autograd.grad(ref, feats)
     torch.testing.assert_close(g1, g2)
 
 
@@ -61,22 +63,27 @@ def samples(labels):
 
 def test_head_losses_match_their_definitions():
     torch.manual_seed(0)
-    head = BNNeckHead(in_channels=6, num_classes=4, label_smoothing=0.2,
-                      loss_triplet=dict(type='BatchHardTripletLoss',
-                                        margin=0.5))
+    head = BNNeckHead(
+        in_channels=6,
+        num_classes=4,
+        label_smoothing=0.2,
+        loss_triplet=dict(type='BatchHardTripletLoss', margin=0.5),
+    )
     head.init_weights()
     labels = torch.tensor([0, 0, 1, 1, 3, 3])
     feats = torch.randn(6, 6, 2, 2)  # pooled over the trailing axes
     losses = head.loss(feats, samples(labels.tolist()))
     pooled = feats.mean((2, 3))
-    bn = F.batch_norm(pooled, None, None, head.bnneck.weight,
-                      head.bnneck.bias, training=True)
+    bn = F.batch_norm(
+        pooled, None, None, head.bnneck.weight, head.bnneck.bias, training=True
+    )
     logits = bn @ head.classifier.weight.t()
     torch.testing.assert_close(
-        losses['loss_id'], F.cross_entropy(logits, labels,
-                                           label_smoothing=0.2))
-    torch.testing.assert_close(losses['loss_triplet'],
-                               reference_triplet(pooled, labels, 0.5))
+        losses['loss_id'], F.cross_entropy(logits, labels, label_smoothing=0.2)
+    )
+    torch.testing.assert_close(
+        losses['loss_triplet'], reference_triplet(pooled, labels, 0.5)
+    )
     assert 0 <= losses['id_acc'] <= 1
     (losses['loss_id'] + losses['loss_triplet']).backward()
     assert head.classifier.weight.grad.abs().sum() > 0
@@ -107,8 +114,8 @@ def test_head_predict_embeddings():
         got = torch.stack([ds.embedding for ds in out])
         if embedding == 'after':
             expected = (feats - head.bnneck.running_mean) / torch.sqrt(
-                head.bnneck.running_var + head.bnneck.eps) * \
-                head.bnneck.weight + head.bnneck.bias
+                head.bnneck.running_var + head.bnneck.eps
+            ) * head.bnneck.weight + head.bnneck.bias
         else:
             expected = feats
         torch.testing.assert_close(got, expected)
@@ -123,28 +130,52 @@ def test_head_label_errors():
 
 
 def tiny_vit():
-    return dict(type='TimeSformer', num_frames=4, img_size=16, patch_size=8,
-                embed_dims=16, num_heads=2, num_transformer_layers=1,
-                attention_type='space_only')
+    return dict(
+        type='TimeSformer',
+        num_frames=4,
+        img_size=16,
+        patch_size=8,
+        embed_dims=16,
+        num_heads=2,
+        num_transformer_layers=1,
+        attention_type='space_only',
+    )
 
 
 def tiny_mstat():
-    return dict(type='MSTAT', num_segments=4, img_size=(16, 16),
-                patch_size=8, embed_dims=16, num_heads=2,
-                stage_depths=(1, 1, 1), combine='concat')
+    return dict(
+        type='MSTAT',
+        num_segments=4,
+        img_size=(16, 16),
+        patch_size=8,
+        embed_dims=16,
+        num_heads=2,
+        stage_depths=(1, 1, 1),
+        combine='concat',
+    )
 
 
-@pytest.mark.parametrize('backbone,channels,segments',
-                         [(tiny_vit(), 16, 1), (tiny_mstat(), 48, 4)])
+@pytest.mark.parametrize(
+    'backbone,channels,segments', [(tiny_vit(), 16, 1), (tiny_mstat(), 48, 4)]
+)
 def test_video_reid_train_and_predict(backbone, channels, segments):
     init_default_scope('mmaction')
     torch.manual_seed(0)
     model = MODELS.build(
-        dict(type='VideoReID', backbone=backbone,
-             cls_head=dict(type='BNNeckHead', in_channels=channels,
-                           num_classes=3, num_segments=segments),
-             data_preprocessor=dict(type='ActionDataPreprocessor',
-                                    format_shape='NCTHW')))
+        dict(
+            type='VideoReID',
+            backbone=backbone,
+            cls_head=dict(
+                type='BNNeckHead',
+                in_channels=channels,
+                num_classes=3,
+                num_segments=segments,
+            ),
+            data_preprocessor=dict(
+                type='ActionDataPreprocessor', format_shape='NCTHW'
+            ),
+        )
+    )
     model.init_weights()
     inputs = torch.randn(6, 1, 3, 4, 16, 16)  # N, V, C, T, H, W
     losses = model(inputs, samples([0, 0, 1, 1, 2, 2]), mode='loss')
@@ -154,20 +185,26 @@ def test_video_reid_train_and_predict(backbone, channels, segments):
     assert any(g is not None and g.abs().sum() > 0 for g in grads)
     model.eval()
     with torch.no_grad():
-        out = model(inputs[:2].repeat(1, 2, 1, 1, 1, 1), samples([0, 1]),
-                    mode='predict')
+        out = model(
+            inputs[:2].repeat(1, 2, 1, 1, 1, 1),
+            samples([0, 1]),
+            mode='predict',
+        )
         single = model(inputs[:2], samples([0, 1]), mode='predict')
     # two identical views average to the single view's embedding
     for a, b in zip(out, single):
-        assert a.embedding.shape == (channels, )
+        assert a.embedding.shape == (channels,)
         torch.testing.assert_close(a.embedding, b.embedding)
 
 
 def test_video_reid_rejects_other_layouts():
     init_default_scope('mmaction')
     model = MODELS.build(
-        dict(type='VideoReID', backbone=tiny_vit(),
-             cls_head=dict(type='BNNeckHead', in_channels=16,
-                           num_classes=3)))
+        dict(
+            type='VideoReID',
+            backbone=tiny_vit(),
+            cls_head=dict(type='BNNeckHead', in_channels=16, num_classes=3),
+        )
+    )
     with pytest.raises(ValueError, match=r'\(N, V, C, T, H, W\)'):
         model(torch.randn(2, 3, 4, 16, 16), samples([0, 1]), mode='loss')

@@ -1,6 +1,7 @@
 """TemporalGroupNorm (one group = BatchNorm, per-group statistics, layer
 rule, ``bn`` names), SpeedOrderHead (pairs, shapes, errors), and the pretext
 pretraining / fine-tuning configs (train_step, test_step, loading)."""
+
 import os.path as osp
 
 import pytest
@@ -19,11 +20,17 @@ from selfy_mmaction.models.norms import TemporalGroupNorm
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PRETEXT = osp.join(
-    REPO, 'configs', 'pretext',
-    'speedorder_r3d18-tiny-tgn_8fx4clips-12e_motion32-pretext.py')
+    REPO,
+    'configs',
+    'pretext',
+    'speedorder_r3d18-tiny-tgn_8fx4clips-12e_motion32-pretext.py',
+)
 FINETUNE = osp.join(
-    REPO, 'configs', 'pretext',
-    'r3d18-tiny-tgn_speedorder-pretrained_1x8x2-15e_motion32-rgb.py')
+    REPO,
+    'configs',
+    'pretext',
+    'r3d18-tiny-tgn_speedorder-pretrained_1x8x2-15e_motion32-rgb.py',
+)
 
 
 def _randomise(norm):
@@ -54,13 +61,15 @@ def test_groups_have_their_own_statistics_and_affine():
     for i in range(g):
         bn = nn.BatchNorm3d(c).double()
         with torch.no_grad():
-            bn.weight.copy_(tgn.weight[i * c:(i + 1) * c])
-            bn.bias.copy_(tgn.bias[i * c:(i + 1) * c])
+            bn.weight.copy_(tgn.weight[i * c : (i + 1) * c])
+            bn.bias.copy_(tgn.bias[i * c : (i + 1) * c])
         frames = slice(i * t // g, (i + 1) * t // g)
-        torch.testing.assert_close(out[:, :, frames], bn(x[:, :, frames]),
-                                   rtol=0, atol=1e-12)
-        torch.testing.assert_close(tgn.running_mean[i * c:(i + 1) * c],
-                                   bn.running_mean)
+        torch.testing.assert_close(
+            out[:, :, frames], bn(x[:, :, frames]), rtol=0, atol=1e-12
+        )
+        torch.testing.assert_close(
+            tgn.running_mean[i * c : (i + 1) * c], bn.running_mean
+        )
     with pytest.raises(ValueError, match='T must be a multiple of 3, got T=4'):
         tgn(torch.randn(2, c, 4, 3, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match=r'expects \(N, 4, T, H, W\)'):
@@ -70,22 +79,29 @@ def test_groups_have_their_own_statistics_and_affine():
 def test_layer_rule_and_bn_names():
     init_default_scope('mmaction')
     cfg = dict(type='TemporalGroupNorm', num_groups=4, base_channels=16)
-    groups = {c: build_norm_layer(cfg, c)[1].num_groups
-              for c in (16, 32, 64, 128)}
+    groups = {
+        c: build_norm_layer(cfg, c)[1].num_groups for c in (16, 32, 64, 128)
+    }
     assert groups == {16: 4, 32: 2, 64: 1, 128: 1}
     name, layer = build_norm_layer(cfg, 32)
-    assert name == 'bn' and layer.weight.shape == (64, )
+    assert name == 'bn' and layer.weight.shape == (64,)
     conv = ConvModule(3, 16, 3, conv_cfg=dict(type='Conv3d'), norm_cfg=cfg)
     assert conv.norm_name == 'bn'
 
 
 def test_resnet3d_with_one_group_has_mmaction_keys():
     init_default_scope('mmaction')
-    common = dict(type='ResNet3d', depth=18, base_channels=8,
-                  pretrained=None, pretrained2d=False)
+    common = dict(
+        type='ResNet3d',
+        depth=18,
+        base_channels=8,
+        pretrained=None,
+        pretrained2d=False,
+    )
     bn = MODELS.build(dict(common, norm_cfg=dict(type='BN3d')))
     tgn = MODELS.build(
-        dict(common, norm_cfg=dict(type='TemporalGroupNorm', num_groups=1)))
+        dict(common, norm_cfg=dict(type='TemporalGroupNorm', num_groups=1))
+    )
     bn_shapes = {k: v.shape for k, v in bn.state_dict().items()}
     assert bn_shapes == {k: v.shape for k, v in tgn.state_dict().items()}
     tgn.load_state_dict(bn.state_dict())
@@ -93,14 +109,17 @@ def test_resnet3d_with_one_group_has_mmaction_keys():
 
 def test_speed_order_head_pairs():
     k, d, hidden = 3, 5, 7
-    head = SpeedOrderHead(d, num_clips=k, hidden_channels=hidden,
-                          dropout_ratio=0).double()
+    head = SpeedOrderHead(
+        d, num_clips=k, hidden_channels=hidden, dropout_ratio=0
+    ).double()
     head.init_weights()
     assert head.num_classes == 6
     x = torch.randn(2 * k, d, 2, 3, 3, dtype=torch.float64)
     feats = x.mean((2, 3, 4)).view(2, k, d)
-    pairs = [torch.cat([feats[:, i], feats[:, j]], 1)
-             for i, j in [(0, 1), (0, 2), (1, 2)]]
+    pairs = [
+        torch.cat([feats[:, i], feats[:, j]], 1)
+        for i, j in [(0, 1), (0, 2), (1, 2)]
+    ]
     hidden_feats = [torch.relu(head.pair_fc(p)) for p in pairs]
     ref = head.fc_order(torch.cat(hidden_feats, 1))
     torch.testing.assert_close(head(x), ref, rtol=0, atol=1e-12)
@@ -128,7 +147,7 @@ def _steps(model, inputs, labels, num_classes):
     model.eval()
     with torch.no_grad():
         preds = model.test_step(data)
-    assert preds[0].pred_score.shape == (num_classes, )
+    assert preds[0].pred_score.shape == (num_classes,)
 
 
 def test_pretext_and_finetune_configs(tmp_path):
@@ -160,21 +179,32 @@ def test_ucf101_configs_build():
     init_default_scope('mmaction')
     folder = osp.join(REPO, 'configs', 'pretext')
     pretext = Config.fromfile(
-        osp.join(folder, 'speedorder_r2plus1d-r18-tgn_8xb8-4x16x1-120e_'
-                 'ucf101-pretext.py'))
+        osp.join(
+            folder,
+            'speedorder_r2plus1d-r18-tgn_8xb8-4x16x1-120e_ucf101-pretext.py',
+        )
+    )
     finetune = Config.fromfile(
-        osp.join(folder, 'r2plus1d-r18-tgn_speedorder-pretrained_8xb30-'
-                 '16x1x1-45e_ucf101-rgb.py'))
+        osp.join(
+            folder,
+            'r2plus1d-r18-tgn_speedorder-pretrained_8xb30-'
+            '16x1x1-45e_ucf101-rgb.py',
+        )
+    )
     sampler = pretext.train_dataloader.dataset.pipeline[1]
     assert sampler.type == 'PlaybackSpeedSampleFrames'
     assert finetune.load_from.endswith(
-        f'ucf101-pretext/epoch_{pretext.train_cfg.max_epochs}.pth')
+        f'ucf101-pretext/epoch_{pretext.train_cfg.max_epochs}.pth'
+    )
     model = MODELS.build(pretext.model)
     assert isinstance(model.cls_head, SpeedOrderHead)
-    groups = {layer: getattr(model.backbone, layer)[0].conv1.bn.num_groups
-              for layer in ('layer1', 'layer2', 'layer3', 'layer4')}
+    groups = {
+        layer: getattr(model.backbone, layer)[0].conv1.bn.num_groups
+        for layer in ('layer1', 'layer2', 'layer3', 'layer4')
+    }
     assert groups == dict(layer1=4, layer2=2, layer3=1, layer4=1)
     ft = MODELS.build(finetune.model)
     assert ft.cls_head.num_classes == 101
-    assert ({k: v.shape for k, v in ft.backbone.state_dict().items()} ==
-            {k: v.shape for k, v in model.backbone.state_dict().items()})
+    assert {k: v.shape for k, v in ft.backbone.state_dict().items()} == {
+        k: v.shape for k, v in model.backbone.state_dict().items()
+    }

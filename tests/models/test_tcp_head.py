@@ -1,6 +1,7 @@
 """TCPHead: identity attention at init, the authors' parameter count, the
 Newton-Schulz square root against an eigendecomposition, gradients, shapes,
 AMP, errors and the configs."""
+
 import os.path as osp
 
 import pytest
@@ -11,9 +12,13 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 
-from selfy_mmaction.models.heads.tcp import (TCPHead, TCPTemporalAttention,
-                                             covariance, newton_schulz_sqrt,
-                                             upper_triangle)
+from selfy_mmaction.models.heads.tcp import (
+    TCPHead,
+    TCPTemporalAttention,
+    covariance,
+    newton_schulz_sqrt,
+    upper_triangle,
+)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -45,18 +50,21 @@ def test_attention_is_identity_at_init(t):
     assert not torch.allclose(att.tsa(x), x)
 
 
-@pytest.mark.parametrize('t,total,tconv', [(8, 821376, 82048),
-                                           (16, 886912, 147584)])
+@pytest.mark.parametrize(
+    't,total,tconv', [(8, 821376, 82048), (16, 886912, 147584)]
+)
 def test_parameter_count_matches_authors(t, total, tconv):
     """Authors' module, measured on the official code (docs/paper_numbers.md):
     0.821 M at 8 frames (reduction 0.558, TSA 0.050, TCA 0.132, tconv
     0.082 M), 0.887 M at 16."""
     head = TCPHead(num_classes=400, num_segments=t)
     assert head.attention.tconv.kernel_size == (t // 2 + 1, 1, 1)
-    parts = dict(reduction=_count(head.reduce),
-                 tsa=_count(head.attention.tsa),
-                 tca=_count(head.attention.tca),
-                 tconv=_count(head.attention.tconv))
+    parts = dict(
+        reduction=_count(head.reduce),
+        tsa=_count(head.attention.tsa),
+        tca=_count(head.attention.tca),
+        tconv=_count(head.attention.tconv),
+    )
     authors = dict(reduction=0.558e6, tsa=0.050e6, tca=0.132e6)
     authors['tconv'] = 0.082e6 if t == 8 else None
     for name, value in authors.items():
@@ -72,10 +80,12 @@ def test_parameter_count_matches_authors(t, total, tconv):
 def test_covariance_equals_centring_matrix_formula():
     x = torch.randn(3, 5, 11, dtype=torch.float64)
     m = x.shape[2]
-    ibar = (torch.eye(m, dtype=x.dtype) - torch.ones(m, m, dtype=x.dtype) /
-            m) / m
-    torch.testing.assert_close(covariance(x), x @ ibar @ x.transpose(1, 2),
-                               rtol=0, atol=1e-12)
+    ibar = (
+        torch.eye(m, dtype=x.dtype) - torch.ones(m, m, dtype=x.dtype) / m
+    ) / m
+    torch.testing.assert_close(
+        covariance(x), x @ ibar @ x.transpose(1, 2), rtol=0, atol=1e-12
+    )
 
 
 def test_newton_schulz_converges_to_eigen_sqrt():
@@ -98,7 +108,8 @@ def test_newton_schulz_equals_scalar_iteration_on_eigenvalues(num_iters):
         y, z = y * p, p * z
     ref = q @ torch.diag_embed(y * tr.sqrt()) @ q.transpose(1, 2)
     torch.testing.assert_close(
-        newton_schulz_sqrt(cov, num_iters), ref, rtol=1e-10, atol=1e-10)
+        newton_schulz_sqrt(cov, num_iters), ref, rtol=1e-10, atol=1e-10
+    )
 
 
 def _authors_isqrt(cov, num_iters):
@@ -127,7 +138,10 @@ def test_newton_schulz_is_the_authors_isqrt(num_iters):
     for scale in (1.0, 1e-4):
         torch.testing.assert_close(
             newton_schulz_sqrt(cov * scale, num_iters),
-            _authors_isqrt(cov * scale, num_iters), rtol=1e-12, atol=0)
+            _authors_isqrt(cov * scale, num_iters),
+            rtol=1e-12,
+            atol=0,
+        )
 
 
 def test_newton_schulz_zero_covariance_is_finite():
@@ -146,31 +160,38 @@ def test_newton_schulz_gradcheck():
     # and through the covariance, from the features
     x.requires_grad_()
     assert torch.autograd.gradcheck(
-        lambda f: upper_triangle(newton_schulz_sqrt(covariance(f), 3)), x)
+        lambda f: upper_triangle(newton_schulz_sqrt(covariance(f), 3)), x
+    )
 
 
 def test_newton_schulz_float32_under_autocast():
     cov = covariance(torch.randn(2, 6, 30)).to(torch.bfloat16)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         out = newton_schulz_sqrt(cov)
-        head = TCPHead(5, in_channels=8, num_segments=4,
-                       reduce_channels=(6, ))
+        head = TCPHead(5, in_channels=8, num_segments=4, reduce_channels=(6,))
         head.init_weights()
         pooled = head.pool(torch.randn(8, 8, 3, 3))
     assert out.dtype == torch.float32 and pooled.dtype == torch.float32
 
 
 def test_upper_triangle():
-    x = torch.arange(16.).view(1, 4, 4)
+    x = torch.arange(16.0).view(1, 4, 4)
     assert upper_triangle(x).tolist() == [[0, 1, 2, 3, 5, 6, 7, 10, 11, 15]]
     assert upper_triangle(torch.zeros(2, 128, 128)).shape == (2, 8256)
 
 
-@pytest.mark.parametrize('t,level', [(8, 'video'), (16, 'video'),
-                                     (8, 'frame')])
+@pytest.mark.parametrize(
+    't,level', [(8, 'video'), (16, 'video'), (8, 'frame')]
+)
 def test_head_shapes_views_and_num_segs(t, level):
-    head = TCPHead(7, in_channels=24, num_segments=t, reduce_channels=(16, 8),
-                   level=level, average_clips='prob')
+    head = TCPHead(
+        7,
+        in_channels=24,
+        num_segments=t,
+        reduce_channels=(16, 8),
+        level=level,
+        average_clips='prob',
+    )
     head.init_weights()
     head.eval()
     views = 3
@@ -183,15 +204,22 @@ def test_head_shapes_views_and_num_segs(t, level):
     torch.testing.assert_close(scores.view(2, views, 7)[:, 0], first)
     samples = [ActionDataSample().set_gt_label(0) for _ in range(2)]
     preds = head.predict_by_feat(scores, samples)
-    assert preds[0].pred_score.shape == (7, )
-    torch.testing.assert_close(preds[0].pred_score.sum(), torch.tensor(1.))
+    assert preds[0].pred_score.shape == (7,)
+    torch.testing.assert_close(preds[0].pred_score.sum(), torch.tensor(1.0))
 
 
 def test_video_level_pools_all_frames():
     """The video covariance mixes frames: its mean term is the clip mean."""
-    head = TCPHead(3, in_channels=4, num_segments=2, reduce_channels=(4, ),
-                   with_tsa=False, with_tca=False, with_tconv=False,
-                   num_iters=30)
+    head = TCPHead(
+        3,
+        in_channels=4,
+        num_segments=2,
+        reduce_channels=(4,),
+        with_tsa=False,
+        with_tca=False,
+        with_tconv=False,
+        num_iters=30,
+    )
     head.init_weights()
     head.eval()
     x = torch.randn(2, 4, 3, 3)
@@ -199,12 +227,13 @@ def test_video_level_pools_all_frames():
     cov = covariance(feats.double())
     lam, q = torch.linalg.eigh(cov)
     ref = q @ torch.diag_embed(lam.clamp(min=0).sqrt()) @ q.transpose(1, 2)
-    torch.testing.assert_close(head.pool(x).double(), ref, rtol=1e-3,
-                               atol=1e-3)
+    torch.testing.assert_close(
+        head.pool(x).double(), ref, rtol=1e-3, atol=1e-3
+    )
 
 
 def test_head_errors():
-    head = TCPHead(3, in_channels=16, num_segments=8, reduce_channels=(8, ))
+    head = TCPHead(3, in_channels=16, num_segments=8, reduce_channels=(8,))
     with pytest.raises(ValueError, match='multiple of num_segments=8'):
         head(torch.randn(12, 16, 4, 4))
     with pytest.raises(ValueError, match=r'expects \(N\*T, 16, H, W\)'):
@@ -216,8 +245,10 @@ def test_head_errors():
 
 
 def _train_and_test(model, inputs, num_classes):
-    samples = [ActionDataSample().set_gt_label(i % num_classes)
-               for i in range(inputs.shape[0])]
+    samples = [
+        ActionDataSample().set_gt_label(i % num_classes)
+        for i in range(inputs.shape[0])
+    ]
     data = dict(inputs=list(inputs), data_samples=samples)
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
     model.train()
@@ -227,15 +258,15 @@ def _train_and_test(model, inputs, num_classes):
     with torch.no_grad():
         preds = model.test_step(data)
     score = preds[0].pred_score
-    assert score.shape == (num_classes, )
+    assert score.shape == (num_classes,)
     assert 0 <= score.min() and score.max() <= 1
 
 
 def test_motion_config_train_and_test_step():
     init_default_scope('mmaction')
     cfg = Config.fromfile(
-        osp.join(REPO, 'configs', 'tcp',
-                 'tcp_tsm-r18_1x1x8-4e_motion-rgb.py'))
+        osp.join(REPO, 'configs', 'tcp', 'tcp_tsm-r18_1x1x8-4e_motion-rgb.py')
+    )
     assert tuple(cfg.model.backbone.strides) == (1, 2, 2, 1)
     model = MODELS.build(cfg.model)
     head = model.cls_head
@@ -247,12 +278,15 @@ def test_motion_config_train_and_test_step():
     _train_and_test(model, x, cfg.model.cls_head.num_classes)
 
 
-@pytest.mark.parametrize('name', [
-    'tcp_imagenet-pretrained-tsn-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
-    'tcp_imagenet-pretrained-tsm-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
-    'tcp_imagenet-pretrained-tea-res2net50_8xb8-1x1x8-50e_sthv1-rgb.py',
-    'tcp_imagenet-pretrained-tsn-r50_8xb8-1x1x16-50e_sthv1-rgb.py',
-])
+@pytest.mark.parametrize(
+    'name',
+    [
+        'tcp_imagenet-pretrained-tsn-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
+        'tcp_imagenet-pretrained-tsm-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
+        'tcp_imagenet-pretrained-tea-res2net50_8xb8-1x1x8-50e_sthv1-rgb.py',
+        'tcp_imagenet-pretrained-tsn-r50_8xb8-1x1x16-50e_sthv1-rgb.py',
+    ],
+)
 def test_sthv1_configs_build(name):
     init_default_scope('mmaction')
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'tcp', name))
@@ -260,7 +294,8 @@ def test_sthv1_configs_build(name):
     assert head_cfg.type == 'TCPHead' and head_cfg.num_classes == 174
     assert head_cfg.num_segments == cfg.train_pipeline[0].num_clips
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {
-        'cls_head': dict(lr_mult=5)}
+        'cls_head': dict(lr_mult=5)
+    }
     assert tuple(cfg.model.backbone.strides) == (1, 2, 2, 1)
     cfg.model.backbone.pretrained = None  # no download in tests
     cfg.model.backbone.pop('pretrained2d', None)

@@ -9,11 +9,11 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
-from selfy_mmaction.models.blocks.tea import (TEABottleneck,
-                                              TEAMotionExcitation)
+from selfy_mmaction.models.blocks.tea import TEABottleneck, TEAMotionExcitation
 
-CONFIG = ('configs/tea/'
-          'tea_imagenet-pretrained-res2net50_8xb8-1x1x8-50e_sthv1-rgb.py')
+CONFIG = (
+    'configs/tea/tea_imagenet-pretrained-res2net50_8xb8-1x1x8-50e_sthv1-rgb.py'
+)
 
 
 def _randomise_bn(module):
@@ -27,8 +27,15 @@ def _randomise_bn(module):
 
 
 def _bn(x, bn):
-    return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight,
-                        bn.bias, training=False, eps=bn.eps)
+    return F.batch_norm(
+        x,
+        bn.running_mean,
+        bn.running_var,
+        bn.weight,
+        bn.bias,
+        training=False,
+        eps=bn.eps,
+    )
 
 
 def _me_reference(me, x, t):
@@ -53,8 +60,8 @@ def _half_shift_reference(x, t):
     nt, c, h, w = x.shape
     x5 = x.view(nt // t, t, c, h, w)
     out = torch.zeros_like(x5)
-    out[:, :-1, :c // 2] = x5[:, 1:, :c // 2]
-    out[:, 1:, c // 2:] = x5[:, :-1, c // 2:]
+    out[:, :-1, : c // 2] = x5[:, 1:, : c // 2]
+    out[:, 1:, c // 2 :] = x5[:, :-1, c // 2 :]
     return out.view_as(x)
 
 
@@ -63,9 +70,16 @@ def _tea_block(inplanes, planes, stride, t, first):
     if first:
         downsample = torch.nn.Sequential(
             torch.nn.Conv2d(inplanes, planes * 4, 1, stride, bias=False),
-            torch.nn.BatchNorm2d(planes * 4))
-    block = TEABottleneck(inplanes, planes, stride, downsample=downsample,
-                          num_segments=t, me_reduction=4)
+            torch.nn.BatchNorm2d(planes * 4),
+        )
+    block = TEABottleneck(
+        inplanes,
+        planes,
+        stride,
+        downsample=downsample,
+        num_segments=t,
+        me_reduction=4,
+    )
     block.init_weights()
     _randomise_bn(block)
     return block.double().eval()
@@ -78,13 +92,15 @@ def test_me_matches_manual_loop(t, hw):
     _randomise_bn(me)
     me = me.double().eval()
     x = torch.randn(2 * t, 64, *hw, dtype=torch.float64)
-    torch.testing.assert_close(me(x), _me_reference(me, x, t), rtol=0,
-                               atol=1e-12)
+    torch.testing.assert_close(
+        me(x), _me_reference(me, x, t), rtol=0, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize('first,stride', [(False, 1), (True, 1), (True, 2)])
 def test_bottleneck_at_init_is_res2net_with_me_and_a_shifted_fragment(
-        first, stride):
+    first, stride
+):
     """Identity-initialised temporal convs on fragments 0-2 drop out; the last
     fragment is shifted (half t+1, half t-1), then pooled in a stage's first
     block. Written as a plain Res2Net forward (float64)."""
@@ -112,13 +128,18 @@ def test_bottleneck_at_init_is_res2net_with_me_and_a_shifted_fragment(
 
 def _stages(n):
     """Arguments for a backbone cut after ``n`` stages (fast tests)."""
-    return dict(num_stages=n, out_indices=(n - 1, ), strides=(1, 2, 2, 2)[:n],
-                dilations=(1, ) * n)
+    return dict(
+        num_stages=n,
+        out_indices=(n - 1,),
+        strides=(1, 2, 2, 2)[:n],
+        dilations=(1,) * n,
+    )
 
 
 def _backbone(t=4, **kwargs):
     backbone = MODELS.build(
-        dict(type='TEARes2Net', depth=50, num_segments=t, **kwargs))
+        dict(type='TEARes2Net', depth=50, num_segments=t, **kwargs)
+    )
     backbone.init_weights()
     return backbone
 
@@ -130,10 +151,12 @@ def test_backbone_shapes_widths_and_gradients():
     assert sum(isinstance(m, TEABottleneck) for m in backbone.modules()) == 16
     x = torch.randn(2 * 3, 3, 33, 47)
     outs = backbone(x)
-    assert [tuple(o.shape) for o in outs] == [(6, 256, 9, 12),
-                                              (6, 512, 5, 6),
-                                              (6, 1024, 3, 3),
-                                              (6, 2048, 2, 2)]
+    assert [tuple(o.shape) for o in outs] == [
+        (6, 256, 9, 12),
+        (6, 512, 5, 6),
+        (6, 1024, 3, 3),
+        (6, 2048, 2, 2),
+    ]
     sum(o.square().mean() for o in outs).backward()
     for name, p in backbone.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
@@ -147,8 +170,7 @@ def test_backbone_other_segment_counts(t):
 
 def test_clear_errors():
     with pytest.raises(ValueError, match='not a multiple of num_segments=8'):
-        _backbone(t=8, **_stages(1))(
-            torch.randn(12, 3, 32, 32))
+        _backbone(t=8, **_stages(1))(torch.randn(12, 3, 32, 32))
     with pytest.raises(KeyError, match='depth must be one of'):
         MODELS.build(dict(type='TEARes2Net', depth=34))
     with pytest.raises(TypeError, match='pretrained must be a path'):
@@ -165,8 +187,11 @@ def _res2net_keys(state_dict):
     ``downsample.conv/bn`` -> ``downsample.0/1``), without TEA layers."""
     out = {}
     for key, value in state_dict.items():
-        if ('.me.' in key or '.temporal_convs.' in key
-                or key.endswith('num_batches_tracked')):
+        if (
+            '.me.' in key
+            or '.temporal_convs.' in key
+            or key.endswith('num_batches_tracked')
+        ):
             continue
         key = key.replace('downsample.conv.', 'downsample.0.')
         key = key.replace('downsample.bn.', 'downsample.1.')
@@ -180,9 +205,13 @@ def test_loads_official_res2net_checkpoint_and_reports_bad_keys(tmp_path):
     source = _backbone(**kwargs)
     _randomise_bn(source)
     state = _res2net_keys(source.state_dict())
-    assert {'bn1.weight', 'layer1.0.bns.2.running_var', 'layer2.0.convs.1.'
-            'weight', 'layer2.0.downsample.1.bias', 'layer1.2.bn3.weight'
-            } <= set(state)
+    assert {
+        'bn1.weight',
+        'layer1.0.bns.2.running_var',
+        'layer2.0.convs.1.weight',
+        'layer2.0.downsample.1.bias',
+        'layer1.2.bn3.weight',
+    } <= set(state)
     state['fc.weight'] = torch.zeros(10, 512)  # a classifier is ignored
     path = str(tmp_path / 'res2net.pth')
     torch.save(state, path)
@@ -205,9 +234,12 @@ def test_loads_official_res2net_checkpoint_and_reports_bad_keys(tmp_path):
     with pytest.raises(RuntimeError) as error:
         _backbone(pretrained=path, **kwargs)
     message = str(error.value)
-    for part in ('1 missing keys', 'layer1.1.bns.0.running_mean',
-                 'layer9.0.conv1.weight', 'layer1.0.conv3.weight: checkpoint '
-                 '(3, 3)'):
+    for part in (
+        '1 missing keys',
+        'layer1.1.bns.0.running_mean',
+        'layer9.0.conv1.weight',
+        'layer1.0.conv3.weight: checkpoint (3, 3)',
+    ):
         assert part in message
 
 
@@ -223,11 +255,14 @@ def test_config_builds_and_runs_train_and_test_step():
     model.init_weights()
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     data = dict(
-        inputs=[torch.randint(0, 256, (t, 3, 32, 32), dtype=torch.uint8)
-                for _ in range(2)],
-        data_samples=[ActionDataSample().set_gt_label(i) for i in (3, 170)])
+        inputs=[
+            torch.randint(0, 256, (t, 3, 32, 32), dtype=torch.uint8)
+            for _ in range(2)
+        ],
+        data_samples=[ActionDataSample().set_gt_label(i) for i in (3, 170)],
+    )
     losses = model.train_step(data, optim)
     assert torch.isfinite(losses['loss_cls'])
     preds = model.test_step(data)
-    assert len(preds) == 2 and preds[0].pred_score.shape == (174, )
+    assert len(preds) == 2 and preds[0].pred_score.shape == (174,)
     torch.testing.assert_close(preds[0].pred_score.sum(), torch.tensor(1.0))

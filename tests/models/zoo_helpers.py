@@ -1,6 +1,7 @@
 """Helpers shared by the seed-zoo block tests (ECA, STSM, P3D, R(2+1)D, CoST):
 parameter counts, gradient reach, optimizer construction, config smoke runs.
 """
+
 import os.path as osp
 import re
 
@@ -12,8 +13,9 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper as mmengine_build_optim
 from mmengine.registry import init_default_scope
 
-CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'configs')
+CONFIGS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs'
+)
 
 
 @pytest.fixture(autouse=True)
@@ -43,11 +45,16 @@ def build_optim_wrapper(model, constructor):
     """Build an SGD optim wrapper with ``constructor``; every parameter must
     be optimised exactly once."""
     wrapper = mmengine_build_optim(
-        model, dict(type='OptimWrapper', constructor=constructor,
-                    optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
-                                   weight_decay=1e-4)))
-    seen = [id(p) for g in wrapper.optimizer.param_groups
-            for p in g['params']]
+        model,
+        dict(
+            type='OptimWrapper',
+            constructor=constructor,
+            optimizer=dict(
+                type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4
+            ),
+        ),
+    )
+    seen = [id(p) for g in wrapper.optimizer.param_groups for p in g['params']]
     assert len(seen) == len(set(seen)), 'a parameter is in two groups'
     missing = [n for n, p in model.named_parameters() if id(p) not in seen]
     assert not missing, f'not optimised: {missing}'
@@ -77,16 +84,20 @@ def check_config_steps(name, size=16, batch=2):
         shape = (1, 3, frames, size, size)
     classes = model_cfg.cls_head.num_classes
     data = dict(
-        inputs=[torch.randint(0, 256, shape, dtype=torch.uint8)
-                for _ in range(batch)],
-        data_samples=[ActionDataSample().set_gt_label(i % classes)
-                      for i in range(batch)])
+        inputs=[
+            torch.randint(0, 256, shape, dtype=torch.uint8)
+            for _ in range(batch)
+        ],
+        data_samples=[
+            ActionDataSample().set_gt_label(i % classes) for i in range(batch)
+        ],
+    )
     optim = mmengine_build_optim(model, cfg.optim_wrapper)
     losses = model.train_step(data, optim)
     assert torch.isfinite(losses['loss_cls']), losses
     preds = model.test_step(data)
     assert len(preds) == batch
-    assert preds[0].pred_score.shape == (classes, )
+    assert preds[0].pred_score.shape == (classes,)
     return model
 
 
@@ -106,8 +117,9 @@ def _torchvision_keys(state_dict):
     return out
 
 
-def imagenet_pair(tmp_path, depth, blocks, backbone='ResNetWithBlocks',
-                  **kwargs):
+def imagenet_pair(
+    tmp_path, depth, blocks, backbone='ResNetWithBlocks', **kwargs
+):
     """A plain MMAction2 ResNet with random (non-trivial BN) weights, saved
     as a torchvision checkpoint, and our backbone loading it through the
     ImageNet path (which raises if a ResNet weight is missed). Both float64.
@@ -123,7 +135,15 @@ def imagenet_pair(tmp_path, depth, blocks, backbone='ResNetWithBlocks',
                 m.running_var.uniform_(0.5, 1.5)
     path = str(tmp_path / f'r{depth}.pth')
     torch.save(_torchvision_keys(plain.state_dict()), path)
-    ours = MODELS.build(dict(type=backbone, depth=depth, pretrained=path,
-                             pretrained2d=True, blocks=blocks, **kwargs))
+    ours = MODELS.build(
+        dict(
+            type=backbone,
+            depth=depth,
+            pretrained=path,
+            pretrained2d=True,
+            blocks=blocks,
+            **kwargs,
+        )
+    )
     ours.init_weights()
     return plain.double(), ours.double()

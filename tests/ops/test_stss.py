@@ -4,9 +4,13 @@ import io
 import pytest
 import torch
 
-from selfy_mmaction.ops.stss import (l2_normalize, local_correlation,
-                                     local_correlation_reference, stss,
-                                     stss_reference)
+from selfy_mmaction.ops.stss import (
+    l2_normalize,
+    local_correlation,
+    local_correlation_reference,
+    stss,
+    stss_reference,
+)
 
 # the module (``selfy_mmaction.ops.stss`` is also the function's name)
 stss_module = importlib.import_module('selfy_mmaction.ops.stss')
@@ -21,11 +25,12 @@ def _one_thread():
     yield
     torch.set_num_threads(threads)
 
+
 # (N, T, C, H, W, temporal offsets, window, dilation)
 CASES = [
     (2, 3, 4, 5, 6, (-2, -1, 0, 1, 2), (3, 5), (1, 1)),
     (1, 1, 3, 3, 4, (0, 1), (9, 7), (1, 1)),  # T=1, window > map
-    (2, 4, 2, 7, 5, (1, ), (3, 3), (2, 2)),  # odd H/W, dilation 2
+    (2, 4, 2, 7, 5, (1,), (3, 3), (2, 2)),  # odd H/W, dilation 2
     (1, 3, 2, 4, 3, (-1, 2), (5, 1), (2, 1)),  # asymmetric offsets
     (2, 2, 3, 3, 3, (-3, 0, 3), (11, 11), (2, 1)),  # |offset| >= T
 ]
@@ -35,8 +40,11 @@ CASES = [
 def strategy(request, monkeypatch):
     """Each strategy whatever the sizes; the row products also with a tiny
     buffer budget (one frame or clip per chunk)."""
-    monkeypatch.setattr(stss_module, '_use_dense',
-                        lambda g, self_corr: request.param == 'dense')
+    monkeypatch.setattr(
+        stss_module,
+        '_use_dense',
+        lambda g, self_corr: request.param == 'dense',
+    )
     if request.param == 'rows-small-chunks':
         monkeypatch.setattr(stss_module, '_MIN_CHUNK_ELEMENTS', 1)
     return request.param
@@ -49,31 +57,34 @@ def test_matches_plain_reference(case, self_similarity, strategy):
     query = torch.randn(n, t, c, h, w, dtype=torch.float64)
     key = None if self_similarity else torch.randn_like(query)
     out = local_correlation(query, key, offsets, window, dilation)
-    expected = local_correlation_reference(query,
-                                           query if key is None else key,
-                                           offsets, window, dilation)
+    expected = local_correlation_reference(
+        query, query if key is None else key, offsets, window, dilation
+    )
     assert out.shape == (n, t, len(offsets), *window, h, w)
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
 
 
 GRADCHECK_CASES = [
     (1, 3, 2, 3, 4, (-1, 0, 2), (3, 5), (1, 1)),
-    (2, 2, 2, 3, 2, (1, ), (3, 3), (2, 2)),
+    (2, 2, 2, 3, 2, (1,), (3, 3), (2, 2)),
 ]
 
 
 @pytest.mark.parametrize('case', GRADCHECK_CASES)
 def test_gradcheck(case, strategy):
     n, t, c, h, w, offsets, window, dilation = case
-    query = torch.randn(n, t, c, h, w, dtype=torch.float64,
-                        requires_grad=True)
+    query = torch.randn(n, t, c, h, w, dtype=torch.float64, requires_grad=True)
     key = torch.randn_like(query, requires_grad=True)
     assert torch.autograd.gradcheck(
         lambda q, k: local_correlation(q, k, offsets, window, dilation),
-        (query, key), fast_mode=True)
+        (query, key),
+        fast_mode=True,
+    )
     assert torch.autograd.gradcheck(
         lambda q: local_correlation(q, None, offsets, window, dilation),
-        (query, ), fast_mode=True)
+        (query,),
+        fast_mode=True,
+    )
 
 
 @pytest.mark.parametrize('case', CASES)
@@ -83,37 +94,48 @@ def test_gradients_match_reference(case, strategy):
     n, t, c, h, w, offsets, window, dilation = case
     query = torch.randn(n, t, c, h, w, dtype=torch.float64)
     key = torch.randn_like(query)
-    weight = torch.randn(n, t, len(offsets), *window, h, w,
-                         dtype=torch.float64)
+    weight = torch.randn(
+        n, t, len(offsets), *window, h, w, dtype=torch.float64
+    )
     for self_similarity in (False, True):
         ours = [query.clone().requires_grad_(), key.clone().requires_grad_()]
         plain = [query.clone().requires_grad_(), key.clone().requires_grad_()]
-        out = local_correlation(ours[0], None if self_similarity else ours[1],
-                                offsets, window, dilation)
+        out = local_correlation(
+            ours[0],
+            None if self_similarity else ours[1],
+            offsets,
+            window,
+            dilation,
+        )
         expected = local_correlation_reference(
-            plain[0], plain[0] if self_similarity else plain[1], offsets,
-            window, dilation)
+            plain[0],
+            plain[0] if self_similarity else plain[1],
+            offsets,
+            window,
+            dilation,
+        )
         (out * weight).sum().backward()
         (expected * weight).sum().backward()
         for a, b in zip(ours, plain):
             if b.grad is None:
                 assert a.grad is None
             else:
-                torch.testing.assert_close(a.grad, b.grad, rtol=0,
-                                           atol=1e-12)
+                torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-12)
 
 
 def test_strategy_choice():
     """Dense products for SELFY's 14 x 14 maps (fewer multiply-adds), row
     products once the window is a small part of the map."""
+
     def geometry(h, w, offsets=(-2, -1, 0, 1, 2), window=(9, 9)):
         return stss_module._Geometry(8, 8, 128, h, w, offsets, *window, 1, 1)
 
     assert stss_module._use_dense(geometry(14, 14), self_corr=True)
     assert stss_module._use_dense(geometry(14, 14), self_corr=False)
     assert not stss_module._use_dense(geometry(56, 56), self_corr=True)
-    assert not stss_module._use_dense(geometry(28, 28, (1, ), (5, 5)),
-                                      self_corr=False)
+    assert not stss_module._use_dense(
+        geometry(28, 28, (1,), (5, 5)), self_corr=False
+    )
 
 
 def test_gradients_match_reference_at_selfy_size(strategy):
@@ -133,8 +155,11 @@ def test_gradient_for_key_only(strategy):
     local_correlation(query, key).sum().backward()
     assert query.grad is None
     expected = torch.autograd.grad(
-        local_correlation_reference(query, key, (-2, -1, 0, 1, 2), (9, 9),
-                                (1, 1)).sum(), key)[0]
+        local_correlation_reference(
+            query, key, (-2, -1, 0, 1, 2), (9, 9), (1, 1)
+        ).sum(),
+        key,
+    )[0]
     torch.testing.assert_close(key.grad, expected, rtol=0, atol=1e-12)
 
 
@@ -148,7 +173,8 @@ def test_backward_saves_only_the_inputs(strategy):
     assert [s.data_ptr() for s in saved] == [query.data_ptr(), key.data_ptr()]
     out = stss(query)
     assert [s.data_ptr() for s in out.grad_fn.saved_tensors] == [
-        query.data_ptr()]
+        query.data_ptr()
+    ]
 
 
 @pytest.mark.parametrize('shift', [(2, -1), (-3, 0), (0, 4)])
@@ -177,7 +203,8 @@ def test_stss_is_local_correlation_with_centred_offsets():
     x = torch.randn(2, 5, 6, 7, 6, dtype=torch.float64)
     torch.testing.assert_close(
         stss(x, (3, 5, 3), dilation=(2, 1)),
-        local_correlation(x, None, (-1, 0, 1), (5, 3), (2, 1)))
+        local_correlation(x, None, (-1, 0, 1), (5, 3), (2, 1)),
+    )
 
 
 def test_output_is_position_major():
@@ -195,7 +222,8 @@ def test_l2_normalize():
     assert y[0, 0, :, 1, 1].abs().max() == 0
     torch.testing.assert_close(
         l2_normalize(x, dim=0, eps=0.5),
-        x / torch.sqrt((x**2).sum(0, keepdim=True) + 0.5))
+        x / torch.sqrt((x**2).sum(0, keepdim=True) + 0.5),
+    )
 
 
 def test_bfloat16_autocast_computes_in_float32(strategy):
@@ -215,8 +243,9 @@ def test_low_precision_inputs(dtype, strategy):
     out = stss(x.to(dtype).requires_grad_(), (3, 3, 5))
     assert out.dtype == dtype
     tol = 1e-5 if dtype == torch.float32 else 2e-2
-    torch.testing.assert_close(out.double(), stss_reference(x, (3, 3, 5)),
-                               rtol=0, atol=tol)
+    torch.testing.assert_close(
+        out.double(), stss_reference(x, (3, 3, 5)), rtol=0, atol=tol
+    )
     out.sum().backward()
 
 
@@ -227,49 +256,63 @@ def test_channels_last_and_strided_inputs(strategy):
     torch.testing.assert_close(stss(x, (3, 5, 5)), expected, rtol=0, atol=0)
     # a strided query and key (MotionSqueeze: frames t against t+1)
     torch.testing.assert_close(
-        local_correlation(x[:, :-1], x[:, 1:], (0, ), (5, 5)),
-        expected[:, :-1, 2:3])
+        local_correlation(x[:, :-1], x[:, 1:], (0,), (5, 5)),
+        expected[:, :-1, 2:3],
+    )
 
 
 def test_traced_and_exported_forward_matches_eager():
     ort = pytest.importorskip('onnxruntime')
 
     class Correlate(torch.nn.Module):
-
         def forward(self, x):
             return stss(l2_normalize(x), (3, 5, 3)).contiguous()
 
     model = Correlate().eval()
     x = torch.randn(2, 3, 4, 5, 6)
-    traced = torch.jit.trace(model, (x, ))
+    traced = torch.jit.trace(model, (x,))
     torch.testing.assert_close(traced(x), model(x))
     buffer = io.BytesIO()
-    torch.onnx.export(model, (x, ), buffer, dynamo=False, opset_version=17)
+    torch.onnx.export(model, (x,), buffer, dynamo=False, opset_version=17)
     session = ort.InferenceSession(buffer.getvalue())
-    (onnx_out, ) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
-    torch.testing.assert_close(torch.from_numpy(onnx_out), model(x),
-                               rtol=0, atol=1e-5)
+    (onnx_out,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    torch.testing.assert_close(
+        torch.from_numpy(onnx_out), model(x), rtol=0, atol=1e-5
+    )
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(window=(8, 9)), r'window must be two odd sizes.*got \(8, 9\)'),
-    (dict(window=(9, )), r'window must be two odd sizes.*got \(9,\)'),
-    (dict(dilation=(0, 1)), r'dilation.*got \(0, 1\)'),
-    (dict(temporal_offsets=()), 'temporal_offsets is empty'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(window=(8, 9)), r'window must be two odd sizes.*got \(8, 9\)'),
+        (dict(window=(9,)), r'window must be two odd sizes.*got \(9,\)'),
+        (dict(dilation=(0, 1)), r'dilation.*got \(0, 1\)'),
+        (dict(temporal_offsets=()), 'temporal_offsets is empty'),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         local_correlation(torch.randn(1, 2, 3, 4, 4), **kwargs)
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match=r'\(N, T, C, H, W\), got \(2, 3, '
-                       r'4, 4\)'):
+    with pytest.raises(
+        ValueError,
+        match=r'\(N, T, C, H, W\), got \(2, 3, '
+        r'4, 4\)',
+    ):
         local_correlation(torch.randn(2, 3, 4, 4))
-    with pytest.raises(ValueError, match=r'key shape must equal query shape '
-                       r'\(1, 2, 3, 4, 4\), got \(1, 2, 3, 4, 5\)'):
-        local_correlation(torch.randn(1, 2, 3, 4, 4),
-                          torch.randn(1, 2, 3, 4, 5))
-    with pytest.raises(ValueError, match=r'window must be three odd sizes '
-                       r'\(L, U, V\) >= 1, got \(4, 9, 9\)'):
+    with pytest.raises(
+        ValueError,
+        match=r'key shape must equal query shape '
+        r'\(1, 2, 3, 4, 4\), got \(1, 2, 3, 4, 5\)',
+    ):
+        local_correlation(
+            torch.randn(1, 2, 3, 4, 4), torch.randn(1, 2, 3, 4, 5)
+        )
+    with pytest.raises(
+        ValueError,
+        match=r'window must be three odd sizes '
+        r'\(L, U, V\) >= 1, got \(4, 9, 9\)',
+    ):
         stss(torch.randn(1, 2, 3, 4, 4), (4, 9, 9))

@@ -9,6 +9,7 @@ result was due, a result where an error was due, a non-finite output from
 finite input). faulthandler turns a hang (``CASE_TIMEOUT`` s) or a crash into
 a traceback and a non-zero exit, which the test reports with the last case.
 """
+
 import faulthandler
 import json
 import os
@@ -20,16 +21,32 @@ import numpy as np
 import torch
 
 CASE_TIMEOUT = 60
-DTYPES = [torch.uint8, torch.float32, torch.float16, torch.float64,
-          torch.int64, torch.bool]
+DTYPES = [
+    torch.uint8,
+    torch.float32,
+    torch.float16,
+    torch.float64,
+    torch.int64,
+    torch.bool,
+]
 
 
 def _report(case, desc, outcome, error='', problem=''):
-    print(json.dumps(dict(case=case, desc=desc, outcome=outcome,
-                          error=error, problem=problem)), flush=True)
+    print(
+        json.dumps(
+            dict(
+                case=case,
+                desc=desc,
+                outcome=outcome,
+                error=error,
+                problem=problem,
+            )
+        ),
+        flush=True,
+    )
 
 
-def _run(case, desc, fn, expect_ok=None, allowed=(Exception, )):
+def _run(case, desc, fn, expect_ok=None, allowed=(Exception,)):
     """Run ``fn`` (returns a problem or None); ``expect_ok``: True, False or
     None (either is fine); ``allowed``: the exception types that count as a
     clear error."""
@@ -46,8 +63,9 @@ def _run(case, desc, fn, expect_ok=None, allowed=(Exception, )):
             problem = f'{type(err).__name__} is not one of the clear errors'
         elif not str(err).strip():
             problem = 'exception without a message'
-        _report(case, desc, 'error', f'{type(err).__name__}: {err}'[:400],
-                problem)
+        _report(
+            case, desc, 'error', f'{type(err).__name__}: {err}'[:400], problem
+        )
         return
     faulthandler.cancel_dump_traceback_later()
     if expect_ok is False:
@@ -61,14 +79,17 @@ def _run(case, desc, fn, expect_ok=None, allowed=(Exception, )):
 def _recognizer():
     from mmaction.registry import MODELS
     from mmengine.config import Config
+
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     cfg = Config.fromfile(
-        osp.join(repo, 'configs', '_base_', 'models', 'tsm_r18_motion.py'))
+        osp.join(repo, 'configs', '_base_', 'models', 'tsm_r18_motion.py')
+    )
     return MODELS.build(cfg.model)
 
 
 def model_cases(seed, num_cases):
     from mmaction.structures import ActionDataSample
+
     model = _recognizer()
     pristine = {k: v.clone() for k, v in model.state_dict().items()}
     rng = np.random.default_rng(seed)
@@ -89,13 +110,20 @@ def model_cases(seed, num_cases):
         else:
             poison = 'none'
         x = x.to(dtype)
-        desc = (f'{"train" if train else "test"} N={n} F={frames} '
-                f'C={channels} {h}x{w} {dtype} poison={poison}')
+        desc = (
+            f'{"train" if train else "test"} N={n} F={frames} '
+            f'C={channels} {h}x{w} {dtype} poison={poison}'
+        )
         # NCHW recognizer, T=8: test takes F a multiple of 8, training
         # exactly 8; the normaliser broadcasts C=1 (grey) but not C=4;
         # float64 meets float32 weights and bool cannot be normalised
-        shape_ok = (n >= 1 and channels in (1, 3) and frames % 8 == 0
-                    and frames >= 8 and (frames == 8 or not train))
+        shape_ok = (
+            n >= 1
+            and channels in (1, 3)
+            and frames % 8 == 0
+            and frames >= 8
+            and (frames == 8 or not train)
+        )
         expect = None if dtype in (torch.float64, torch.bool) else shape_ok
         samples = [ActionDataSample().set_gt_label(0) for _ in range(n)]
         batch = dict(inputs=list(x), data_samples=samples)
@@ -125,21 +153,33 @@ def model_cases(seed, num_cases):
 # ------------------------------------------------------------------ SELFY
 
 SELFY_VARIANTS = [  # (extraction, window, stride), small channels
-    ('conv', (3, 5, 5), 2), ('mlp', (3, 3, 3), 1),
-    ('softargmax', (5, 9, 9), 2), ('conv', (1, 1, 1), 1)]
+    ('conv', (3, 5, 5), 2),
+    ('mlp', (3, 3, 3), 1),
+    ('softargmax', (5, 9, 9), 2),
+    ('conv', (1, 1, 1), 1),
+]
 
 
 def selfy_cases(seed, num_cases):
     from selfy_mmaction.models.blocks.selfy import SELFYBlock
+
     blocks = [
-        SELFYBlock(8, num_segments=4, hidden_channels=8, window=window,
-                   stride=stride, extraction=extraction,
-                   extraction_channels=(4, 8, 8, 8),
-                   integration_channels=(8, 8, 8, 8), zero_init_last=False)
+        SELFYBlock(
+            8,
+            num_segments=4,
+            hidden_channels=8,
+            window=window,
+            stride=stride,
+            extraction=extraction,
+            extraction_channels=(4, 8, 8, 8),
+            integration_channels=(8, 8, 8, 8),
+            zero_init_last=False,
+        )
         for extraction, window, stride in SELFY_VARIANTS
     ]
-    pristine = [{k: v.clone() for k, v in b.state_dict().items()}
-                for b in blocks]
+    pristine = [
+        {k: v.clone() for k, v in b.state_dict().items()} for b in blocks
+    ]
     rng = np.random.default_rng(seed)
     for case in range(num_cases):
         which = int(rng.integers(len(blocks)))
@@ -152,12 +192,13 @@ def selfy_cases(seed, num_cases):
         channels = int(rng.choice([4, 9] + [8] * 12))
         h, w = (int(v) for v in rng.integers(1, 18, size=2))
         ndim = int(rng.choice([3, 5] + [4] * 12))
-        dtype = ([torch.float64, torch.int64] +
-                 [torch.float32] * 12)[int(rng.integers(14))]
+        dtype = ([torch.float64, torch.int64] + [torch.float32] * 12)[
+            int(rng.integers(14))
+        ]
         poison = str(rng.choice(['none', 'none', 'nan', 'inf', '-inf']))
         train = bool(rng.random() < 0.4)
         shape = (n * frames, channels, h, w)
-        shape = shape[:3] if ndim == 3 else shape + (2, ) * (ndim - 4)
+        shape = shape[:3] if ndim == 3 else shape + (2,) * (ndim - 4)
         x = torch.from_numpy(rng.standard_normal(shape))
         if poison != 'none' and x.numel() and dtype.is_floating_point:
             x.view(-1)[int(rng.integers(x.numel()))] = float(poison)
@@ -165,12 +206,19 @@ def selfy_cases(seed, num_cases):
             poison = 'none'
         x = x.to(dtype)
         extraction, window, stride = SELFY_VARIANTS[which]
-        desc = (f'{extraction} window={window} stride={stride} '
-                f'{"train" if train else "eval"} input {tuple(shape)} '
-                f'(N={n} x {frames} frames, T=4) {dtype} poison={poison}')
+        desc = (
+            f'{extraction} window={window} stride={stride} '
+            f'{"train" if train else "eval"} input {tuple(shape)} '
+            f'(N={n} x {frames} frames, T=4) {dtype} poison={poison}'
+        )
         # (N*T, 8, H, W) float32 with N*T a positive multiple of T=4
-        valid = (ndim == 4 and channels == 8 and n * frames > 0
-                 and n * frames % 4 == 0 and dtype == torch.float32)
+        valid = (
+            ndim == 4
+            and channels == 8
+            and n * frames > 0
+            and n * frames % 4 == 0
+            and dtype == torch.float32
+        )
         expect = None if n == 0 else valid
 
         def run(block=block, x=x, train=train, poison=poison):
@@ -218,19 +266,35 @@ def _check_sample(sample, frames):
 def data_cases(seed, num_cases, workdir):
     import cv2
 
-    from selfy_mmaction.datasets import (CheckedRawframeDataset,
-                                         CheckedVideoDataset,
-                                         MotionDatasetSpec, render_clip)
-    from selfy_mmaction.datasets.checked import (AnnotationError,
-                                                 SampleLoadError)
+    from selfy_mmaction.datasets import (
+        CheckedRawframeDataset,
+        CheckedVideoDataset,
+        MotionDatasetSpec,
+        render_clip,
+    )
+    from selfy_mmaction.datasets.checked import (
+        AnnotationError,
+        SampleLoadError,
+    )
     from selfy_mmaction.datasets.motion import write_video
+
     rng = np.random.default_rng(seed)
     good = osp.join(workdir, 'good.mp4')
     write_video(good, render_clip(0, rng, MotionDatasetSpec(size=32)), 8)
     good_bytes = open(good, 'rb').read()
     for case in range(num_cases):
-        kind = str(rng.choice(['bytes', 'truncated', 'bitflip', 'odd_clip',
-                               'ann_line', 'frames']))
+        kind = str(
+            rng.choice(
+                [
+                    'bytes',
+                    'truncated',
+                    'bitflip',
+                    'odd_clip',
+                    'ann_line',
+                    'frames',
+                ]
+            )
+        )
         path = osp.join(workdir, f'case{case}.mp4')
         ann = osp.join(workdir, f'case{case}.txt')
         expect, desc = None, kind
@@ -244,15 +308,15 @@ def data_cases(seed, num_cases, workdir):
             desc += f' at {cut}/{len(good_bytes)}'
         elif kind == 'bitflip':
             data = bytearray(good_bytes)
-            for pos in rng.integers(0, len(data), size=int(
-                    rng.integers(1, 20))):
+            for pos in rng.integers(
+                0, len(data), size=int(rng.integers(1, 20))
+            ):
                 data[pos] ^= 1 << int(rng.integers(8))
             open(path, 'wb').write(bytes(data))
         elif kind == 'odd_clip':
             frames, size = int(rng.integers(1, 20)), int(rng.integers(8, 48))
             spec = MotionDatasetSpec(num_frames=frames, size=size)
-            write_video(path, render_clip(int(rng.integers(8)), rng, spec),
-                        8)
+            write_video(path, render_clip(int(rng.integers(8)), rng, spec), 8)
             desc += f' {frames} frames {size}px'
             # decord 0.6 fails (DECORDError) on OpenCV mp4v files 8, 12, 16,
             # 24, 48, 72 px wide (and odd sizes rounded down to them)
@@ -260,19 +324,28 @@ def data_cases(seed, num_cases, workdir):
         if kind == 'ann_line':
             alphabet = list('ab.4 7-x\t') + ['', ' ']
             line = ''.join(rng.choice(alphabet, size=int(rng.integers(0, 12))))
-            line = f'good.mp4 {int(rng.integers(8))}' if rng.random() < .3 \
+            line = (
+                f'good.mp4 {int(rng.integers(8))}'
+                if rng.random() < 0.3
                 else line
+            )
             open(ann, 'w').write(line + '\n')
             desc += f' {line!r}'
             # a result only for a well-formed line naming the one video that
             # exists with a label < 8; anything else must be a clear error
-            expect = bool(VALID_LINE.match(line)) and \
-                line.split()[0] == 'good.mp4' and int(line.split()[1]) < 8
+            expect = (
+                bool(VALID_LINE.match(line))
+                and line.split()[0] == 'good.mp4'
+                and int(line.split()[1]) < 8
+            )
 
             def run(ann=ann):
-                ds = CheckedVideoDataset(ann, pipeline=PIPELINE,
-                                         num_classes=8,
-                                         data_prefix=dict(video=workdir))
+                ds = CheckedVideoDataset(
+                    ann,
+                    pipeline=PIPELINE,
+                    num_classes=8,
+                    data_prefix=dict(video=workdir),
+                )
                 return _check_sample(ds[0], 8)
         elif kind == 'frames':
             frame_dir = osp.join(workdir, f'frames{case}')
@@ -283,27 +356,35 @@ def data_cases(seed, num_cases, workdir):
                 img = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
                 data = cv2.imencode('.jpg', img)[1].tobytes()
                 if i == broken:
-                    data = data[:int(rng.integers(0, len(data)))]
-                open(osp.join(frame_dir, f'img_{i:05d}.jpg'),
-                     'wb').write(data)
+                    data = data[: int(rng.integers(0, len(data)))]
+                open(osp.join(frame_dir, f'img_{i:05d}.jpg'), 'wb').write(data)
             claimed = total + int(rng.integers(0, 2))  # maybe one missing
             open(ann, 'w').write(f'frames{case} {claimed} 1\n')
-            desc += (f' {total} frames of {claimed} listed, frame {broken} '
-                     f'truncated')
+            desc += (
+                f' {total} frames of {claimed} listed, frame {broken} '
+                f'truncated'
+            )
             expect = True if broken == 0 and claimed == total else None
 
             def run(ann=ann):
-                ds = CheckedRawframeDataset(ann, pipeline=FRAME_PIPELINE,
-                                            data_prefix=dict(img=workdir),
-                                            start_index=1, test_mode=True)
+                ds = CheckedRawframeDataset(
+                    ann,
+                    pipeline=FRAME_PIPELINE,
+                    data_prefix=dict(img=workdir),
+                    start_index=1,
+                    test_mode=True,
+                )
                 return _check_sample(ds[0], 4)
         else:
             open(ann, 'w').write(f'case{case}.mp4 1\n')
 
             def run(ann=ann):
-                ds = CheckedVideoDataset(ann, pipeline=PIPELINE,
-                                         data_prefix=dict(video=workdir),
-                                         test_mode=True)
+                ds = CheckedVideoDataset(
+                    ann,
+                    pipeline=PIPELINE,
+                    data_prefix=dict(video=workdir),
+                    test_mode=True,
+                )
                 return _check_sample(ds[0], 8)
 
         _run(case, desc, run, expect, (SampleLoadError, AnnotationError))
@@ -314,6 +395,7 @@ def main():
     which, seed, num_cases = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     import selfy_mmaction  # noqa: F401
     from mmengine.registry import init_default_scope
+
     init_default_scope('mmaction')
     torch.manual_seed(seed)
     if which == 'model':

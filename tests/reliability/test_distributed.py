@@ -2,6 +2,7 @@
 share the data and average gradients, so with the same total batch it
 matches a 1-process run up to float rounding (when no layer depends on the
 per-process batch: BN statistics frozen, no dropout)."""
+
 import os.path as osp
 import socket
 import subprocess
@@ -18,9 +19,12 @@ from tiny_run import REPO, tool_env, write_tiny_config
 # relative differences of several % (measured 5.4e-2 for 2 processes and
 # 3.3e-3 for 2 threads); with SGD the comparison is about the averaged
 # gradients, which is what distributed training must get right.
-SAME_MATH = ['model.cls_head.dropout_ratio=0', 'model.backbone.norm_eval=True',
-             'optim_wrapper.optimizer.type=SGD',
-             'optim_wrapper.optimizer.lr=0.01']
+SAME_MATH = [
+    'model.cls_head.dropout_ratio=0',
+    'model.backbone.norm_eval=True',
+    'optim_wrapper.optimizer.type=SGD',
+    'optim_wrapper.optimizer.lr=0.01',
+]
 
 
 def _free_port():
@@ -30,8 +34,9 @@ def _free_port():
 
 
 def _run(cmd, env):
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=500,
-                          env=env, cwd=REPO)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=500, env=env, cwd=REPO
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return proc.stdout + proc.stderr
 
@@ -60,19 +65,49 @@ def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path):
     runs = {name: str(tmp_path / name) for name in ('one', 'two', 'ref')}
     train = [sys.executable, osp.join(REPO, 'tools', 'train.py'), cfg]
     commands = dict(
-        one=([*train, '--work-dir', runs['one'], '--cfg-options', *SAME_MATH,
-              'train_dataloader.batch_size=4'], tool_env()),
-        ref=([*train, '--work-dir', runs['ref'], '--cfg-options', *SAME_MATH,
-              'train_dataloader.batch_size=4'],
-             dict(tool_env(), OMP_NUM_THREADS='2')),
-        two=(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
-              '--work-dir', runs['two'], '--cfg-options', *SAME_MATH,
-              'train_dataloader.batch_size=2'],
-             dict(tool_env(), PORT=str(_free_port()))))
+        one=(
+            [
+                *train,
+                '--work-dir',
+                runs['one'],
+                '--cfg-options',
+                *SAME_MATH,
+                'train_dataloader.batch_size=4',
+            ],
+            tool_env(),
+        ),
+        ref=(
+            [
+                *train,
+                '--work-dir',
+                runs['ref'],
+                '--cfg-options',
+                *SAME_MATH,
+                'train_dataloader.batch_size=4',
+            ],
+            dict(tool_env(), OMP_NUM_THREADS='2'),
+        ),
+        two=(
+            [
+                'bash',
+                osp.join(REPO, 'tools', 'dist_train.sh'),
+                cfg,
+                '2',
+                '--work-dir',
+                runs['two'],
+                '--cfg-options',
+                *SAME_MATH,
+                'train_dataloader.batch_size=2',
+            ],
+            dict(tool_env(), PORT=str(_free_port())),
+        ),
+    )
     logs = {}
     threads = [
-        threading.Thread(target=lambda n=name, c=cmd: logs.update(
-            {n: _run(*c)})) for name, cmd in commands.items()
+        threading.Thread(
+            target=lambda n=name, c=cmd: logs.update({n: _run(*c)})
+        )
+        for name, cmd in commands.items()
     ]
     for thread in threads:
         thread.start()
@@ -91,7 +126,7 @@ def test_two_cpu_processes_match_one_with_the_same_total_batch(tmp_path):
     assert two < 1e-2
 
 
-_ALL_REDUCE = '''
+_ALL_REDUCE = """
 import sys
 import torch
 import torch.distributed as dist
@@ -102,7 +137,7 @@ value = torch.ones(1) * (get_rank() + 1)
 all_reduce(value)
 print(get_rank(), get_world_size(), dist.get_backend(), float(value))
 dist.destroy_process_group()  # gloo threads end before the interpreter
-'''
+"""
 
 
 def test_slurm_and_mpi_launchers_on_cpu():
@@ -115,17 +150,25 @@ def test_slurm_and_mpi_launchers_on_cpu():
         for rank in range(2):
             env = dict(tool_env(), MASTER_ADDR='127.0.0.1', MASTER_PORT=port)
             if launcher == 'slurm':
-                env.update(SLURM_PROCID=str(rank), SLURM_NTASKS='2',
-                           SLURM_LOCALID=str(rank),
-                           SLURM_NODELIST='localhost')
+                env.update(
+                    SLURM_PROCID=str(rank),
+                    SLURM_NTASKS='2',
+                    SLURM_LOCALID=str(rank),
+                    SLURM_NODELIST='localhost',
+                )
             else:
-                env.update(OMPI_COMM_WORLD_RANK=str(rank),
-                           OMPI_COMM_WORLD_SIZE='2',
-                           OMPI_COMM_WORLD_LOCAL_RANK=str(rank))
+                env.update(
+                    OMPI_COMM_WORLD_RANK=str(rank),
+                    OMPI_COMM_WORLD_SIZE='2',
+                    OMPI_COMM_WORLD_LOCAL_RANK=str(rank),
+                )
             procs[launcher, rank] = subprocess.Popen(
                 [sys.executable, '-c', _ALL_REDUCE, launcher],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                env=env)
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
     for (launcher, rank), proc in procs.items():
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, f'{launcher} rank {rank}: {err[-3000:]}'

@@ -1,20 +1,21 @@
 """Shared fixture of the zoo tools' tests: a TSM-R18 motion model trained for
 one short epoch and published into a temporary repository."""
+
 import importlib.util
 import os.path as osp
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TSM_MOTION = osp.join(REPO, 'configs', 'tsm',
-                      'tsm_r18_1x1x8-4e_motion-rgb.py')
+TSM_MOTION = osp.join(REPO, 'configs', 'tsm', 'tsm_r18_1x1x8-4e_motion-rgb.py')
 
 
 def _tool(relpath: str):
     """A command-line tool loaded as a module, to call its ``main``."""
     name = osp.splitext(osp.basename(relpath))[0] + '_cli'
-    spec = importlib.util.spec_from_file_location(name,
-                                                  osp.join(REPO, relpath))
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO, relpath)
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -32,6 +33,7 @@ def published_tsm(tmp_path_factory):
     from selfy_mmaction.engine import build_runner
 
     from test_train_tools import _tiny_config
+
     publish_model = _tool('tools/publish_model.py')
 
     base = tmp_path_factory.mktemp('tiny_tsm')
@@ -49,10 +51,16 @@ def published_tsm(tmp_path_factory):
     config = root / 'configs' / 'tsm' / osp.basename(TSM_MOTION)
     config.parent.mkdir(parents=True)
     config.write_text(f'_base_ = [{TSM_MOTION!r}]\n')
-    entry = publish_model.main([
-        work_dir, '--config', str(config), '--repo-root', str(root)
-    ])
-    return dict(root=str(root), config=str(config), work_dir=work_dir,
-                tiny_config=tiny, checkpoint=osp.join(work_dir, 'epoch_1.pth'),
-                entry=entry, weights=osp.join(str(root), entry['Weights']),
-                data=str(base / 'data'))
+    entry = publish_model.main(
+        [work_dir, '--config', str(config), '--repo-root', str(root)]
+    )
+    return dict(
+        root=str(root),
+        config=str(config),
+        work_dir=work_dir,
+        tiny_config=tiny,
+        checkpoint=osp.join(work_dir, 'epoch_1.pth'),
+        entry=entry,
+        weights=osp.join(str(root), entry['Weights']),
+        data=str(base / 'data'),
+    )

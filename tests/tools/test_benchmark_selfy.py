@@ -1,5 +1,6 @@
 """tools/analysis/benchmark_selfy.py: the --quick smoke run (what CI runs)
 and the CUDA request on a machine without CUDA."""
+
 import os.path as osp
 import sys
 
@@ -23,17 +24,30 @@ def test_quick_run_prints_the_ratio_rows(tmp_path, capsys):
     threads = torch.get_num_threads()
     report = tmp_path / 'selfy.md'
     try:
-        assert benchmark_selfy.main([
-            '--quick', '--device', 'cpu', '--threads', '1', '--out',
-            str(report)
-        ]) == 0
+        assert (
+            benchmark_selfy.main(
+                [
+                    '--quick',
+                    '--device',
+                    'cpu',
+                    '--threads',
+                    '1',
+                    '--out',
+                    str(report),
+                ]
+            )
+            == 0
+        )
     finally:
         torch.set_num_threads(threads)
     printed = capsys.readouterr().out
     written = report.read_text()
     for row in RATIO_ROWS:
-        lines = [line for line in printed.splitlines()
-                 if line.startswith(f'| {row} |')]
+        lines = [
+            line
+            for line in printed.splitlines()
+            if line.startswith(f'| {row} |')
+        ]
         assert len(lines) == 1, row
         assert float(lines[0].split('|')[2]) > 0  # a measured ratio
         assert lines[0] in written

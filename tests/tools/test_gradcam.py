@@ -1,6 +1,7 @@
 """MMAction2's Grad-CAM (``mmaction.utils.GradCAM`` and the stock
 ``tools/visualizations/vis_cam.py`` shipped in the wheel) on a SELFY-TSM-R18
 recognizer with a real video."""
+
 import os
 import os.path as osp
 import subprocess
@@ -17,8 +18,13 @@ from selfy_mmaction.visualization.stss import load_clip
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SELFY = osp.join(REPO, 'configs', 'selfy_tsm_r18_motion.py')
-VIS_CAM = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
-                   'visualizations', 'vis_cam.py')
+VIS_CAM = osp.join(
+    osp.dirname(mmaction.__file__),
+    '.mim',
+    'tools',
+    'visualizations',
+    'vis_cam.py',
+)
 
 
 @pytest.fixture(scope='module')
@@ -34,13 +40,17 @@ def model():
 SELFY_LAYER = 'backbone/stage_blocks/layer2/0'
 
 
-@pytest.mark.parametrize('layer', [
-    'backbone/layer4/1/relu', SELFY_LAYER,
-    # layers of the block: its fast path steps aside for hooked layers
-    f'{SELFY_LAYER}/stss_transformation/downsample',
-    f'{SELFY_LAYER}/stss_integration/conv3_fuse',
-    f'{SELFY_LAYER}/stss_integration/upsample',
-])
+@pytest.mark.parametrize(
+    'layer',
+    [
+        'backbone/layer4/1/relu',
+        SELFY_LAYER,
+        # layers of the block: its fast path steps aside for hooked layers
+        f'{SELFY_LAYER}/stss_transformation/downsample',
+        f'{SELFY_LAYER}/stss_integration/conv3_fuse',
+        f'{SELFY_LAYER}/stss_integration/upsample',
+    ],
+)
 def test_gradcam_on_selfy_recognizer(model, testdata_dir, layer):
     data = load_clip(model, osp.join(testdata_dir, 'test.mp4'))
     cam = GradCAM(model, layer)
@@ -79,9 +89,24 @@ def _vis_cam(args, tmp_path, video):
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     env = dict(os.environ, OMP_NUM_THREADS='1')
     return subprocess.run(
-        [sys.executable, VIS_CAM, SELFY, checkpoint, video, '--device', 'cpu',
-         '--target-layer-name', 'backbone/layer4/1/relu', *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            VIS_CAM,
+            SELFY,
+            checkpoint,
+            video,
+            '--device',
+            'cpu',
+            '--target-layer-name',
+            'backbone/layer4/1/relu',
+            *args,
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_stock_vis_cam_script_runs_our_config(tmp_path, testdata_dir):
@@ -93,10 +118,15 @@ def test_stock_vis_cam_script_runs_our_config(tmp_path, testdata_dir):
 
 
 def test_stock_vis_cam_script_writes_a_gif(tmp_path, testdata_dir):
-    pytest.importorskip('moviepy', reason='vis_cam.py writes files with '
-                        'moviepy, which is not installed')
+    pytest.importorskip(
+        'moviepy',
+        reason='vis_cam.py writes files with moviepy, which is not installed',
+    )
     out = tmp_path / 'cam.gif'
-    run = _vis_cam(['--out-filename', str(out)], tmp_path,
-                   osp.join(testdata_dir, 'test.mp4'))
+    run = _vis_cam(
+        ['--out-filename', str(out)],
+        tmp_path,
+        osp.join(testdata_dir, 'test.mp4'),
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert out.stat().st_size > 0

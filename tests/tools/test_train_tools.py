@@ -1,5 +1,6 @@
 """End to end through tools/train.py and tools/test.py on generated videos:
 train, test the saved checkpoint, resume."""
+
 import os.path as osp
 import re
 import subprocess
@@ -38,7 +39,11 @@ default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3),
 def _tool(name, *args):
     proc = subprocess.run(
         [sys.executable, osp.join(REPO, 'tools', name), *args],
-        capture_output=True, text=True, timeout=400, cwd=REPO)
+        capture_output=True,
+        text=True,
+        timeout=400,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
 
@@ -46,13 +51,24 @@ def _tool(name, *args):
 def test_train_test_resume(tmp_path):
     cfg = _tiny_config(tmp_path)
     work = str(tmp_path / 'work')
-    out = _tool('train.py', cfg, '--work-dir', work, '--cfg-options',
-                'train_cfg.max_epochs=1')
+    out = _tool(
+        'train.py',
+        cfg,
+        '--work-dir',
+        work,
+        '--cfg-options',
+        'train_cfg.max_epochs=1',
+    )
     assert 'Epoch(val) [1]' in out
     assert osp.exists(osp.join(work, 'epoch_1.pth'))
 
-    out = _tool('test.py', cfg, osp.join(work, 'epoch_1.pth'), '--work-dir',
-                str(tmp_path / 'test'))
+    out = _tool(
+        'test.py',
+        cfg,
+        osp.join(work, 'epoch_1.pth'),
+        '--work-dir',
+        str(tmp_path / 'test'),
+    )
     assert re.search(r"'acc/top1': (np\.float64\()?[0-9.]+", out)
 
     out = _tool('train.py', cfg, '--work-dir', work, '--resume')
@@ -66,6 +82,7 @@ def test_mmaction_own_tools_run_our_config(tmp_path):
     wheel under mmaction/.mim/tools) run our config unchanged: its
     custom_imports load the plugin."""
     import mmaction
+
     tools = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools')
     cfg = _tiny_config(tmp_path)
     work = str(tmp_path / 'stock')
@@ -73,13 +90,28 @@ def test_mmaction_own_tools_run_our_config(tmp_path):
     def stock(name, *args):
         proc = subprocess.run(
             [sys.executable, osp.join(tools, name), *args],
-            capture_output=True, text=True, timeout=400, cwd=str(tmp_path))
+            capture_output=True,
+            text=True,
+            timeout=400,
+            cwd=str(tmp_path),
+        )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         return proc.stdout + proc.stderr
 
-    out = stock('train.py', cfg, '--work-dir', work, '--cfg-options',
-                'train_cfg.max_epochs=1')
+    out = stock(
+        'train.py',
+        cfg,
+        '--work-dir',
+        work,
+        '--cfg-options',
+        'train_cfg.max_epochs=1',
+    )
     assert 'Epoch(val) [1]' in out
-    out = stock('test.py', cfg, osp.join(work, 'epoch_1.pth'), '--work-dir',
-                str(tmp_path / 'stock_test'))
-    assert re.search(r"acc/top1: [0-9.]+", out), out[-2000:]
+    out = stock(
+        'test.py',
+        cfg,
+        osp.join(work, 'epoch_1.pth'),
+        '--work-dir',
+        str(tmp_path / 'stock_test'),
+    )
+    assert re.search(r'acc/top1: [0-9.]+', out), out[-2000:]

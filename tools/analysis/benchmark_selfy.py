@@ -45,6 +45,7 @@ prints the N ops where the block's forward + backward and eval forward
 spend most time (``torch.profiler``). ``--quick``: tiny shapes and
 ResNet-18 networks at 64 px (a smoke test of seconds).
 """
+
 import argparse
 import datetime
 import logging
@@ -62,11 +63,15 @@ from selfy_mmaction.analysis.complexity import without_pretrained  # noqa: E402
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SELFY_CONFIG = osp.join(REPO, 'configs', 'selfy_tsm_r50_ssv1.py')
 TSM_CONFIG = osp.join(
-    REPO, 'configs', 'tsm',
-    'tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py')
+    REPO,
+    'configs',
+    'tsm',
+    'tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
+)
 # issue #12: measured ratio must be <= target (>= for the op's speed-up)
-TARGETS = dict(stss_speedup=50.0, stss_memory=1.5, block=0.16, train=1.15,
-               inference=1.12)
+TARGETS = dict(
+    stss_speedup=50.0, stss_memory=1.5, block=0.16, train=1.15, inference=1.12
+)
 MB = 1 / 2**20
 
 
@@ -75,14 +80,17 @@ class Settings:
 
     def __init__(self, quick: bool):
         self.quick = quick
-        self.stss_size = ((2, 4, 32, 8, 8, 5, 9, 9) if quick else
-                          (8, 8, 128, 14, 14, 5, 9, 9))
+        self.stss_size = (
+            (2, 4, 32, 8, 8, 5, 9, 9)
+            if quick
+            else (8, 8, 128, 14, 14, 5, 9, 9)
+        )
         # block input (N*T, C, H, W), hidden channels
         self.block_input = (8, 64, 16, 16) if quick else (8, 512, 28, 28)
         self.hidden = 16 if quick else 128
         self.depth = 18 if quick else 50
         self.resolution = 64 if quick else 224
-        self.batches = (1, ) if quick else (1, 4)
+        self.batches = (1,) if quick else (1, 4)
         self.repeats = 1 if quick else 3
         self.net_repeats = 1 if quick else 5
 
@@ -92,8 +100,9 @@ def _fmt(value, spec='.1f'):
 
 
 def _timed(fn, device, clock, max_seconds, repeats):
-    return 1000 * bs.time_fn(fn, device, bs.CLOCKS[clock], max_seconds,
-                             repeats)
+    return 1000 * bs.time_fn(
+        fn, device, bs.CLOCKS[clock], max_seconds, repeats
+    )
 
 
 def stss_section(settings, device, clock, max_seconds):
@@ -110,20 +119,27 @@ def stss_section(settings, device, clock, max_seconds):
             if need > bs.available_bytes() / 2:
                 cells.append((None, None))
                 continue
-            seconds = bs.time_case(impl, size, device, backward,
-                                   bs.CLOCKS[clock], max_seconds)
-            cells.append((1000 * seconds,
-                          bs.memory_case(impl, size, device, backward) * MB))
+            seconds = bs.time_case(
+                impl, size, device, backward, bs.CLOCKS[clock], max_seconds
+            )
+            cells.append(
+                (
+                    1000 * seconds,
+                    bs.memory_case(impl, size, device, backward) * MB,
+                )
+            )
         rows[impl] = cells
     return rows, base * MB
 
 
 def _selfy_block(settings, device, impl='fast'):
     from selfy_mmaction.models.blocks.selfy import SELFYBlock
+
     torch.manual_seed(0)
     nt, c = settings.block_input[:2]
-    block = SELFYBlock(c, 8, hidden_channels=settings.hidden,
-                       impl=impl).to(device)
+    block = SELFYBlock(c, 8, hidden_channels=settings.hidden, impl=impl).to(
+        device
+    )
     block.stss_integration.upsample.bn.weight.data.fill_(1)
     return block
 
@@ -135,8 +151,10 @@ def block_parts(block, x):
         feats = block.stss_extraction(similarity)
     size = x.shape[-2:]
     return {
-        'transformation (3x3 conv, L2 norm, STSS)':
-        (block.stss_transformation, x),
+        'transformation (3x3 conv, L2 norm, STSS)': (
+            block.stss_transformation,
+            x,
+        ),
         'extraction': (block.stss_extraction, similarity),
         'integration': (lambda f: block.stss_integration(f, size), feats),
         'SELFY block': (block, x),
@@ -170,12 +188,12 @@ def block_section(settings, device, clock, max_seconds):
 
         module.train()
         fwd = _timed(forward, device, clock, max_seconds, settings.repeats)
-        fwd_bwd = _timed(forward_backward, device, clock, max_seconds,
-                         settings.repeats)
+        fwd_bwd = _timed(
+            forward_backward, device, clock, max_seconds, settings.repeats
+        )
         peak = bs.peak_bytes(forward_backward, device) * MB
         module.eval()
-        infer = _timed(inference, device, clock, max_seconds,
-                       settings.repeats)
+        infer = _timed(inference, device, clock, max_seconds, settings.repeats)
         module.train()
         rows.append((name, fwd, fwd_bwd, infer, peak))
     return rows
@@ -185,14 +203,18 @@ def block_profile(settings, device, top):
     """Tables of the ``top`` ops of the block's forward + backward
     (training mode) and eval forward, by self time."""
     from torch.profiler import ProfilerActivity, profile
+
     block = _selfy_block(settings, device)
     x = torch.randn(*settings.block_input, device=device)
     grad = torch.randn_like(x)
     activities = [ProfilerActivity.CPU]
     if device.startswith('cuda'):
         activities.append(ProfilerActivity.CUDA)
-    sort = ('self_cuda_time_total'
-            if device.startswith('cuda') else 'self_cpu_time_total')
+    sort = (
+        'self_cuda_time_total'
+        if device.startswith('cuda')
+        else 'self_cpu_time_total'
+    )
     tables = []
     for mode in ('train', 'eval'):
         block.train(mode == 'train')
@@ -208,10 +230,15 @@ def block_profile(settings, device, top):
         with profile(activities=activities) as prof:
             step()
             bs._sync(device)
-        title = ('forward + backward, training mode'
-                 if mode == 'train' else 'forward, eval mode, no gradients')
-        tables.append(f'SELFY block {title} ({device}):\n' +
-                      prof.key_averages().table(sort_by=sort, row_limit=top))
+        title = (
+            'forward + backward, training mode'
+            if mode == 'train'
+            else 'forward, eval mode, no gradients'
+        )
+        tables.append(
+            f'SELFY block {title} ({device}):\n'
+            + prof.key_averages().table(sort_by=sort, row_limit=top)
+        )
     return '\n\n'.join(tables)
 
 
@@ -224,6 +251,7 @@ def build_recognizer(config, settings, device):
     from mmengine.registry import init_default_scope
     from mmaction.registry import MODELS
     import selfy_mmaction  # noqa: F401 (registers the plugin)
+
     init_default_scope('mmaction')
     # no per-parameter initialisation log
     MMLogger.get_current_instance().setLevel(logging.WARNING)
@@ -241,15 +269,17 @@ def build_recognizer(config, settings, device):
 
 def _clip_data(batch, settings, device, num_classes):
     from mmaction.structures import ActionDataSample
+
     gen = torch.Generator().manual_seed(batch)
     size = settings.resolution
     inputs = [
-        torch.randint(0, 256, (8, 3, size, size), dtype=torch.uint8,
-                      generator=gen).to(device) for _ in range(batch)
+        torch.randint(
+            0, 256, (8, 3, size, size), dtype=torch.uint8, generator=gen
+        ).to(device)
+        for _ in range(batch)
     ]
     samples = [
-        ActionDataSample().set_gt_label(k % num_classes)
-        for k in range(batch)
+        ActionDataSample().set_gt_label(k % num_classes) for k in range(batch)
     ]
     return dict(inputs=inputs, data_samples=samples)
 
@@ -269,25 +299,39 @@ def network_section(settings, device, clock):
     for batch in settings.batches:
         steps = []
         for model, optim_wrapper in models:
-            data = _clip_data(batch, settings, device,
-                              model.cls_head.num_classes)
-            steps.append((_train_step(model, optim_wrapper, data),
-                          _inference(model, data)))
-        trains = _interleaved([s[0] for s in steps], device, clock,
-                              settings.net_repeats)
-        infers = _interleaved([s[1] for s in steps], device, clock,
-                              settings.net_repeats)
+            data = _clip_data(
+                batch, settings, device, model.cls_head.num_classes
+            )
+            steps.append(
+                (
+                    _train_step(model, optim_wrapper, data),
+                    _inference(model, data),
+                )
+            )
+        trains = _interleaved(
+            [s[0] for s in steps], device, clock, settings.net_repeats
+        )
+        infers = _interleaved(
+            [s[1] for s in steps], device, clock, settings.net_repeats
+        )
         for name, (train_step, inference), train, infer in zip(
-                names, steps, trains, infers):
-            rows[name][batch] = (train, infer,
-                                 bs.peak_bytes(train_step, device) * MB,
-                                 bs.peak_bytes(inference, device) * MB)
-    frames = torch.randn(8, 3, settings.resolution, settings.resolution,
-                         device=device)
+            names, steps, trains, infers
+        ):
+            rows[name][batch] = (
+                train,
+                infer,
+                bs.peak_bytes(train_step, device) * MB,
+                bs.peak_bytes(inference, device) * MB,
+            )
+    frames = torch.randn(
+        8, 3, settings.resolution, settings.resolution, device=device
+    )
     block = _selfy_block(settings, device)
     block_input = torch.randn(*settings.block_input, device=device)
-    fns = [_forward_backward(model.train().backbone, frames)
-           for model, _ in models]
+    fns = [
+        _forward_backward(model.train().backbone, frames)
+        for model, _ in models
+    ]
     fns.append(_forward_backward(block, block_input))
     per_clip = _interleaved(fns, device, clock, settings.net_repeats)
     for model, optim_wrapper in models:
@@ -325,8 +369,8 @@ def _forward_backward(module, x):
 
 def _interleaved(fns, device, clock, repeats):
     return [
-        1000 * t for t in bs.time_interleaved(fns, device, bs.CLOCKS[clock],
-                                              repeats)
+        1000 * t
+        for t in bs.time_interleaved(fns, device, bs.CLOCKS[clock], repeats)
     ]
 
 
@@ -334,29 +378,71 @@ def ratios(stss_rows, block_rows, net_rows, backbone):
     """``(label, measured, target, met)`` rows."""
     out = []
     ours, unfold = stss_rows[0]['ours'], stss_rows[0]['unfold']
-    speedup = (unfold[1][0] / ours[1][0]
-               if unfold[1][0] and ours[1][0] else None)
-    out.append(('STSS op fwd+bwd speed-up over unfold', speedup,
-                TARGETS['stss_speedup'], '>='))
+    speedup = (
+        unfold[1][0] / ours[1][0] if unfold[1][0] and ours[1][0] else None
+    )
+    out.append(
+        (
+            'STSS op fwd+bwd speed-up over unfold',
+            speedup,
+            TARGETS['stss_speedup'],
+            '>=',
+        )
+    )
     memory = ours[1][1] / stss_rows[1] if ours[1][1] else None
-    out.append(('STSS op fwd+bwd peak / (output + input)', memory,
-                TARGETS['stss_memory'], '<='))
+    out.append(
+        (
+            'STSS op fwd+bwd peak / (output + input)',
+            memory,
+            TARGETS['stss_memory'],
+            '<=',
+        )
+    )
     names = list(net_rows)
-    out.append((f'SELFY block fwd+bwd / {names[0]} backbone fwd+bwd '
-                '(one clip)', backbone['SELFY block'] / backbone[names[0]],
-                TARGETS['block'], '<='))
+    out.append(
+        (
+            f'SELFY block fwd+bwd / {names[0]} backbone fwd+bwd (one clip)',
+            backbone['SELFY block'] / backbone[names[0]],
+            TARGETS['block'],
+            '<=',
+        )
+    )
     for batch in net_rows[names[0]]:
         tsm, selfy = net_rows[names[0]][batch], net_rows[names[1]][batch]
-        out.append((f'{names[1]} / {names[0]} training step, batch {batch}',
-                    selfy[0] / tsm[0], TARGETS['train'], '<='))
+        out.append(
+            (
+                f'{names[1]} / {names[0]} training step, batch {batch}',
+                selfy[0] / tsm[0],
+                TARGETS['train'],
+                '<=',
+            )
+        )
     for batch in net_rows[names[0]]:
         tsm, selfy = net_rows[names[0]][batch], net_rows[names[1]][batch]
-        out.append((f'{names[1]} / {names[0]} inference, batch {batch}',
-                    selfy[1] / tsm[1], TARGETS['inference'], '<='))
-    return [(label, value, target,
-             '-' if value is None else
-             ('yes' if (value >= target if sign == '>=' else value <= target)
-              else 'no'), sign) for label, value, target, sign in out]
+        out.append(
+            (
+                f'{names[1]} / {names[0]} inference, batch {batch}',
+                selfy[1] / tsm[1],
+                TARGETS['inference'],
+                '<=',
+            )
+        )
+    return [
+        (
+            label,
+            value,
+            target,
+            '-'
+            if value is None
+            else (
+                'yes'
+                if (value >= target if sign == '>=' else value <= target)
+                else 'no'
+            ),
+            sign,
+        )
+        for label, value, target, sign in out
+    ]
 
 
 def report(device, settings, stss_rows, block_rows, net_rows, backbone):
@@ -365,49 +451,71 @@ def report(device, settings, stss_rows, block_rows, net_rows, backbone):
     lines += [
         f'STSS op, N, T, C, H x W, window = {size[0]}, {size[1]}, {size[2]},'
         f' {size[3]}x{size[4]}, {size[5]}x{size[6]}x{size[7]}; (output + '
-        f'input) {stss_rows[1]:.1f} MB', '',
+        f'input) {stss_rows[1]:.1f} MB',
+        '',
         '| impl | fwd ms | fwd+bwd ms | peak fwd MB | peak fwd+bwd MB | '
-        'peak / (out + in) fwd, fwd+bwd |', '|---|---|---|---|---|---|'
+        'peak / (out + in) fwd, fwd+bwd |',
+        '|---|---|---|---|---|---|',
     ]
     for impl, ((fwd, fwd_peak), (fb, fb_peak)) in stss_rows[0].items():
         ratio = ', '.join(
-            _fmt(p and p / stss_rows[1], '.2f') for p in (fwd_peak, fb_peak))
-        lines.append(f'| {impl} | {_fmt(fwd)} | {_fmt(fb)} | '
-                     f'{_fmt(fwd_peak)} | {_fmt(fb_peak)} | {ratio} |')
+            _fmt(p and p / stss_rows[1], '.2f') for p in (fwd_peak, fb_peak)
+        )
+        lines.append(
+            f'| {impl} | {_fmt(fwd)} | {_fmt(fb)} | '
+            f'{_fmt(fwd_peak)} | {_fmt(fb_peak)} | {ratio} |'
+        )
     lines += [
-        '', f'SELFY block, one clip: input {tuple(settings.block_input)}, '
-        f'hidden {settings.hidden}', '',
+        '',
+        f'SELFY block, one clip: input {tuple(settings.block_input)}, '
+        f'hidden {settings.hidden}',
+        '',
         '| part | train fwd ms | train fwd+bwd ms | eval fwd (no grad) ms |'
-        ' peak fwd+bwd MB |', '|---|---|---|---|---|'
+        ' peak fwd+bwd MB |',
+        '|---|---|---|---|---|',
     ]
     for name, fwd, fb, infer, peak in block_rows:
-        lines.append(f'| {name} | {fwd:.1f} | {fb:.1f} | {infer:.1f} | '
-                     f'{peak:.1f} |')
+        lines.append(
+            f'| {name} | {fwd:.1f} | {fb:.1f} | {infer:.1f} | {peak:.1f} |'
+        )
     res = settings.resolution
     lines += [
-        '', f'Networks, 8 x {res} x {res} clips (training step: '
-        '`train_step` with the config\'s SGD; inference: eval `test_step`)',
-        '', '| model | clips | training step ms | inference ms | '
-        'peak training MB | peak inference MB |', '|---|---|---|---|---|---|'
+        '',
+        f'Networks, 8 x {res} x {res} clips (training step: '
+        "`train_step` with the config's SGD; inference: eval `test_step`)",
+        '',
+        '| model | clips | training step ms | inference ms | '
+        'peak training MB | peak inference MB |',
+        '|---|---|---|---|---|---|',
     ]
     for name, per_batch in net_rows.items():
         for batch, (train, infer, train_peak, infer_peak) in per_batch.items():
-            lines.append(f'| {name} | {batch} | {train:.0f} | {infer:.0f} | '
-                         f'{train_peak:.0f} | {infer_peak:.0f} |')
+            lines.append(
+                f'| {name} | {batch} | {train:.0f} | {infer:.0f} | '
+                f'{train_peak:.0f} | {infer_peak:.0f} |'
+            )
     lines += [
-        '', 'One clip\'s forward + backward, timed in alternation: ' +
-        ', '.join(f'{name} {"" if name == "SELFY block" else "backbone "}'
-                  f'{ms:.0f} ms' for name, ms in backbone.items())
+        '',
+        "One clip's forward + backward, timed in alternation: "
+        + ', '.join(
+            f'{name} {"" if name == "SELFY block" else "backbone "}{ms:.0f} ms'
+            for name, ms in backbone.items()
+        ),
     ]
     lines += ['', '| ratio | measured | target | met |', '|---|---|---|---|']
     if settings.quick:
-        lines.insert(-2, '(--quick: tiny shapes and ResNet-18; the ratios '
-                     'say nothing about the targets)')
+        lines.insert(
+            -2,
+            '(--quick: tiny shapes and ResNet-18; the ratios '
+            'say nothing about the targets)',
+        )
         lines.insert(-2, '')
-    for label, value, target, met, sign in ratios(stss_rows, block_rows,
-                                                  net_rows, backbone):
-        lines.append(f'| {label} | {_fmt(value, ".3f")} | {sign} {target} '
-                     f'| {met} |')
+    for label, value, target, met, sign in ratios(
+        stss_rows, block_rows, net_rows, backbone
+    ):
+        lines.append(
+            f'| {label} | {_fmt(value, ".3f")} | {sign} {target} | {met} |'
+        )
     return '\n'.join(lines)
 
 
@@ -417,17 +525,34 @@ def _loadavg():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--quick', action='store_true',
-                        help='tiny shapes, ResNet-18 at 64 px (seconds)')
-    parser.add_argument('--device', default='all',
-                        choices=('cpu', 'cuda', 'all'))
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: torch default)')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='tiny shapes, ResNet-18 at 64 px (seconds)',
+    )
+    parser.add_argument(
+        '--device', default='all', choices=('cpu', 'cuda', 'all')
+    )
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (default: torch default)',
+    )
     parser.add_argument('--clock', default='wall', choices=tuple(bs.CLOCKS))
-    parser.add_argument('--max-seconds', type=float, default=30.0,
-                        help='timing budget per measurement')
-    parser.add_argument('--profile', type=int, default=0, metavar='N',
-                        help='print the block\'s N most expensive ops')
+    parser.add_argument(
+        '--max-seconds',
+        type=float,
+        default=30.0,
+        help='timing budget per measurement',
+    )
+    parser.add_argument(
+        '--profile',
+        type=int,
+        default=0,
+        metavar='N',
+        help="print the block's N most expensive ops",
+    )
     parser.add_argument('--out', help='also write the report (markdown)')
     args = parser.parse_args(argv)
     if args.threads:
@@ -440,37 +565,45 @@ def main(argv=None):
         if torch.cuda.is_available():
             devices.append('cuda')
         else:
-            notes.append('CUDA: not run (torch.cuda.is_available() is False'
-                         ' on this machine).')
+            notes.append(
+                'CUDA: not run (torch.cuda.is_available() is False'
+                ' on this machine).'
+            )
     if 'cuda' in devices and args.clock == 'cpu':
         parser.error('--clock cpu does not time CUDA kernels')
     started = datetime.datetime.now(datetime.timezone.utc)
     header = [
-        '## SELFY benchmark', '',
+        '## SELFY benchmark',
+        '',
         f'Command: `python tools/analysis/benchmark_selfy.py '
         f'{" ".join(argv if argv is not None else sys.argv[1:])}`',
         f'Started {started:%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPU cores, '
         f'torch threads {torch.get_num_threads()}; {args.clock} clock; '
         f'load average (1, 5, 15 min) at start: {_loadavg()}; allocator '
-        'settings: GLIBC_TUNABLES=' + os.environ.get('GLIBC_TUNABLES',
-                                                     '(unset)'), ''
+        'settings: GLIBC_TUNABLES='
+        + os.environ.get('GLIBC_TUNABLES', '(unset)'),
+        '',
     ]
     print('\n'.join(header), flush=True)
     sections = []
     for device in devices:
-        stss_rows = stss_section(settings, device, args.clock,
-                                 args.max_seconds)
-        block_rows = block_section(settings, device, args.clock,
-                                   args.max_seconds)
+        stss_rows = stss_section(
+            settings, device, args.clock, args.max_seconds
+        )
+        block_rows = block_section(
+            settings, device, args.clock, args.max_seconds
+        )
         net_rows, backbone = network_section(settings, device, args.clock)
         sections.append(
-            report(device, settings, stss_rows, block_rows, net_rows,
-                   backbone))
+            report(device, settings, stss_rows, block_rows, net_rows, backbone)
+        )
         print(sections[-1] + '\n', flush=True)
         if args.profile:
-            sections.append('```\n' +
-                            block_profile(settings, device, args.profile) +
-                            '\n```')
+            sections.append(
+                '```\n'
+                + block_profile(settings, device, args.profile)
+                + '\n```'
+            )
             print(sections[-1] + '\n', flush=True)
     footer = notes + [f'Load average at end: {_loadavg()}']
     print('\n'.join(footer))

@@ -30,6 +30,7 @@ whose estimated memory exceeds half the available memory are skipped. Default si
 clips, T=8, C=128, 14x14, window 5x9x9) and the same at T=16; ``--quick``
 uses small sizes.
 """
+
 import argparse
 import platform
 import statistics
@@ -54,9 +55,10 @@ def unfold_stss(x, window):
     query = x.reshape(n * t, c, 1, h * w)
     out = []
     for i in range(length):
-        key = padded[:, i:i + t].reshape(n * t, c, h, w)
-        cols = F.unfold(key, (u_size, v_size),
-                        padding=(u_size // 2, v_size // 2))
+        key = padded[:, i : i + t].reshape(n * t, c, h, w)
+        cols = F.unfold(
+            key, (u_size, v_size), padding=(u_size // 2, v_size // 2)
+        )
         cols = cols.view(n * t, c, u_size * v_size, h * w)
         out.append((cols * query).sum(1))
     return torch.stack(out, 1).view(n, t, length, u_size, v_size, h, w)
@@ -64,6 +66,7 @@ def unfold_stss(x, window):
 
 def run(impl, x, window):
     from selfy_mmaction.ops.stss import stss, stss_reference
+
     fn = dict(ours=stss, plain=stss_reference, unfold=unfold_stss)[impl]
     return fn(x, window)
 
@@ -82,8 +85,7 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def time_fn(fn, device, clock=time.perf_counter, max_seconds=20.0,
-            repeats=3):
+def time_fn(fn, device, clock=time.perf_counter, max_seconds=20.0, repeats=3):
     """Median seconds of ``fn()`` over up to ``repeats`` runs after one
     warm-up (fewer when a run is slow; CUDA synchronised)."""
     times = []
@@ -119,8 +121,9 @@ def time_interleaved(fns, device, clock=time.perf_counter, repeats=3):
     return [statistics.median(seconds) for seconds in times]
 
 
-def time_case(impl, size, device, backward, clock=time.perf_counter,
-              max_seconds=20.0):
+def time_case(
+    impl, size, device, backward, clock=time.perf_counter, max_seconds=20.0
+):
     """Median seconds of up to 3 runs after one warm-up (fewer when a run
     is slow)."""
     x, grad = make_inputs(size, device)
@@ -137,12 +140,16 @@ def _profiled_peak(fn):
     """Peak of the bytes allocated by torch on the CPU while ``fn`` runs
     (running sum of the profiler's allocation and free events)."""
     from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU],
-                 profile_memory=True) as prof:
+
+    with profile(
+        activities=[ProfilerActivity.CPU], profile_memory=True
+    ) as prof:
         fn()
-    events = [(e.start_ns(), e.nbytes())
-              for e in prof.profiler.kineto_results.events()
-              if e.name() == '[memory]']
+    events = [
+        (e.start_ns(), e.nbytes())
+        for e in prof.profiler.kineto_results.events()
+        if e.name() == '[memory]'
+    ]
     current = peak = 0
     for _, nbytes in sorted(events):
         current += nbytes
@@ -217,20 +224,28 @@ def device_name(device):
 def max_difference(impl, size, device):
     x, _ = make_inputs(size, device)
     with torch.no_grad():
-        return (run(impl, x, size[5:]) - run('ours', x, size[5:])).abs().max(
-        ).item()
+        return (
+            (run(impl, x, size[5:]) - run('ours', x, size[5:]))
+            .abs()
+            .max()
+            .item()
+        )
 
 
 def benchmark(sizes, devices, implementations, clock='wall'):
     mb = 1 / 2**20
     lines = []
     for device in devices:
-        lines += ['', f'Device: {device_name(device)} (torch '
-                  f'{torch.__version__}); times: {clock} clock', '',
-                  '| N, T, C, H x W, window | impl | fwd ms | fwd+bwd ms | '
-                  'fwd peak MB | fwd+bwd peak MB | (output + input) MB | '
-                  'peak / (out + in) fwd, fwd+bwd | max diff to ours |',
-                  '|---|---|---|---|---|---|---|---|---|']
+        lines += [
+            '',
+            f'Device: {device_name(device)} (torch '
+            f'{torch.__version__}); times: {clock} clock',
+            '',
+            '| N, T, C, H x W, window | impl | fwd ms | fwd+bwd ms | '
+            'fwd peak MB | fwd+bwd peak MB | (output + input) MB | '
+            'peak / (out + in) fwd, fwd+bwd | max diff to ours |',
+            '|---|---|---|---|---|---|---|---|---|',
+        ]
         for size in sizes:
             n, t, c, h, w, length, u, v = size
             base = (n * t * length * u * v * h * w + n * t * c * h * w) * 4
@@ -243,37 +258,56 @@ def benchmark(sizes, devices, implementations, clock='wall'):
                         cells.append(f'skipped (~{need * mb:.0f} MB)')
                         peaks.append(None)
                         continue
-                    seconds = time_case(impl, size, device, backward,
-                                        CLOCKS[clock])
+                    seconds = time_case(
+                        impl, size, device, backward, CLOCKS[clock]
+                    )
                     cells.append(f'{1000 * seconds:.1f}')
                     peaks.append(memory_case(impl, size, device, backward))
                 diff = max_difference(impl, size, device) if peaks[0] else None
-                peak_cells = ['-' if p is None else f'{p * mb:.1f}'
-                              for p in peaks]
-                ratio = ', '.join('-' if p is None else f'{p / base:.2f}'
-                                  for p in peaks)
+                peak_cells = [
+                    '-' if p is None else f'{p * mb:.1f}' for p in peaks
+                ]
+                ratio = ', '.join(
+                    '-' if p is None else f'{p / base:.2f}' for p in peaks
+                )
                 diff_cell = '-' if diff is None else f'{diff:.1e}'
-                lines.append(f'| {label} | {impl} | {cells[0]} | {cells[1]} | '
-                             f'{peak_cells[0]} | {peak_cells[1]} | '
-                             f'{base * mb:.1f} | {ratio} | {diff_cell} |')
+                lines.append(
+                    f'| {label} | {impl} | {cells[0]} | {cells[1]} | '
+                    f'{peak_cells[0]} | {peak_cells[1]} | '
+                    f'{base * mb:.1f} | {ratio} | {diff_cell} |'
+                )
                 print(lines[-1], file=sys.stderr, flush=True)
     return '\n'.join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--quick', action='store_true',
-                        help='small sizes (seconds)')
-    parser.add_argument('--device', default='all',
-                        choices=('cpu', 'cuda', 'all'))
-    parser.add_argument('--impl', nargs='+', default=list(IMPLEMENTATIONS),
-                        choices=IMPLEMENTATIONS)
-    parser.add_argument('--clock', default='wall', choices=tuple(CLOCKS),
-                        help='wall (default) or cpu: CPU time of the process, '
-                        'for machines shared with other jobs (with --threads '
-                        '1 it is the single-thread time)')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads (default: torch default)')
+    parser.add_argument(
+        '--quick', action='store_true', help='small sizes (seconds)'
+    )
+    parser.add_argument(
+        '--device', default='all', choices=('cpu', 'cuda', 'all')
+    )
+    parser.add_argument(
+        '--impl',
+        nargs='+',
+        default=list(IMPLEMENTATIONS),
+        choices=IMPLEMENTATIONS,
+    )
+    parser.add_argument(
+        '--clock',
+        default='wall',
+        choices=tuple(CLOCKS),
+        help='wall (default) or cpu: CPU time of the process, '
+        'for machines shared with other jobs (with --threads '
+        '1 it is the single-thread time)',
+    )
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (default: torch default)',
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -27,6 +27,7 @@ small maps). It needs the clip's frames as ``--shape``: its default
 TDN and EAN, 24 for BQN). Conventions and the papers' numbers:
 docs/paper_numbers.md.
 """
+
 import argparse
 import os.path as osp
 
@@ -38,26 +39,35 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='FLOPs and params of one clip (backbone + head), '
-        'local correlations counted analytically')
+        'local correlations counted analytically'
+    )
     parser.add_argument('config', nargs='?', help='config file')
     parser.add_argument(
         '--shape',
         type=int,
         nargs='+',
         help='recognizer input without the batch: T 3 H W, or H W / S '
-        '(frames from the config)')
+        '(frames from the config)',
+    )
     parser.add_argument(
-        '--all', action='store_true', help='table of every config in --root')
+        '--all', action='store_true', help='table of every config in --root'
+    )
     parser.add_argument(
         '--root',
         default=osp.join(REPO, 'configs'),
-        help='configs folder for --all')
+        help='configs folder for --all',
+    )
     parser.add_argument(
-        '--table', action='store_true', help="print mmengine's per-module "
-        'table too')
+        '--table',
+        action='store_true',
+        help="print mmengine's per-module table too",
+    )
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config keys, as in tools/train.py')
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, as in tools/train.py',
+    )
     args = parser.parse_args(argv)
     if not args.all and not args.config:
         parser.error('give a CONFIG or --all')
@@ -70,9 +80,13 @@ def _fmt(value, digits=2):
 
 def main(argv=None):
     args = parse_args(argv)
-    from selfy_mmaction.analysis.complexity import (complexity,
-                                                    input_shape_from,
-                                                    measure_all, paper_entry)
+    from selfy_mmaction.analysis.complexity import (
+        complexity,
+        input_shape_from,
+        measure_all,
+        paper_entry,
+    )
+
     if args.all:
         measure_all(args.root)
         return
@@ -82,19 +96,22 @@ def main(argv=None):
     res = complexity(cfg, input_shape_from(cfg, args.shape))
     if args.table:
         from mmengine.analysis.print_helper import complexity_stats_table
+
         print(complexity_stats_table(res['analyzer'], max_depth=4))
     paper = paper_entry(args.config, cfg) or {}
-    print(f"config:       {args.config}\n"
-          f"input:        {res['input_shape']} (one clip, one crop)\n"
-          f"mmengine:     {res['flops'] / 1e9:.3f} GFLOPs (backbone + head, "
-          'correlation excluded)\n'
-          f"correlation:  {res['correlation'] / 1e9:.3f} G multiply-adds "
-          '(analytic)\n'
-          f"total:        {res['total'] / 1e9:.3f} GFLOPs\n"
-          f"params:       {res['params'] / 1e6:.3f} M (backbone + head)\n"
-          f"paper:        {_fmt(paper.get('gflops'), 1)} GFLOPs, "
-          f"{_fmt(paper.get('params'))} M params "
-          f"({paper.get('source', 'no entry')})")
+    print(
+        f'config:       {args.config}\n'
+        f'input:        {res["input_shape"]} (one clip, one crop)\n'
+        f'mmengine:     {res["flops"] / 1e9:.3f} GFLOPs (backbone + head, '
+        'correlation excluded)\n'
+        f'correlation:  {res["correlation"] / 1e9:.3f} G multiply-adds '
+        '(analytic)\n'
+        f'total:        {res["total"] / 1e9:.3f} GFLOPs\n'
+        f'params:       {res["params"] / 1e6:.3f} M (backbone + head)\n'
+        f'paper:        {_fmt(paper.get("gflops"), 1)} GFLOPs, '
+        f'{_fmt(paper.get("params"))} M params '
+        f'({paper.get("source", "no entry")})'
+    )
 
 
 if __name__ == '__main__':

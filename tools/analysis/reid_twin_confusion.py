@@ -9,6 +9,7 @@ looks and another gait; see ``selfy_mmaction.datasets.tracklets``) in the
 query's camera or in another camera; or ``other``. A model that ignores gait
 confuses twins, so ``twin`` counts measure how much the gait is used.
 """
+
 import argparse
 
 import numpy as np
@@ -29,8 +30,9 @@ def twin_of(pid: int, first_test_pid: int) -> int:
 def top1_classes(feats, pids, camids, is_query, distance='euclidean'):
     """Counts of the top-1 classes over the queries (see the docstring)."""
     first = int(pids.min())
-    dist = pairwise_distance(feats[torch.from_numpy(is_query)], feats,
-                             distance).numpy()
+    dist = pairwise_distance(
+        feats[torch.from_numpy(is_query)], feats, distance
+    ).numpy()
     counts = dict(match=0, twin_same_camera=0, twin_other_camera=0, other=0)
     for row, q in zip(dist, np.flatnonzero(is_query)):
         valid = ~((pids == pids[q]) & (camids == camids[q]))
@@ -66,9 +68,12 @@ def main():
                 camids.append(sample.camid)
                 is_query.append(sample.is_query)
     counts = top1_classes(
-        torch.stack(feats), np.array(pids), np.array(camids),
-        np.array(is_query, bool), cfg.test_evaluator.get('distance',
-                                                         'euclidean'))
+        torch.stack(feats),
+        np.array(pids),
+        np.array(camids),
+        np.array(is_query, bool),
+        cfg.test_evaluator.get('distance', 'euclidean'),
+    )
     total = sum(counts.values())
     for name, count in counts.items():
         print(f'{name}: {count} of {total} queries')

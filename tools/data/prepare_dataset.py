@@ -17,52 +17,64 @@ problem (e.g. a video missing from the download: left out of the lists) are
 counted and the first few named; a missing or malformed official file stops
 with its name (exit 1).
 """
+
 import argparse
 import sys
 
-from selfy_mmaction.datasets.prepare import (PLACE_MODES, PREPARERS,
-                                             PrepareError)
+from selfy_mmaction.datasets.prepare import (
+    PLACE_MODES,
+    PREPARERS,
+    PrepareError,
+)
 
 DEFAULT_OUT = dict(
     sthv1='data/sthv1',
     sthv2='data/sthv2',
     diving48='data/diving48',
     gym99='data/gym',
-    mars='data/mars')
+    mars='data/mars',
+)
 #: Sample ids printed per problem.
 SHOW_SAMPLES = 5
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Prepare a paper dataset from its official download')
+        description='Prepare a paper dataset from its official download'
+    )
     parser.add_argument('dataset', choices=sorted(PREPARERS))
     parser.add_argument(
-        '--src', required=True, help='folder of the official download')
+        '--src', required=True, help='folder of the official download'
+    )
     parser.add_argument(
         '--out',
-        help='output folder (default: the configs\' data/sthv1, data/sthv2, '
-        'data/diving48, data/gym, data/mars)')
+        help="output folder (default: the configs' data/sthv1, data/sthv2, "
+        'data/diving48, data/gym, data/mars)',
+    )
     parser.add_argument(
         '--mode',
         choices=PLACE_MODES,
         default='symlink',
         help='sthv1/sthv2/diving48: link the official frame/video folder '
         'into --out, or copy the listed samples; mars: link or copy each '
-        'image (default: symlink)')
+        'image (default: symlink)',
+    )
     parser.add_argument(
         '--short-side',
         type=int,
         default=0,
         help='gym99: shrink the cut clips to this short side (default 0: '
-        'keep the source size)')
+        'keep the source size)',
+    )
     parser.add_argument(
         '--workers',
         type=int,
         default=1,
-        help='gym99: untrimmed videos cut in parallel (default 1)')
+        help='gym99: untrimmed videos cut in parallel (default 1)',
+    )
     parser.add_argument(
-        '--no-progress', action='store_true', help='no progress bars')
+        '--no-progress', action='store_true', help='no progress bars'
+    )
     return parser.parse_args(argv)
 
 
@@ -85,8 +97,11 @@ def main(argv=None) -> int:
         print(f'{role}: {path}')
     for problem, samples in result.problems.items():
         shown = ', '.join(samples[:SHOW_SAMPLES])
-        more = f' and {len(samples) - SHOW_SAMPLES} more' \
-            if len(samples) > SHOW_SAMPLES else ''
+        more = (
+            f' and {len(samples) - SHOW_SAMPLES} more'
+            if len(samples) > SHOW_SAMPLES
+            else ''
+        )
         print(f'{problem}: {len(samples)} samples ({shown}{more})')
     return 0
 

@@ -11,6 +11,7 @@ holds and how it is checked: :mod:`selfy_mmaction.deployment.onnx_export`.
 logits with PyTorch (prints the max abs difference; fails above ``--atol``).
 Without CHECKPOINT the model keeps its initial weights.
 """
+
 import argparse
 import os.path as osp
 
@@ -23,17 +24,34 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?')
-    parser.add_argument('--shape', type=int, nargs='+', required=True,
-                        help='N C H W (frames of one clip) or the '
-                        'recognizer input B T C H W / B V C T H W')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs='+',
+        required=True,
+        help='N C H W (frames of one clip) or the '
+        'recognizer input B T C H W / B V C T H W',
+    )
     parser.add_argument('--out', default='model.onnx')
     parser.add_argument('--opset', type=int, default=17)
-    parser.add_argument('--verify', action='store_true',
-                        help='compare onnxruntime with PyTorch')
-    parser.add_argument('--atol', type=float, default=1e-4,
-                        help='max abs logit difference --verify accepts')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        default={}, help='override config entries')
+    parser.add_argument(
+        '--verify',
+        action='store_true',
+        help='compare onnxruntime with PyTorch',
+    )
+    parser.add_argument(
+        '--atol',
+        type=float,
+        default=1e-4,
+        help='max abs logit difference --verify accepts',
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='override config entries',
+    )
     return parser.parse_args(argv)
 
 
@@ -41,17 +59,23 @@ def main(argv=None):
     args = parse_args(argv)
     model = build_model(args.config, args.checkpoint, args.cfg_options)
     wrapper = export(model, args.shape, args.out, args.opset)
-    print(f'wrote {args.out} ({osp.getsize(args.out) / 2**20:.1f} MiB, '
-          f'opset {args.opset}, input {tuple(args.shape)})')
+    print(
+        f'wrote {args.out} ({osp.getsize(args.out) / 2**20:.1f} MiB, '
+        f'opset {args.opset}, input {tuple(args.shape)})'
+    )
     if not args.verify:
         return None
     result = verify(wrapper, args.out, args.shape)
-    print(f'onnxruntime vs PyTorch: max abs logit difference '
-          f'{result["max_abs_diff"]:.3g} (logits up to '
-          f'{result["max_abs_logit"]:.3g}, tolerance {args.atol:g})')
+    print(
+        f'onnxruntime vs PyTorch: max abs logit difference '
+        f'{result["max_abs_diff"]:.3g} (logits up to '
+        f'{result["max_abs_logit"]:.3g}, tolerance {args.atol:g})'
+    )
     if not result['max_abs_diff'] <= args.atol:
-        raise SystemExit(f'verification failed: max abs difference '
-                         f'{result["max_abs_diff"]:.3g} > {args.atol:g}')
+        raise SystemExit(
+            f'verification failed: max abs difference '
+            f'{result["max_abs_diff"]:.3g} > {args.atol:g}'
+        )
     return result
 
 

@@ -8,8 +8,10 @@
 # 48 classes.
 _base_ = './sthv2_rgb_8f.py'
 
-prepare_cmd = ('python tools/data/prepare_dataset.py diving48 '
-               '--src <official download> --out data/diving48')
+prepare_cmd = (
+    'python tools/data/prepare_dataset.py diving48 '
+    '--src <official download> --out data/diving48'
+)
 prepare_doc = 'docs/datasets.md#diving-48'
 data_root = 'data/diving48/videos'
 data_root_val = 'data/diving48/videos'
@@ -23,13 +25,19 @@ train_pipeline = [
 ]
 # the new files in every split's dataset (set again: the base's dataloaders
 # hold the base's paths), the plain flip in training
-train_dataloader, val_dataloader, test_dataloader = (dict(
-    dataset=dict(
-        prepare_cmd=prepare_cmd,
-        prepare_doc=prepare_doc,
-        ann_file=ann_file,
-        data_prefix=dict(video=root)))
-    for ann_file, root in ((ann_file_train, data_root),
-                           (ann_file_val, data_root_val),
-                           (ann_file_test, data_root_val)))
+train_dataloader, val_dataloader, test_dataloader = (
+    dict(
+        dataset=dict(
+            prepare_cmd=prepare_cmd,
+            prepare_doc=prepare_doc,
+            ann_file=ann_file,
+            data_prefix=dict(video=root),
+        )
+    )
+    for ann_file, root in (
+        (ann_file_train, data_root),
+        (ann_file_val, data_root_val),
+        (ann_file_test, data_root_val),
+    )
+)
 train_dataloader['dataset']['pipeline'] = train_pipeline

@@ -13,7 +13,8 @@ ann_file_test = 'data/mars/mars_test_list_rawframes.txt'
 prepare = dict(
     prepare_cmd='python tools/data/prepare_dataset.py mars --src '
     'MARS_DOWNLOAD',
-    prepare_doc='docs/reid.md')
+    prepare_doc='docs/reid.md',
+)
 num_frames = 8
 num_identities, num_instances = 8, 4  # P x K
 reid_meta_keys = ('pid', 'camid', 'is_query')
@@ -24,14 +25,14 @@ train_pipeline = [
     dict(type='Resize', scale=(128, 256), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=reid_meta_keys)
+    dict(type='PackActionInputs', meta_keys=reid_meta_keys),
 ]
 test_pipeline = [
     dict(type='UniformSample', clip_len=num_frames, test_mode=True),
     dict(type='RawFrameDecode'),
     dict(type='Resize', scale=(128, 256), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=reid_meta_keys)
+    dict(type='PackActionInputs', meta_keys=reid_meta_keys),
 ]
 
 train_dataloader = dict(
@@ -41,7 +42,8 @@ train_dataloader = dict(
     sampler=dict(
         type='IdentityBatchSampler',
         num_identities=num_identities,
-        num_instances=num_instances),
+        num_instances=num_instances,
+    ),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
@@ -49,7 +51,9 @@ train_dataloader = dict(
         relabel=True,
         data_prefix=dict(img=data_root),
         pipeline=train_pipeline,
-        **prepare))
+        **prepare,
+    ),
+)
 val_dataloader = dict(
     batch_size=32,
     num_workers=8,
@@ -62,7 +66,9 @@ val_dataloader = dict(
         data_prefix=dict(img=data_root),
         pipeline=test_pipeline,
         test_mode=True,
-        **prepare))
+        **prepare,
+    ),
+)
 test_dataloader = val_dataloader
 
 val_evaluator = dict(type='ReIDMetric', distance='euclidean')

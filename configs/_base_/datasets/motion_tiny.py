@@ -14,23 +14,35 @@ motion_spec = dict(seed=0, num_train_per_class=120, num_val_per_class=25)
 # No flip: a horizontal flip turns 'move_right' into 'move_left'.
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1,
-         num_clips=num_segments),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=num_segments,
+    ),
     dict(type='DecordDecode'),
-    dict(type='RandomResizedCrop', area_range=(0.7, 1.0),
-         aspect_ratio_range=(0.85, 1.18)),
+    dict(
+        type='RandomResizedCrop',
+        area_range=(0.7, 1.0),
+        aspect_ratio_range=(0.85, 1.18),
+    ),
     dict(type='Resize', scale=(48, 48), keep_ratio=False),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 val_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1,
-         num_clips=num_segments, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=num_segments,
+        test_mode=True,
+    ),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(48, 48), keep_ratio=False),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 test_pipeline = val_pipeline
 
@@ -44,7 +56,9 @@ train_dataloader = dict(
         ann_file=ann_file_train,
         spec=motion_spec,
         data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 val_dataloader = dict(
     batch_size=8,
     num_workers=2,
@@ -56,7 +70,9 @@ val_dataloader = dict(
         spec=motion_spec,
         data_prefix=dict(video=data_root),
         pipeline=val_pipeline,
-        test_mode=True))
+        test_mode=True,
+    ),
+)
 test_dataloader = val_dataloader
 
 # MotionPairMetric (selfy_mmaction.evaluation): accuracy within the

@@ -20,12 +20,15 @@ train_pipeline = [
     dict(type='DecordInit'),
     dict(type='UniformSample', clip_len=num_frames),
     dict(type='DecordDecode'),
-    dict(type='RandomResizedCrop', area_range=(0.8, 1.0),
-         aspect_ratio_range=(0.9, 1.1)),
+    dict(
+        type='RandomResizedCrop',
+        area_range=(0.8, 1.0),
+        aspect_ratio_range=(0.9, 1.1),
+    ),
     dict(type='Resize', scale=(48, 48), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=reid_meta_keys)
+    dict(type='PackActionInputs', meta_keys=reid_meta_keys),
 ]
 test_pipeline = [
     dict(type='DecordInit'),
@@ -33,7 +36,7 @@ test_pipeline = [
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(48, 48), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=reid_meta_keys)
+    dict(type='PackActionInputs', meta_keys=reid_meta_keys),
 ]
 
 train_dataloader = dict(
@@ -43,14 +46,17 @@ train_dataloader = dict(
     sampler=dict(
         type='IdentityBatchSampler',
         num_identities=num_identities,
-        num_instances=num_instances),
+        num_instances=num_instances,
+    ),
     dataset=dict(
         type=dataset_type,
         ann_file=ann_file_train,
         spec=tracklet_spec,
         relabel=True,
         data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 val_dataloader = dict(
     batch_size=16,
     num_workers=2,
@@ -62,7 +68,9 @@ val_dataloader = dict(
         spec=tracklet_spec,
         data_prefix=dict(video=data_root),
         pipeline=test_pipeline,
-        test_mode=True))
+        test_mode=True,
+    ),
+)
 test_dataloader = val_dataloader
 
 val_evaluator = dict(type='ReIDMetric', distance='euclidean')

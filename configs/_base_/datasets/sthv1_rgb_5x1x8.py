@@ -3,15 +3,26 @@
 # Everything else as the 8-frame base.
 _base_ = './sthv1_rgb_8f.py'
 
-snippet_sampling = dict(type='SampleFrames', clip_len=5, frame_interval=1,
-                        num_clips=8, out_of_bound_opt='repeat_last')
+snippet_sampling = dict(
+    type='SampleFrames',
+    clip_len=5,
+    frame_interval=1,
+    num_clips=8,
+    out_of_bound_opt='repeat_last',
+)
 # the base's pipelines with snippets (a child's pipeline variables do not
 # reach the base's dataloaders: they are set again below)
-train_pipeline, val_pipeline, test_pipeline_2x3 = ([
-    dict(step, **snippet_sampling) if step.type == 'SampleFrames' else step
-    for step in pipeline
-] for pipeline in (_base_.train_pipeline, _base_.val_pipeline,
-                   _base_.test_pipeline_2x3))
+train_pipeline, val_pipeline, test_pipeline_2x3 = (
+    [
+        dict(step, **snippet_sampling) if step.type == 'SampleFrames' else step
+        for step in pipeline
+    ]
+    for pipeline in (
+        _base_.train_pipeline,
+        _base_.val_pipeline,
+        _base_.test_pipeline_2x3,
+    )
+)
 test_pipeline = val_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))

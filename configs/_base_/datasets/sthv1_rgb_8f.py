@@ -9,8 +9,10 @@
 # data root is missing, a short error naming the command that makes them
 # (selfy_mmaction.datasets.checked)
 dataset_type = 'CheckedRawframeDataset'
-prepare_cmd = ('python tools/data/prepare_dataset.py sthv1 '
-               '--src <official download> --out data/sthv1')
+prepare_cmd = (
+    'python tools/data/prepare_dataset.py sthv1 '
+    '--src <official download> --out data/sthv1'
+)
 prepare_doc = 'docs/datasets.md#something-something-v1'
 data_root = 'data/sthv1/rawframes'
 data_root_val = 'data/sthv1/rawframes'
@@ -29,11 +31,7 @@ sthv1_flip_label_map = {2: 4, 4: 2, 30: 41, 41: 30, 52: 66, 66: 52}
 
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=8),
+    dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=8),
     dict(type='RawFrameDecode', **file_client_args),
     # every frame to exactly 320x240 (aspect ignored), as the official code
     dict(type='Resize', scale=(320, 240), keep_ratio=False),
@@ -43,11 +41,12 @@ train_pipeline = [
         scales=(1, 0.875, 0.75, 0.66),
         random_crop=False,
         max_wh_scale_gap=1,
-        num_fixed_crops=13),
+        num_fixed_crops=13,
+    ),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5, flip_label_map=sthv1_flip_label_map),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 # 1 clip x 1 centre crop: the paper's protocol (val and test)
 val_pipeline = [
@@ -56,12 +55,13 @@ val_pipeline = [
         clip_len=1,
         frame_interval=1,
         num_clips=8,
-        test_mode=True),
+        test_mode=True,
+    ),
     dict(type='RawFrameDecode', **file_client_args),
     dict(type='Resize', scale=(320, 240), keep_ratio=False),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 test_pipeline = val_pipeline
 # 2 clips x 3 crops (start and middle of each segment; three 240x240 crops of
@@ -69,9 +69,12 @@ test_pipeline = val_pipeline
 # ThreeCrop(256) after a 256 short side). Used by the *_test-2clip3crop
 # configs.
 test_pipeline_2x3 = [
-    dict(step, twice_sample=True) if step['type'] == 'SampleFrames' else
-    dict(type='ThreeCrop', crop_size=240) if step['type'] == 'CenterCrop'
-    else step for step in val_pipeline
+    dict(step, twice_sample=True)
+    if step['type'] == 'SampleFrames'
+    else dict(type='ThreeCrop', crop_size=240)
+    if step['type'] == 'CenterCrop'
+    else step
+    for step in val_pipeline
 ]
 
 # 8 clips per GPU x 8 GPUs = the official batch of 64
@@ -88,7 +91,9 @@ train_dataloader = dict(
         data_prefix=dict(img=data_root),
         filename_tmpl='{:05}.jpg',
         start_index=1,
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 # val and test: the training settings without shuffling, on the val list
 # (test: one video per batch)
 val_dataloader = dict(
@@ -99,14 +104,18 @@ val_dataloader = dict(
         ann_file=ann_file_val,
         data_prefix=dict(img=data_root_val),
         pipeline=val_pipeline,
-        test_mode=True))
+        test_mode=True,
+    ),
+)
 test_dataloader = dict(
     val_dataloader,
     batch_size=1,
     dataset=dict(
         val_dataloader['dataset'],
         ann_file=ann_file_test,
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator

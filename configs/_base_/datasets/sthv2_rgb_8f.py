@@ -12,8 +12,10 @@
 # data root is missing, a short error naming the command that makes them
 # (selfy_mmaction.datasets.checked)
 dataset_type = 'CheckedVideoDataset'
-prepare_cmd = ('python tools/data/prepare_dataset.py sthv2 '
-               '--src <official download> --out data/sthv2')
+prepare_cmd = (
+    'python tools/data/prepare_dataset.py sthv2 '
+    '--src <official download> --out data/sthv2'
+)
 prepare_doc = 'docs/datasets.md#something-something-v2'
 data_root = 'data/sthv2/videos'
 data_root_val = 'data/sthv2/videos'
@@ -37,11 +39,12 @@ train_pipeline = [
         scales=(1, 0.875, 0.75, 0.66),
         random_crop=False,
         max_wh_scale_gap=1,
-        num_fixed_crops=13),
+        num_fixed_crops=13,
+    ),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5, flip_label_map=sthv2_flip_label_map),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 # 1 clip x 1 centre crop (val and the default test)
 val_pipeline = [
@@ -51,19 +54,23 @@ val_pipeline = [
         clip_len=1,
         frame_interval=1,
         num_clips=8,
-        test_mode=True),
+        test_mode=True,
+    ),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs'),
 ]
 test_pipeline = val_pipeline
 # 2 clips x 3 crops: MMAction2's TSM sthv2 test protocol
 test_pipeline_2x3 = [
-    dict(step, twice_sample=True) if step['type'] == 'SampleFrames' else
-    dict(type='ThreeCrop', crop_size=256) if step['type'] == 'CenterCrop'
-    else step for step in val_pipeline
+    dict(step, twice_sample=True)
+    if step['type'] == 'SampleFrames'
+    else dict(type='ThreeCrop', crop_size=256)
+    if step['type'] == 'CenterCrop'
+    else step
+    for step in val_pipeline
 ]
 
 train_dataloader = dict(
@@ -77,7 +84,9 @@ train_dataloader = dict(
         prepare_doc=prepare_doc,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    ),
+)
 # val and test: the training settings without shuffling, on the val list
 # (test: one video per batch)
 val_dataloader = dict(
@@ -88,14 +97,18 @@ val_dataloader = dict(
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
-        test_mode=True))
+        test_mode=True,
+    ),
+)
 test_dataloader = dict(
     val_dataloader,
     batch_size=1,
     dataset=dict(
         val_dataloader['dataset'],
         ann_file=ann_file_test,
-        pipeline=test_pipeline))
+        pipeline=test_pipeline,
+    ),
+)
 
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator

@@ -23,6 +23,9 @@ model = dict(
             dict(
                 cfg=dict(type='SELFYBlock', window=(5, 9, 9)),
                 position='after_stage',
-                layers=('layer2', ))
-        ]),
-    cls_head=dict(num_classes=174, num_segments=8))
+                layers=('layer2',),
+            )
+        ],
+    ),
+    cls_head=dict(num_classes=174, num_segments=8),
+)

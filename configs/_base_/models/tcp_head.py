@@ -12,4 +12,5 @@ tcp_head = dict(
     num_iters=3,
     dropout_ratio=0.5,
     init_std=0.001,
-    average_clips='prob')
+    average_clips='prob',
+)

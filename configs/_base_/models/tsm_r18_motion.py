@@ -10,7 +10,8 @@ model = dict(
         pretrained=None,
         pretrained2d=False,
         norm_eval=False,
-        blocks=[]),
+        blocks=[],
+    ),
     cls_head=dict(
         type='CheckedTSMHead',
         num_classes=8,
@@ -21,9 +22,12 @@ model = dict(
         dropout_ratio=0.3,
         init_std=0.01,
         is_shift=True,
-        average_clips='prob'),
+        average_clips='prob',
+    ),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        format_shape='NCHW'))
+        format_shape='NCHW',
+    ),
+)

@@ -1,6 +1,7 @@
 """Turn the official downloads of the paper datasets into what the configs
 read (``tools/data/prepare_dataset.py`` is the command; ``docs/datasets.md``
 the guide)."""
+
 from .common import PLACE_MODES, PrepareError, PrepareResult
 from .diving48 import prepare_diving48
 from .gym99 import prepare_gym99
@@ -14,10 +15,17 @@ PREPARERS = dict(
     sthv2=prepare_sthv2,
     diving48=prepare_diving48,
     gym99=prepare_gym99,
-    mars=prepare_mars)
+    mars=prepare_mars,
+)
 
 __all__ = [
-    'PLACE_MODES', 'PREPARERS', 'PrepareError', 'PrepareResult',
-    'prepare_diving48', 'prepare_gym99', 'prepare_mars', 'prepare_sthv1',
-    'prepare_sthv2'
+    'PLACE_MODES',
+    'PREPARERS',
+    'PrepareError',
+    'PrepareResult',
+    'prepare_diving48',
+    'prepare_gym99',
+    'prepare_mars',
+    'prepare_sthv1',
+    'prepare_sthv2',
 ]

@@ -1,5 +1,6 @@
 """Helpers shared by the dataset preparation modules: finding the official
 files, placing frames / videos, writing list files, progress, the report."""
+
 import json
 import os
 import os.path as osp
@@ -32,6 +33,7 @@ class PrepareResult:
         problems (dict): Problem -> ids of the samples that have it (left
             out of the lists unless the problem says otherwise).
     """
+
     files: Dict[str, str] = field(default_factory=dict)
     counts: Dict[str, int] = field(default_factory=dict)
     problems: Dict[str, List[str]] = field(default_factory=dict)
@@ -40,8 +42,12 @@ class PrepareResult:
         self.problems.setdefault(problem, []).append(sample)
 
 
-def find_input(src: str, names: Sequence[str], what: str,
-               subdirs: Sequence[str] = ANNOTATION_DIRS) -> str:
+def find_input(
+    src: str,
+    names: Sequence[str],
+    what: str,
+    subdirs: Sequence[str] = ANNOTATION_DIRS,
+) -> str:
     """The first of ``names`` found in ``src`` or its ``subdirs``.
 
     Raises:
@@ -53,8 +59,9 @@ def find_input(src: str, names: Sequence[str], what: str,
             if osp.exists(path):
                 return path
     places = ', '.join(osp.join(src, sub) or src for sub in subdirs)
-    raise PrepareError(f'{what} not found: none of {", ".join(names)} in '
-                       f'{places}')
+    raise PrepareError(
+        f'{what} not found: none of {", ".join(names)} in {places}'
+    )
 
 
 def load_json(path: str):
@@ -87,8 +94,9 @@ def write_lines(path: str, lines: Iterable[str]) -> str:
     return path
 
 
-def place_data(src_dir: str, dst: str, names: Sequence[str], mode: str,
-               show: bool) -> str:
+def place_data(
+    src_dir: str, dst: str, names: Sequence[str], mode: str, show: bool
+) -> str:
     """Make ``dst`` hold ``src_dir``'s ``names`` (files or folders).
 
     Args:
@@ -112,7 +120,8 @@ def place_data(src_dir: str, dst: str, names: Sequence[str], mode: str,
         if osp.lexists(dst):
             raise PrepareError(
                 f'{dst} already exists and is not a link to {src_dir}: '
-                f'remove it, or use mode "copy"')
+                f'remove it, or use mode "copy"'
+            )
         os.makedirs(osp.dirname(dst) or '.', exist_ok=True)
         os.symlink(src_dir, dst)
         return dst
@@ -134,8 +143,7 @@ def place_data(src_dir: str, dst: str, names: Sequence[str], mode: str,
 def entries(directory: str, what: str) -> set:
     """Names in ``directory`` (one listing, for fast membership tests)."""
     if not osp.isdir(directory):
-        raise PrepareError(f'{what} not found: {directory} is not a '
-                           f'directory')
+        raise PrepareError(f'{what} not found: {directory} is not a directory')
     return set(os.listdir(directory))
 
 
@@ -145,14 +153,17 @@ def label_index(names: List[str], source: str) -> Dict[str, int]:
     index = {}
     for i, name in enumerate(names):
         if name in index:
-            raise PrepareError(f'{source}: class {name!r} is listed twice '
-                               f'(entries {index[name]} and {i})')
+            raise PrepareError(
+                f'{source}: class {name!r} is listed twice '
+                f'(entries {index[name]} and {i})'
+            )
         index[name] = i
     return index
 
 
-def lookup_label(index: Dict[str, int], name: str, source: str,
-                 where: str) -> int:
+def lookup_label(
+    index: Dict[str, int], name: str, source: str, where: str
+) -> int:
     """``index[name]`` or a :class:`PrepareError` naming ``where``."""
     try:
         return index[name]
@@ -169,6 +180,8 @@ def dataset_dir(src: str, names: Sequence[str], what: str) -> str:
             return path
     if osp.basename(osp.normpath(src)) in names:
         return src
-    raise PrepareError(f'{what} not found: none of '
-                       f'{", ".join(osp.join(src, n) for n in names)} is a '
-                       f'directory')
+    raise PrepareError(
+        f'{what} not found: none of '
+        f'{", ".join(osp.join(src, n) for n in names)} is a '
+        f'directory'
+    )

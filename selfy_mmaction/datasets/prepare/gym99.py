@@ -32,6 +32,7 @@ resumes. Subactions whose video is missing or cannot be read are left out
 of the lists and reported (MMAction2's lists also keep only the clips that
 exist).
 """
+
 import os
 import os.path as osp
 import re
@@ -41,11 +42,18 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 
-from .common import (PrepareError, PrepareResult, find_input, load_json,
-                     track, write_lines)
+from .common import (
+    PrepareError,
+    PrepareResult,
+    find_input,
+    load_json,
+    track,
+    write_lines,
+)
 
 SUBACTION_ID = re.compile(
-    r'^(?P<video>.+)_(?P<event>E_\d+_\d+)_(?P<action>A_\d+_\d+)$')
+    r'^(?P<video>.+)_(?P<event>E_\d+_\d+)_(?P<action>A_\d+_\d+)$'
+)
 VIDEO_EXTS = ('.mp4', '.mkv', '.webm')
 NUM_CLASSES = 99
 #: Frames to skip before seeking instead of decoding through them.
@@ -55,6 +63,7 @@ SEEK_GAP = 250
 @dataclass
 class Clip:
     """A subaction clip to cut: frames ``[start_s, end_s)`` seconds."""
+
     name: str
     start_s: float
     end_s: float
@@ -68,12 +77,17 @@ def read_element_list(path: str) -> List[Tuple[str, int]]:
             if not line.strip():
                 continue
             fields = line.split()
-            valid = len(fields) == 2 and SUBACTION_ID.match(fields[0]) and \
-                fields[1].isdigit() and int(fields[1]) < NUM_CLASSES
+            valid = (
+                len(fields) == 2
+                and SUBACTION_ID.match(fields[0])
+                and fields[1].isdigit()
+                and int(fields[1]) < NUM_CLASSES
+            )
             if not valid:
                 raise PrepareError(
                     f'{path}, line {lineno}: {line.strip()!r} (expected '
-                    f'"<video>_E_<s>_<e>_A_<s>_<e> <label 0..98>")')
+                    f'"<video>_E_<s>_<e>_A_<s>_<e> <label 0..98>")'
+                )
             samples.append((fields[0], int(fields[1])))
     return samples
 
@@ -91,11 +105,14 @@ def read_categories(path: str) -> List[str]:
             if len(fields) != 4 or not match:
                 raise PrepareError(
                     f'{path}, line {lineno}: {line.strip()!r} (expected '
-                    f'"Clabel: <n>; set: <n>; Glabel: <n>; <name>")')
+                    f'"Clabel: <n>; set: <n>; Glabel: <n>; <name>")'
+                )
             names[int(match.group(1))] = fields[3]
     if sorted(names) != list(range(NUM_CLASSES)):
-        raise PrepareError(f'{path}: expected Clabel 0..{NUM_CLASSES - 1} '
-                           f'once each, got {len(names)} classes')
+        raise PrepareError(
+            f'{path}: expected Clabel 0..{NUM_CLASSES - 1} '
+            f'once each, got {len(names)} classes'
+        )
     return [names[i] for i in range(NUM_CLASSES)]
 
 
@@ -108,9 +125,11 @@ def subaction_span(annotation: Dict, sid: str, source: str) -> Clip:
         stages = (event['segments'] or {})[parts['action']]['timestamps']
         start, end = float(stages[0][0]), float(stages[-1][1])
     except (KeyError, IndexError, TypeError, ValueError):
-        raise PrepareError(f'{source}: no timestamps for {sid} (expected '
-                           f'[video][event]["segments"][subaction]'
-                           f'["timestamps"])')
+        raise PrepareError(
+            f'{source}: no timestamps for {sid} (expected '
+            f'[video][event]["segments"][subaction]'
+            f'["timestamps"])'
+        )
     return Clip(sid, event_start + start, event_start + end)
 
 
@@ -131,8 +150,9 @@ def _resize(frame, short_side: int):
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def cut_clips(video: str, clips: Sequence[Clip], out_dir: str,
-              short_side: int = 0) -> List[Tuple[str, str]]:
+def cut_clips(
+    video: str, clips: Sequence[Clip], out_dir: str, short_side: int = 0
+) -> List[Tuple[str, str]]:
     """Write each clip of ``video`` to ``out_dir/<name>.mp4`` in one pass.
 
     Args:
@@ -145,8 +165,9 @@ def cut_clips(video: str, clips: Sequence[Clip], out_dir: str,
     Returns:
         list[tuple[str, str]]: ``(name, problem)`` of clips not written.
     """
-    todo = [c for c in clips
-            if not osp.exists(osp.join(out_dir, c.name + '.mp4'))]
+    todo = [
+        c for c in clips if not osp.exists(osp.join(out_dir, c.name + '.mp4'))
+    ]
     if not todo:
         return []
     cap = cv2.VideoCapture(video)
@@ -154,10 +175,12 @@ def cut_clips(video: str, clips: Sequence[Clip], out_dir: str,
     if not fps or fps <= 0:
         cap.release()
         return [(c.name, f'cannot read {video}') for c in todo]
-    spans = sorted(((round(c.start_s * fps), c) for c in todo),
-                   key=lambda span: span[0])
-    spans = [(first, max(first + 1, round(c.end_s * fps)), c)
-             for first, c in spans]
+    spans = sorted(
+        ((round(c.start_s * fps), c) for c in todo), key=lambda span: span[0]
+    )
+    spans = [
+        (first, max(first + 1, round(c.end_s * fps)), c) for first, c in spans
+    ]
     failed, open_clips, pos, nxt = [], [], 0, 0
     fourcc = cv2.VideoWriter_fourcc(*'mp4v')
     while nxt < len(spans) or open_clips:
@@ -171,8 +194,9 @@ def cut_clips(video: str, clips: Sequence[Clip], out_dir: str,
         while nxt < len(spans) and spans[nxt][0] <= pos:
             first, stop, clip = spans[nxt]
             tmp = osp.join(out_dir, clip.name + '.tmp.mp4')
-            writer = cv2.VideoWriter(tmp, fourcc, fps,
-                                     (frame.shape[1], frame.shape[0]))
+            writer = cv2.VideoWriter(
+                tmp, fourcc, fps, (frame.shape[1], frame.shape[0])
+            )
             open_clips.append([stop, clip, tmp, writer, 0])
             nxt += 1
         for entry in open_clips:
@@ -187,11 +211,20 @@ def cut_clips(video: str, clips: Sequence[Clip], out_dir: str,
     for stop, clip, tmp, writer, written in open_clips:
         writer.release()
         os.remove(tmp)
-        failed.append((clip.name, f'{video} ended after frame {pos} (clip '
-                       f'ends at frame {stop})'))
+        failed.append(
+            (
+                clip.name,
+                f'{video} ended after frame {pos} (clip ends at frame {stop})',
+            )
+        )
     for first, stop, clip in spans[nxt:]:
-        failed.append((clip.name, f'{video} ended after frame {pos} (clip '
-                       f'starts at frame {first})'))
+        failed.append(
+            (
+                clip.name,
+                f'{video} ended after frame {pos} (clip '
+                f'starts at frame {first})',
+            )
+        )
     return failed
 
 
@@ -199,11 +232,13 @@ def _cut_job(job):
     return cut_clips(*job)
 
 
-def prepare_gym99(src: str,
-                  out: str = 'data/gym',
-                  short_side: int = 0,
-                  workers: int = 1,
-                  progress: bool = True) -> PrepareResult:
+def prepare_gym99(
+    src: str,
+    out: str = 'data/gym',
+    short_side: int = 0,
+    workers: int = 1,
+    progress: bool = True,
+) -> PrepareResult:
     """Cut the Gym99 subaction clips and write their lists.
 
     Args:
@@ -220,24 +255,39 @@ def prepare_gym99(src: str,
         (no untrimmed video; the clip could not be cut).
     """
     ann_path = find_input(
-        src, ['finegym_annotation_info_v1.0.json',
-              'finegym_annotation_info_v1.1.json', 'annotation.json'],
-        'FineGym annotation')
+        src,
+        [
+            'finegym_annotation_info_v1.0.json',
+            'finegym_annotation_info_v1.1.json',
+            'annotation.json',
+        ],
+        'FineGym annotation',
+    )
     annotation = load_json(ann_path)
     splits = {
-        'train': find_input(src, ['gym99_train_element_v1.0.txt',
-                                  'gym99_train_element_v1.1.txt',
-                                  'gym99_train_org.txt'],
-                            'Gym99 train split'),
-        'val': find_input(src, ['gym99_val_element.txt', 'gym99_val_org.txt'],
-                          'Gym99 val split'),
+        'train': find_input(
+            src,
+            [
+                'gym99_train_element_v1.0.txt',
+                'gym99_train_element_v1.1.txt',
+                'gym99_train_org.txt',
+            ],
+            'Gym99 train split',
+        ),
+        'val': find_input(
+            src,
+            ['gym99_val_element.txt', 'gym99_val_org.txt'],
+            'Gym99 val split',
+        ),
     }
     samples = {s: read_element_list(p) for s, p in splits.items()}
     videos = osp.join(src, 'videos')
     present = set(os.listdir(videos)) if osp.isdir(videos) else set()
     if not present:
-        raise PrepareError(f'Gym99 untrimmed videos not found: {videos} is '
-                           f'empty or not a directory')
+        raise PrepareError(
+            f'Gym99 untrimmed videos not found: {videos} is '
+            f'empty or not a directory'
+        )
     result = PrepareResult()
     by_video: Dict[str, List[Clip]] = {}
     seen = set()
@@ -251,13 +301,15 @@ def prepare_gym99(src: str,
             by_video.setdefault(video, []).append(clip)
     clip_dir = osp.join(out, 'subactions')
     os.makedirs(clip_dir, exist_ok=True)
-    jobs = [(path, clips, clip_dir, short_side)
-            for path, clips in sorted(by_video.items())]
+    jobs = [
+        (path, clips, clip_dir, short_side)
+        for path, clips in sorted(by_video.items())
+    ]
     if workers > 1:
         with Pool(workers) as pool:
             outcomes = list(
-                track(pool.imap_unordered(_cut_job, jobs), len(jobs),
-                      progress))
+                track(pool.imap_unordered(_cut_job, jobs), len(jobs), progress)
+            )
     else:
         outcomes = list(track(map(_cut_job, jobs), len(jobs), progress))
     for failed in outcomes:
@@ -265,19 +317,25 @@ def prepare_gym99(src: str,
             result.report('clip could not be cut', f'{name} ({problem})')
     done = set(os.listdir(clip_dir))
     for split in splits:
-        lines = [f'{sid}.mp4 {label}' for sid, label in samples[split]
-                 if f'{sid}.mp4' in done]
+        lines = [
+            f'{sid}.mp4 {label}'
+            for sid, label in samples[split]
+            if f'{sid}.mp4' in done
+        ]
         result.files[f'{split}_list'] = write_lines(
-            osp.join(out, 'annotations', f'gym99_{split}.txt'), lines)
+            osp.join(out, 'annotations', f'gym99_{split}.txt'), lines
+        )
         result.counts[split] = len(lines)
     try:
-        categories = find_input(src, ['gym99_categories.txt'],
-                                'Gym99 class names')
+        categories = find_input(
+            src, ['gym99_categories.txt'], 'Gym99 class names'
+        )
     except PrepareError:
         categories = None
     if categories:
         result.files['classes'] = write_lines(
             osp.join(out, 'annotations', 'classes.txt'),
-            read_categories(categories))
+            read_categories(categories),
+        )
     result.files['data_root'] = clip_dir
     return result

@@ -19,19 +19,31 @@ by default ``data/sthv1``)::
 Labels are positions in ``something-something-v1-labels.csv`` (the order of
 MMAction2's sthv1 lists, which the flip label map of the config assumes).
 """
+
 import os
 import os.path as osp
 import re
 from typing import List, Tuple
 
-from .common import (PrepareError, PrepareResult, dataset_dir, entries,
-                     find_input, label_index, lookup_label, place_data, track,
-                     write_lines)
+from .common import (
+    PrepareError,
+    PrepareResult,
+    dataset_dir,
+    entries,
+    find_input,
+    label_index,
+    lookup_label,
+    place_data,
+    track,
+    write_lines,
+)
 
 FRAME_DIRS = ('20bn-something-something-v1', 'rawframes')
 FRAME_NAME = re.compile(r'^(\d{5})\.jpg$')
-SPLITS = (('train', 'something-something-v1-train.csv'),
-          ('val', 'something-something-v1-validation.csv'))
+SPLITS = (
+    ('train', 'something-something-v1-train.csv'),
+    ('val', 'something-something-v1-validation.csv'),
+)
 
 
 def read_classes(path: str) -> List[str]:
@@ -52,8 +64,10 @@ def read_split(path: str) -> List[Tuple[str, str]]:
                 continue
             fields = line.rstrip('\r\n').split(';', 1)
             if len(fields) != 2 or not fields[0].strip():
-                raise PrepareError(f'{path}, line {lineno}: {line!r} '
-                                   f'(expected "<id>;<class name>")')
+                raise PrepareError(
+                    f'{path}, line {lineno}: {line!r} '
+                    f'(expected "<id>;<class name>")'
+                )
             samples.append((fields[0].strip(), fields[1].strip()))
     return samples
 
@@ -72,10 +86,12 @@ def count_frames(frame_dir: str) -> Tuple[int, int]:
     return contiguous, len(numbers)
 
 
-def prepare_sthv1(src: str,
-                  out: str = 'data/sthv1',
-                  mode: str = 'symlink',
-                  progress: bool = True) -> PrepareResult:
+def prepare_sthv1(
+    src: str,
+    out: str = 'data/sthv1',
+    mode: str = 'symlink',
+    progress: bool = True,
+) -> PrepareResult:
     """Write the frame lists, class names and data root of SSv1.
 
     Args:
@@ -92,8 +108,10 @@ def prepare_sthv1(src: str,
     """
     frames = dataset_dir(src, FRAME_DIRS, 'SSv1 frame folder')
     classes = read_classes(
-        find_input(src, ['something-something-v1-labels.csv'],
-                   'SSv1 class list'))
+        find_input(
+            src, ['something-something-v1-labels.csv'], 'SSv1 class list'
+        )
+    )
     labels_path = 'something-something-v1-labels.csv'
     index = label_index(classes, labels_path)
     present = entries(frames, 'SSv1 frame folder')
@@ -104,9 +122,11 @@ def prepare_sthv1(src: str,
         samples = read_split(path)
         lines = []
         for lineno, (vid, name) in enumerate(
-                track(samples, len(samples), progress), 1):
-            label = lookup_label(index, name, labels_path,
-                                 f'{path}, sample {lineno}')
+            track(samples, len(samples), progress), 1
+        ):
+            label = lookup_label(
+                index, name, labels_path, f'{path}, sample {lineno}'
+            )
             if vid not in present:
                 result.report('no frame folder', vid)
                 continue
@@ -116,14 +136,18 @@ def prepare_sthv1(src: str,
                 continue
             if contiguous != total:
                 result.report(
-                    'gap in frame numbers (kept the frames before it)', vid)
+                    'gap in frame numbers (kept the frames before it)', vid
+                )
             lines.append(f'{vid} {contiguous} {label}')
             listed.append(vid)
         result.files[f'{split}_list'] = write_lines(
-            osp.join(out, f'sthv1_{split}_list_rawframes.txt'), lines)
+            osp.join(out, f'sthv1_{split}_list_rawframes.txt'), lines
+        )
         result.counts[split] = len(lines)
-    result.files['classes'] = write_lines(osp.join(out, 'classes.txt'),
-                                          classes)
-    result.files['data_root'] = place_data(frames, osp.join(out, 'rawframes'),
-                                           listed, mode, progress)
+    result.files['classes'] = write_lines(
+        osp.join(out, 'classes.txt'), classes
+    )
+    result.files['data_root'] = place_data(
+        frames, osp.join(out, 'rawframes'), listed, mode, progress
+    )
     return result

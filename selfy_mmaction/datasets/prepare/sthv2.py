@@ -20,16 +20,28 @@ Written (``--out``, by default ``data/sthv2``)::
 Labels are the indices of ``something-something-v2-labels.json`` (as in
 MMAction2's sthv2 lists).
 """
+
 import os.path as osp
 from typing import Dict, List
 
-from .common import (PrepareError, PrepareResult, dataset_dir, entries,
-                     find_input, load_json, lookup_label, place_data, track,
-                     write_lines)
+from .common import (
+    PrepareError,
+    PrepareResult,
+    dataset_dir,
+    entries,
+    find_input,
+    load_json,
+    lookup_label,
+    place_data,
+    track,
+    write_lines,
+)
 
 VIDEO_DIRS = ('20bn-something-something-v2', 'videos')
-SPLITS = (('train', 'something-something-v2-train.json'),
-          ('val', 'something-something-v2-validation.json'))
+SPLITS = (
+    ('train', 'something-something-v2-train.json'),
+    ('val', 'something-something-v2-validation.json'),
+)
 
 
 def read_classes(path: str) -> List[str]:
@@ -37,8 +49,10 @@ def read_classes(path: str) -> List[str]:
     must be 0 .. n-1, each once."""
     mapping = load_json(path)
     if not isinstance(mapping, dict) or not mapping:
-        raise PrepareError(f'{path}: expected a non-empty object '
-                           f'{{"<class name>": "<index>", ...}}')
+        raise PrepareError(
+            f'{path}: expected a non-empty object '
+            f'{{"<class name>": "<index>", ...}}'
+        )
     names = [None] * len(mapping)
     for name, value in mapping.items():
         try:
@@ -48,7 +62,8 @@ def read_classes(path: str) -> List[str]:
         if not 0 <= idx < len(names) or names[idx] is not None:
             raise PrepareError(
                 f'{path}: class {name!r} has index {value!r} (expected each '
-                f'of 0..{len(names) - 1} once)')
+                f'of 0..{len(names) - 1} once)'
+            )
         names[idx] = name
     return names
 
@@ -56,20 +71,28 @@ def read_classes(path: str) -> List[str]:
 def read_split(path: str) -> List[Dict]:
     items = load_json(path)
     if not isinstance(items, list):
-        raise PrepareError(f'{path}: expected a list of '
-                           f'{{"id": ..., "template": ...}} objects')
+        raise PrepareError(
+            f'{path}: expected a list of '
+            f'{{"id": ..., "template": ...}} objects'
+        )
     for i, item in enumerate(items):
-        if not isinstance(item, dict) or 'id' not in item or \
-                'template' not in item:
-            raise PrepareError(f'{path}, entry {i}: {item!r} has no "id" '
-                               f'or no "template"')
+        if (
+            not isinstance(item, dict)
+            or 'id' not in item
+            or 'template' not in item
+        ):
+            raise PrepareError(
+                f'{path}, entry {i}: {item!r} has no "id" or no "template"'
+            )
     return items
 
 
-def prepare_sthv2(src: str,
-                  out: str = 'data/sthv2',
-                  mode: str = 'symlink',
-                  progress: bool = True) -> PrepareResult:
+def prepare_sthv2(
+    src: str,
+    out: str = 'data/sthv2',
+    mode: str = 'symlink',
+    progress: bool = True,
+) -> PrepareResult:
     """Write the video lists, class names and data root of SSv2.
 
     Args:
@@ -96,8 +119,9 @@ def prepare_sthv2(src: str,
         lines = []
         for i, item in enumerate(track(items, len(items), progress)):
             name = item['template'].replace('[', '').replace(']', '')
-            label = lookup_label(index, name, labels_name,
-                                 f'{path}, entry {i}')
+            label = lookup_label(
+                index, name, labels_name, f'{path}, entry {i}'
+            )
             video = f'{item["id"]}.webm'
             if video not in present:
                 result.report('no video file', video)
@@ -105,10 +129,13 @@ def prepare_sthv2(src: str,
             lines.append(f'{video} {label}')
             listed.append(video)
         result.files[f'{split}_list'] = write_lines(
-            osp.join(out, f'sthv2_{split}_list_videos.txt'), lines)
+            osp.join(out, f'sthv2_{split}_list_videos.txt'), lines
+        )
         result.counts[split] = len(lines)
-    result.files['classes'] = write_lines(osp.join(out, 'classes.txt'),
-                                          classes)
-    result.files['data_root'] = place_data(videos, osp.join(out, 'videos'),
-                                           listed, mode, progress)
+    result.files['classes'] = write_lines(
+        osp.join(out, 'classes.txt'), classes
+    )
+    result.files['data_root'] = place_data(
+        videos, osp.join(out, 'videos'), listed, mode, progress
+    )
     return result

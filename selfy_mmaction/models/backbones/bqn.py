@@ -1,5 +1,6 @@
 """BQN backbones: the busy TSM-ResNet on band-passed input and the two-pathway
 Busy-Quiet net (see :mod:`selfy_mmaction.models.blocks.bqn`)."""
+
 from typing import Optional, Sequence
 
 import torch.nn as nn
@@ -34,22 +35,28 @@ class BusyResNetTSM(ResNetTSMWithBlocks):
 
     snippet_len = BQN_SNIPPET_LEN
 
-    def __init__(self, depth: int = 50, band_pass: Optional[dict] = None,
-                 **kwargs):
+    def __init__(
+        self, depth: int = 50, band_pass: Optional[dict] = None, **kwargs
+    ):
         self.band_pass_cfg = dict(sigma=1.1, kernel_size=9)
         self.band_pass_cfg.update(band_pass or {})
         super().__init__(depth, **kwargs)
 
     def init_structure(self):
         super().init_structure()
-        self.band_pass = MotionBandPass(self.in_channels, self.snippet_len,
-                                        snippet=True, **self.band_pass_cfg)
+        self.band_pass = MotionBandPass(
+            self.in_channels,
+            self.snippet_len,
+            snippet=True,
+            **self.band_pass_cfg,
+        )
         # initialised and key-checked with the inserted blocks
         self.inserted.append(self.band_pass)
 
     def forward_stem(self, x):
-        snippets = split_snippets(x, self.num_segments, self.snippet_len,
-                                  type(self).__name__)
+        snippets = split_snippets(
+            x, self.num_segments, self.snippet_len, type(self).__name__
+        )
         return self.maxpool(self.conv1(self.band_pass(snippets)))
 
 
@@ -85,32 +92,51 @@ class BQNResNet(BaseModule):
 
     snippet_len = BQN_SNIPPET_LEN
 
-    def __init__(self, depth: int = 50, num_segments: int = 8,
-                 input_band_pass: Optional[dict] = None,
-                 lateral_sigma: float = 0.9,
-                 lateral_kernel_sizes: Sequence[int] = (7, 7, 7, 3),
-                 pretrained: Optional[str] = None, pretrained2d: bool = True,
-                 **kwargs):
+    def __init__(
+        self,
+        depth: int = 50,
+        num_segments: int = 8,
+        input_band_pass: Optional[dict] = None,
+        lateral_sigma: float = 0.9,
+        lateral_kernel_sizes: Sequence[int] = (7, 7, 7, 3),
+        pretrained: Optional[str] = None,
+        pretrained2d: bool = True,
+        **kwargs,
+    ):
         super().__init__()
         if kwargs.get('temporal_pool'):
             raise ValueError('BQNResNet does not support temporal_pool')
         self.num_segments = num_segments
         kwargs.update(pretrained=pretrained, pretrained2d=pretrained2d)
-        self.quiet = ResNetTSMWithBlocks(depth, num_segments=num_segments,
-                                         **kwargs)
-        self.busy = BusyResNetTSM(depth, band_pass=input_band_pass,
-                                  num_segments=num_segments, **kwargs)
+        self.quiet = ResNetTSMWithBlocks(
+            depth, num_segments=num_segments, **kwargs
+        )
+        self.busy = BusyResNetTSM(
+            depth,
+            band_pass=input_band_pass,
+            num_segments=num_segments,
+            **kwargs,
+        )
         stages = self.quiet.res_layers
         if len(lateral_kernel_sizes) != len(stages):
-            raise ValueError(f'lateral_kernel_sizes needs one LoG size per '
-                             f'stage ({len(stages)}), got '
-                             f'{tuple(lateral_kernel_sizes)}')
+            raise ValueError(
+                f'lateral_kernel_sizes needs one LoG size per '
+                f'stage ({len(stages)}), got '
+                f'{tuple(lateral_kernel_sizes)}'
+            )
         self.laterals = nn.ModuleList()
         for name, k in zip(stages, lateral_kernel_sizes):
-            self.laterals.append(nn.ModuleList(
-                BusyQuietLateral(_block_out_channels(block), num_segments,
-                                 lateral_sigma, k)
-                for block in getattr(self.quiet, name)))
+            self.laterals.append(
+                nn.ModuleList(
+                    BusyQuietLateral(
+                        _block_out_channels(block),
+                        num_segments,
+                        lateral_sigma,
+                        k,
+                    )
+                    for block in getattr(self.quiet, name)
+                )
+            )
 
     def init_weights(self):
         self.quiet.init_weights()
@@ -120,15 +146,18 @@ class BQNResNet(BaseModule):
                 lateral.init_weights()
 
     def forward(self, x):
-        snippets = split_snippets(x, self.num_segments, self.snippet_len,
-                                  type(self).__name__)
+        snippets = split_snippets(
+            x, self.num_segments, self.snippet_len, type(self).__name__
+        )
         quiet = self.quiet.forward_stem(snippets[:, 0])
         busy = self.busy.forward_stem(x)
         outs = []
         for i, name in enumerate(self.quiet.res_layers):
             for quiet_block, busy_block, lateral in zip(
-                    getattr(self.quiet, name), getattr(self.busy, name),
-                    self.laterals[i]):
+                getattr(self.quiet, name),
+                getattr(self.busy, name),
+                self.laterals[i],
+            ):
                 quiet, busy = lateral(quiet_block(quiet), busy_block(busy))
             if name in self.quiet.stage_blocks:
                 quiet = self.quiet.stage_blocks[name](quiet)
@@ -139,5 +168,6 @@ class BQNResNet(BaseModule):
 
 
 def _block_out_channels(block):
-    return _conv_out_channels(block.conv3 if hasattr(block, 'conv3')
-                              else block.conv2)
+    return _conv_out_channels(
+        block.conv3 if hasattr(block, 'conv3') else block.conv2
+    )

@@ -5,6 +5,7 @@ everywhere (``inflate=0``) and conv2 replaced by
 the inherited ``with_pool2`` (temporal max-pool /2 after res2) is kept, as
 the authors. The block and the 2D recipe are in ``models/blocks/cost.py``.
 """
+
 from typing import Optional, Sequence
 
 from mmaction.models.backbones.resnet3d import ResNet3d
@@ -31,32 +32,46 @@ class ResNet3dCoST(ResNet3d):
     Input ``(N, 3, T, H, W)``; output as ``ResNet3d``.
     """
 
-    def __init__(self, depth: int = 50, variant: str = 'a',
-                 cost_indices: Sequence[Sequence[int]] = COST_INDICES_R50,
-                 cost_cfg: Optional[dict] = None, **kwargs):
+    def __init__(
+        self,
+        depth: int = 50,
+        variant: str = 'a',
+        cost_indices: Sequence[Sequence[int]] = COST_INDICES_R50,
+        cost_cfg: Optional[dict] = None,
+        **kwargs,
+    ):
         if 'inflate' in kwargs:
-            raise ValueError('ResNet3dCoST fixes inflate=0 (1x1x1 conv1, '
-                             '1x3x3 conv2); choose blocks with cost_indices')
+            raise ValueError(
+                'ResNet3dCoST fixes inflate=0 (1x1x1 conv1, '
+                '1x3x3 conv2); choose blocks with cost_indices'
+            )
         if depth < 50:
-            raise ValueError(f'ResNet3dCoST needs bottlenecks (depth >= '
-                             f'50), got depth={depth}')
+            raise ValueError(
+                f'ResNet3dCoST needs bottlenecks (depth >= '
+                f'50), got depth={depth}'
+            )
         super().__init__(depth=depth, inflate=0, **kwargs)
         stages = [getattr(self, name) for name in self.res_layers]
         shape = tuple(len(stage) for stage in stages)
         if tuple(len(row) for row in cost_indices) != shape:
-            raise ValueError(f'cost_indices must have {shape} entries per '
-                             f'stage, got {tuple(map(tuple, cost_indices))}')
+            raise ValueError(
+                f'cost_indices must have {shape} entries per '
+                f'stage, got {tuple(map(tuple, cost_indices))}'
+            )
         self.variant = variant
         self.cost_indices = tuple(tuple(row) for row in cost_indices)
         for stage, row in zip(stages, self.cost_indices):
             for block, flag in zip(stage, row):
                 if flag:
-                    block.conv2 = CoSTConv(block.conv2, variant=variant,
-                                           **(cost_cfg or {}))
+                    block.conv2 = CoSTConv(
+                        block.conv2, variant=variant, **(cost_cfg or {})
+                    )
 
     def _cost_blocks(self):
         return [
-            block for name in self.res_layers for block in getattr(self, name)
+            block
+            for name in self.res_layers
+            for block in getattr(self, name)
             if isinstance(block.conv2, CoSTConv)
         ]
 

@@ -1,4 +1,5 @@
 """TSM-ResNet with EAN's Latent Motion Code added after the stem."""
+
 from typing import Optional
 
 from mmaction.registry import MODELS
@@ -29,9 +30,14 @@ class EANResNet(ResNetTSMWithBlocks):
             (``is_shift`` defaults to True: TSM-R50 as in EAN).
     """
 
-    def __init__(self, depth: int = 50, num_segments: int = 8,
-                 snippet_len: int = 5, motion_code: Optional[dict] = None,
-                 **kwargs):
+    def __init__(
+        self,
+        depth: int = 50,
+        num_segments: int = 8,
+        snippet_len: int = 5,
+        motion_code: Optional[dict] = None,
+        **kwargs,
+    ):
         self.snippet_len = snippet_len
         self.motion_code_cfg = dict(motion_code or {})
         super().__init__(depth, num_segments=num_segments, **kwargs)
@@ -42,12 +48,14 @@ class EANResNet(ResNetTSMWithBlocks):
             snippet_len=self.snippet_len,
             in_channels=self.in_channels,
             out_channels=self.conv1.conv.out_channels,
-            **self.motion_code_cfg)
+            **self.motion_code_cfg,
+        )
         # initialised and key-checked with the inserted blocks
         self.inserted.append(self.latent_motion_code)
 
     def forward_stem(self, x):
-        snippets = split_snippets(x, self.num_segments, self.snippet_len,
-                                  type(self).__name__)
+        snippets = split_snippets(
+            x, self.num_segments, self.snippet_len, type(self).__name__
+        )
         x = self.maxpool(self.conv1(snippets[:, self.snippet_len // 2]))
         return x + self.latent_motion_code(snippets, x.shape[-2:])

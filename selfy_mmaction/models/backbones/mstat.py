@@ -45,6 +45,7 @@ checkpoint tensor except ``head.*`` must be used and every backbone
 parameter except the new ones (temporal attention and norm, temporal
 position embeddings, proxy offsets) must be loaded, with matching shapes.
 """
+
 import math
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -64,9 +65,14 @@ from ..blocks.sta import SpaceTimeAttention
 
 COMBINE_MODES = ('concat', 'mean', None)
 #: Parameters an ImageNet ViT does not have (left at their init on loading).
-NEW_PARAM_MARKERS = ('.sta.attn_t.', '.sta.norm_t.', '.sta.pos_t',
-                     'time_embed',
-                     'attribute_offsets', 'identity_offsets')
+NEW_PARAM_MARKERS = (
+    '.sta.attn_t.',
+    '.sta.norm_t.',
+    '.sta.pos_t',
+    'time_embed',
+    'attribute_offsets',
+    'identity_offsets',
+)
 
 
 class MSTATLayer(BaseModule):
@@ -76,26 +82,45 @@ class MSTATLayer(BaseModule):
     Input and output ``(N, T, S, D)``.
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, num_frames: int,
-                 mlp_ratio: float, drop_rate: float, attn_drop: float,
-                 drop_path: float, temporal_pos: bool, norm_cfg: dict):
+    def __init__(
+        self,
+        embed_dims: int,
+        num_heads: int,
+        num_frames: int,
+        mlp_ratio: float,
+        drop_rate: float,
+        attn_drop: float,
+        drop_path: float,
+        temporal_pos: bool,
+        norm_cfg: dict,
+    ):
         super().__init__()
         self.sta = SpaceTimeAttention(
-            embed_dims, num_heads, num_frames, temporal_pos=temporal_pos,
-            zero_init_temporal=True, attn_drop=attn_drop,
-            proj_drop=drop_rate, drop_path=drop_path, norm_cfg=norm_cfg)
+            embed_dims,
+            num_heads,
+            num_frames,
+            temporal_pos=temporal_pos,
+            zero_init_temporal=True,
+            attn_drop=attn_drop,
+            proj_drop=drop_rate,
+            drop_path=drop_path,
+            norm_cfg=norm_cfg,
+        )
         self.norm_ffn = build_norm_layer(norm_cfg, embed_dims)[1]
         self.ffn = FFN(
-            embed_dims, int(embed_dims * mlp_ratio), act_cfg=dict(type='GELU'),
+            embed_dims,
+            int(embed_dims * mlp_ratio),
+            act_cfg=dict(type='GELU'),
             ffn_drop=drop_rate,
-            dropout_layer=dict(type='DropPath', drop_prob=drop_path))
+            dropout_layer=dict(type='DropPath', drop_prob=drop_path),
+        )
 
     def init_weights(self):
         """MLP linears trunc normal 0.02 with zero bias (ViT's), the
         attention as :meth:`SpaceTimeAttention.init_weights`."""
         for m in self.ffn.modules():
             if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
+                trunc_normal_(m.weight, std=0.02)
                 nn.init.zeros_(m.bias)
         self.sta.init_weights()
 
@@ -148,41 +173,50 @@ class MSTAT(BaseModule):
             ViT weights: use ``pretrained``). Defaults to None.
     """
 
-    def __init__(self,
-                 num_segments: int = 8,
-                 img_size=(256, 128),
-                 patch_size: int = 16,
-                 in_channels: int = 3,
-                 embed_dims: int = 768,
-                 num_heads: int = 12,
-                 mlp_ratio: float = 4.,
-                 stage_depths: Sequence[int] = (4, 4, 4),
-                 num_attribute_proxies: int = 4,
-                 num_identity_proxies: int = 1,
-                 combine: Optional[str] = 'concat',
-                 temporal_pos: bool = True,
-                 time_embed: bool = True,
-                 drop_rate: float = 0.,
-                 attn_drop: float = 0.,
-                 drop_path_rate: float = 0.1,
-                 norm_cfg: dict = dict(type='LN', eps=1e-6),
-                 pretrained: Optional[str] = None,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        num_segments: int = 8,
+        img_size=(256, 128),
+        patch_size: int = 16,
+        in_channels: int = 3,
+        embed_dims: int = 768,
+        num_heads: int = 12,
+        mlp_ratio: float = 4.0,
+        stage_depths: Sequence[int] = (4, 4, 4),
+        num_attribute_proxies: int = 4,
+        num_identity_proxies: int = 1,
+        combine: Optional[str] = 'concat',
+        temporal_pos: bool = True,
+        time_embed: bool = True,
+        drop_rate: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path_rate: float = 0.1,
+        norm_cfg: dict = dict(type='LN', eps=1e-6),
+        pretrained: Optional[str] = None,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         stage_depths = tuple(int(d) for d in stage_depths)
         if len(stage_depths) != 3 or min(stage_depths) < 1:
-            raise ValueError(f'MSTAT needs three stages of >= 1 layer, got '
-                             f'stage_depths={stage_depths}')
+            raise ValueError(
+                f'MSTAT needs three stages of >= 1 layer, got '
+                f'stage_depths={stage_depths}'
+            )
         if num_attribute_proxies < 1 or num_identity_proxies < 1:
             raise ValueError(
                 f'MSTAT needs >= 1 proxy per kind, got num_attribute_proxies='
                 f'{num_attribute_proxies}, num_identity_proxies='
-                f'{num_identity_proxies}')
+                f'{num_identity_proxies}'
+            )
         if combine not in COMBINE_MODES:
-            raise ValueError(f'combine must be one of {COMBINE_MODES}, got '
-                             f'{combine!r}')
-        img_size = ((img_size, img_size) if isinstance(img_size, int) else
-                    tuple(img_size))
+            raise ValueError(
+                f'combine must be one of {COMBINE_MODES}, got {combine!r}'
+            )
+        img_size = (
+            (img_size, img_size)
+            if isinstance(img_size, int)
+            else tuple(img_size)
+        )
         self.num_segments = num_segments
         self.patch_size = patch_size
         self.embed_dims = embed_dims
@@ -192,35 +226,57 @@ class MSTAT(BaseModule):
         self.num_identity_proxies = num_identity_proxies
         self.combine = combine
         self.pretrained = pretrained
-        self.grid_size = (math.ceil(img_size[0] / patch_size),
-                          math.ceil(img_size[1] / patch_size))
+        self.grid_size = (
+            math.ceil(img_size[0] / patch_size),
+            math.ceil(img_size[1] / patch_size),
+        )
 
         self.patch_embed = PatchEmbed(
-            in_channels=in_channels, embed_dims=embed_dims,
-            kernel_size=patch_size, stride=patch_size, padding='corner')
+            in_channels=in_channels,
+            embed_dims=embed_dims,
+            kernel_size=patch_size,
+            stride=patch_size,
+            padding='corner',
+        )
         self.pos_embed = nn.Parameter(
-            torch.zeros(1, self.grid_size[0] * self.grid_size[1],
-                        embed_dims))
-        self.time_embed = (nn.Parameter(
-            torch.zeros(1, num_segments, 1, embed_dims))
-                           if time_embed else None)
+            torch.zeros(1, self.grid_size[0] * self.grid_size[1], embed_dims)
+        )
+        self.time_embed = (
+            nn.Parameter(torch.zeros(1, num_segments, 1, embed_dims))
+            if time_embed
+            else None
+        )
         self.drop_after_pos = nn.Dropout(drop_rate)
         # proxies: a shared base (the ViT class token) + per-proxy offsets
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
         self.attribute_offsets = nn.Parameter(
-            torch.zeros(num_attribute_proxies, embed_dims))
+            torch.zeros(num_attribute_proxies, embed_dims)
+        )
         self.identity_offsets = nn.Parameter(
-            torch.zeros(num_identity_proxies, embed_dims))
+            torch.zeros(num_identity_proxies, embed_dims)
+        )
 
         depth = sum(stage_depths)
         rates = torch.linspace(0, drop_path_rate, depth).tolist()
-        self.layers = nn.ModuleList([
-            MSTATLayer(embed_dims, num_heads, num_segments, mlp_ratio,
-                       drop_rate, attn_drop, rates[i], temporal_pos, norm_cfg)
-            for i in range(depth)
-        ])
+        self.layers = nn.ModuleList(
+            [
+                MSTATLayer(
+                    embed_dims,
+                    num_heads,
+                    num_segments,
+                    mlp_ratio,
+                    drop_rate,
+                    attn_drop,
+                    rates[i],
+                    temporal_pos,
+                    norm_cfg,
+                )
+                for i in range(depth)
+            ]
+        )
         self.stage_norms = nn.ModuleList(
-            [build_norm_layer(norm_cfg, embed_dims)[1] for _ in range(3)])
+            [build_norm_layer(norm_cfg, embed_dims)[1] for _ in range(3)]
+        )
 
     @property
     def out_channels(self) -> int:
@@ -235,9 +291,13 @@ class MSTAT(BaseModule):
         ViT weights if ``pretrained``."""
         if self.time_embed is not None:
             nn.init.zeros_(self.time_embed)
-        for p in (self.pos_embed, self.cls_token, self.attribute_offsets,
-                  self.identity_offsets):
-            trunc_normal_(p, std=.02)
+        for p in (
+            self.pos_embed,
+            self.cls_token,
+            self.attribute_offsets,
+            self.identity_offsets,
+        ):
+            trunc_normal_(p, std=0.02)
         for layer in self.layers:
             layer.init_weights()
         if self.init_cfg is not None:
@@ -258,19 +318,28 @@ class MSTAT(BaseModule):
                 raise RuntimeError(
                     f'ViT checkpoint {filename!r}: {key} has shape '
                     f'{tuple(value.shape)}, MSTAT expects '
-                    f'{tuple(own[key].shape)}')
-        missing = [k for k in own if k not in converted
-                   and not any(m in k for m in NEW_PARAM_MARKERS)]
+                    f'{tuple(own[key].shape)}'
+                )
+        missing = [
+            k
+            for k in own
+            if k not in converted
+            and not any(m in k for m in NEW_PARAM_MARKERS)
+        ]
         if missing:
-            raise RuntimeError(f'ViT checkpoint {filename!r} leaves MSTAT '
-                               f'parameters unset: {missing}')
+            raise RuntimeError(
+                f'ViT checkpoint {filename!r} leaves MSTAT '
+                f'parameters unset: {missing}'
+            )
         self.load_state_dict(converted, strict=False)
         MMLogger.get_current_instance().info(
             f'MSTAT: loaded {len(converted)} tensors from ViT checkpoint '
-            f'{filename}')
+            f'{filename}'
+        )
 
-    def convert_timm_vit(self, ckpt: Dict[str, torch.Tensor]
-                         ) -> Dict[str, torch.Tensor]:
+    def convert_timm_vit(
+        self, ckpt: Dict[str, torch.Tensor]
+    ) -> Dict[str, torch.Tensor]:
         """timm ``VisionTransformer`` keys -> MSTAT keys.
 
         ``cls_token + pos_embed[:, :1]`` becomes the proxy base
@@ -281,15 +350,20 @@ class MSTAT(BaseModule):
         fills the three stage norms. ``head.*`` is dropped; any other
         unknown key raises.
         """
-        ckpt = {k[len('module.'):] if k.startswith('module.') else k: v
-                for k, v in ckpt.items()}
+        ckpt = {
+            k[len('module.') :] if k.startswith('module.') else k: v
+            for k, v in ckpt.items()
+        }
         depth = len(self.layers)
-        blocks = sorted({int(k.split('.')[1]) for k in ckpt
-                         if k.startswith('blocks.')})
+        blocks = sorted(
+            {int(k.split('.')[1]) for k in ckpt if k.startswith('blocks.')}
+        )
         if blocks != list(range(depth)):
-            raise RuntimeError(f'ViT checkpoint has {len(blocks)} blocks, '
-                               f'MSTAT has {depth} layers '
-                               f'(stage_depths={self.stage_depths})')
+            raise RuntimeError(
+                f'ViT checkpoint has {len(blocks)} blocks, '
+                f'MSTAT has {depth} layers '
+                f'(stage_depths={self.stage_depths})'
+            )
         names = {
             'patch_embed.proj.weight': 'patch_embed.projection.weight',
             'patch_embed.proj.bias': 'patch_embed.projection.bias',
@@ -316,7 +390,7 @@ class MSTAT(BaseModule):
                 _, idx, rest = key.split('.', 2)
                 for src, dst in per_block.items():
                     if rest.startswith(src):
-                        out[f'layers.{idx}.{dst}{rest[len(src):]}'] = value
+                        out[f'layers.{idx}.{dst}{rest[len(src) :]}'] = value
                         break
                 else:
                     unused.append(key)
@@ -326,15 +400,19 @@ class MSTAT(BaseModule):
             raise RuntimeError(
                 f'not a timm ViT checkpoint MSTAT can use: unknown keys '
                 f'{unused}, cls_token/pos_embed present: '
-                f'{"cls_token" in ckpt}/{"pos_embed" in ckpt}')
+                f'{"cls_token" in ckpt}/{"pos_embed" in ckpt}'
+            )
         pos = ckpt['pos_embed']
         out['cls_token'] = ckpt['cls_token'] + pos[:, :1]
         side = math.isqrt(pos.shape[1] - 1)
         if side * side != pos.shape[1] - 1:
-            raise RuntimeError(f'ViT checkpoint pos_embed {tuple(pos.shape)}'
-                               f' is not 1 + a square grid of patches')
-        out['pos_embed'] = _resize_pos(pos[:, 1:], (side, side),
-                                       self.grid_size)
+            raise RuntimeError(
+                f'ViT checkpoint pos_embed {tuple(pos.shape)}'
+                f' is not 1 + a square grid of patches'
+            )
+        out['pos_embed'] = _resize_pos(
+            pos[:, 1:], (side, side), self.grid_size
+        )
         return out
 
     # --------------------------------------------------------------- forward
@@ -345,12 +423,15 @@ class MSTAT(BaseModule):
             if x.shape[2] != self.num_segments:
                 raise ValueError(
                     f'MSTAT: (N, C, T, H, W) input has T={x.shape[2]}, '
-                    f'expected num_segments={self.num_segments}')
+                    f'expected num_segments={self.num_segments}'
+                )
             n, c, t, h, w = x.shape
             return x.transpose(1, 2).reshape(n * t, c, h, w), n
         if x.dim() != 4:
-            raise ValueError(f'MSTAT expects (N*T, C, H, W) or (N, C, T, H, '
-                             f'W) input, got shape {tuple(x.shape)}')
+            raise ValueError(
+                f'MSTAT expects (N*T, C, H, W) or (N, C, T, H, '
+                f'W) input, got shape {tuple(x.shape)}'
+            )
         return x, check_segments(x, self.num_segments, 'MSTAT')
 
     def _proxies(self, offsets, n):
@@ -367,8 +448,11 @@ class MSTAT(BaseModule):
         """The three stage outputs, each ``(N*T, D)``."""
         x, n = self._frames(x)
         tokens, grid = self.patch_embed(x)
-        pos = (self.pos_embed if grid == self.grid_size else _resize_pos(
-            self.pos_embed, self.grid_size, grid))
+        pos = (
+            self.pos_embed
+            if grid == self.grid_size
+            else _resize_pos(self.pos_embed, self.grid_size, grid)
+        )
         tokens = (tokens + pos).view(n, self.num_segments, *tokens.shape[1:])
         if self.time_embed is not None:
             tokens = tokens + self.time_embed
@@ -385,10 +469,11 @@ class MSTAT(BaseModule):
         iap, tokens = x[:, :, :ni], x[:, :, ni:]
         # stage 3: both proxy sets, as they left their stages
         x = self._run(torch.cat([aap, iap, tokens], 2), d1 + d2, None)
-        proxies = (aap, iap, x[:, :, :na + ni])
+        proxies = (aap, iap, x[:, :, : na + ni])
         return tuple(
             norm(p).mean(2).flatten(0, 1)
-            for norm, p in zip(self.stage_norms, proxies))
+            for norm, p in zip(self.stage_norms, proxies)
+        )
 
     def forward(self, x):
         """``combine='concat'``: ``(N*T, 3D)``; ``'mean'``: ``(N*T, D)``;

@@ -12,6 +12,7 @@ official key format (``layer1.0.convs.0.weight``, ``layer1.0.bns.0.*``,
 Res2Net tensor must load; the TEA layers (``me``, ``temporal_convs``) are
 new. Mismatches raise an error that lists the keys.
 """
+
 from functools import partial
 from typing import Optional
 
@@ -48,26 +49,33 @@ class TEARes2Net(ResNet):
 
     stage_depths = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
-    def __init__(self,
-                 depth: int = 50,
-                 num_segments: int = 8,
-                 base_width: int = 26,
-                 scale: int = 4,
-                 me_reduction: int = 16,
-                 pretrained: Optional[str] = None,
-                 **kwargs):
+    def __init__(
+        self,
+        depth: int = 50,
+        num_segments: int = 8,
+        base_width: int = 26,
+        scale: int = 4,
+        me_reduction: int = 16,
+        pretrained: Optional[str] = None,
+        **kwargs,
+    ):
         if depth not in self.stage_depths:
-            raise KeyError(f'TEARes2Net depth must be one of '
-                           f'{sorted(self.stage_depths)}, got {depth}')
+            raise KeyError(
+                f'TEARes2Net depth must be one of '
+                f'{sorted(self.stage_depths)}, got {depth}'
+            )
         if pretrained is not None and not isinstance(pretrained, str):
-            raise TypeError(f'pretrained must be a path or None, got '
-                            f'{type(pretrained).__name__}')
+            raise TypeError(
+                f'pretrained must be a path or None, got '
+                f'{type(pretrained).__name__}'
+            )
         block = partial(
             TEABottleneck,
             num_segments=num_segments,
             base_width=base_width,
             scale=scale,
-            me_reduction=me_reduction)
+            me_reduction=me_reduction,
+        )
         block.expansion = TEABottleneck.expansion
         # ResNet.__init__ builds its stages from arch_settings[depth]
         self.arch_settings = {depth: (block, self.stage_depths[depth])}
@@ -93,13 +101,15 @@ class TEARes2Net(ResNet):
         ``convs.j.bn -> bns.j``, ``downsample.conv/bn -> downsample.0/1``)."""
         new_modules = (TEAMotionExcitation, TemporalConv1d)
         new_prefixes = [
-            name + '.' for name, m in self.named_modules()
+            name + '.'
+            for name, m in self.named_modules()
             if isinstance(m, new_modules)
         ]
         names = {}
         for name, module in self.named_modules():
             if not isinstance(module, ConvModule) or any(
-                    name.startswith(p) for p in new_prefixes):
+                name.startswith(p) for p in new_prefixes
+            ):
                 continue
             if name.endswith('downsample'):
                 conv_name, bn_name = name + '.0', name + '.1'
@@ -125,9 +135,11 @@ class TEARes2Net(ResNet):
                 if not theirs.endswith('num_batches_tracked'):
                     missing.append(theirs)
             elif state[theirs].shape != own[ours].shape:
-                mismatched.append(f'{theirs}: checkpoint '
-                                  f'{tuple(state[theirs].shape)}, model '
-                                  f'{tuple(own[ours].shape)}')
+                mismatched.append(
+                    f'{theirs}: checkpoint '
+                    f'{tuple(state[theirs].shape)}, model '
+                    f'{tuple(own[ours].shape)}'
+                )
             else:
                 loaded[ours] = state[theirs]
         used = set(names.values())
@@ -141,11 +153,14 @@ class TEARes2Net(ResNet):
                 f'official key format: {len(missing)} missing keys '
                 f'{missing[:10]}, {len(mismatched)} shape mismatches '
                 f'{mismatched[:10]}, {len(unexpected)} unexpected keys '
-                f'{unexpected[:10]}')
+                f'{unexpected[:10]}'
+            )
         self.load_state_dict(loaded, strict=False)
-        logger.info(f'TEARes2Net: loaded {len(loaded)} tensors from '
-                    f'{self.pretrained}; {len(own) - len(loaded)} tensors '
-                    f'(ME, temporal convs, BN counters) keep their init')
+        logger.info(
+            f'TEARes2Net: loaded {len(loaded)} tensors from '
+            f'{self.pretrained}; {len(own) - len(loaded)} tensors '
+            f'(ME, temporal convs, BN counters) keep their init'
+        )
 
     def forward(self, x):
         check_segments(x, self.num_segments, type(self).__name__)

@@ -25,6 +25,7 @@ the config leaves out are filled in: ``in_channels`` (the tensor's channels),
 the first res2 bottleneck instead (its 3x3 conv and its shortcut): the same
 output sizes, res2's first 1x1 conv at twice the resolution.
 """
+
 import inspect
 from typing import List, Optional, Sequence
 
@@ -35,8 +36,15 @@ from mmengine.logging import MMLogger
 
 from ...ops.layout import check_segments
 
-POSITIONS = ('after_stage', 'after_conv1', 'after_conv2', 'after_conv3',
-             'wrap_conv1', 'wrap_conv2', 'wrap_conv3')
+POSITIONS = (
+    'after_stage',
+    'after_conv1',
+    'after_conv2',
+    'after_conv3',
+    'wrap_conv1',
+    'wrap_conv2',
+    'wrap_conv3',
+)
 
 
 class _AfterConv(nn.Module):
@@ -66,8 +74,10 @@ def _build_block(cfg: dict, **available):
     block_type = cfg.get('type')
     if block_type is None or MODELS.get(block_type) is None:
         known = sorted(k for k in MODELS.module_dict)
-        raise KeyError(f'unknown block type {block_type!r} in backbone '
-                       f'`blocks`; registered in mmaction::model: {known}')
+        raise KeyError(
+            f'unknown block type {block_type!r} in backbone '
+            f'`blocks`; registered in mmaction::model: {known}'
+        )
     cls = MODELS.get(block_type)
     params = inspect.signature(cls.__init__).parameters
     for key, value in available.items():
@@ -92,17 +102,26 @@ class ResNetTSMWithBlocks(ResNetTSM):
     Input ``(N*T, 3, H, W)``, output as ResNetTSM.
     """
 
-    def __init__(self, depth: int, blocks: Optional[List[dict]] = None,
-                 stem_pool: bool = True, **kwargs):
+    def __init__(
+        self,
+        depth: int,
+        blocks: Optional[List[dict]] = None,
+        stem_pool: bool = True,
+        **kwargs,
+    ):
         self.stem_pool = stem_pool
         self.block_cfgs = [dict(b) for b in (blocks or [])]
         for entry in self.block_cfgs:
             if 'cfg' not in entry:
-                raise KeyError(f'each backbone `blocks` entry needs a `cfg` '
-                               f'key, got {entry}')
+                raise KeyError(
+                    f'each backbone `blocks` entry needs a `cfg` '
+                    f'key, got {entry}'
+                )
             if entry.get('position') not in POSITIONS:
-                raise ValueError(f'block position must be one of {POSITIONS}, '
-                                 f"got {entry.get('position')!r}")
+                raise ValueError(
+                    f'block position must be one of {POSITIONS}, '
+                    f'got {entry.get("position")!r}'
+                )
         super().__init__(depth, **kwargs)
 
     def init_structure(self):
@@ -112,11 +131,13 @@ class ResNetTSMWithBlocks(ResNetTSM):
         self.stage_blocks = nn.ModuleDict()
         self.inserted = []  # every inserted module, for init_weights
         for entry in self.block_cfgs:
-            layers = entry.get('layers', ('layer2', ))
+            layers = entry.get('layers', ('layer2',))
             for layer_name in layers:
                 if layer_name not in self.res_layers:
-                    raise ValueError(f'unknown stage {layer_name!r}; this '
-                                     f'ResNet has {self.res_layers}')
+                    raise ValueError(
+                        f'unknown stage {layer_name!r}; this '
+                        f'ResNet has {self.res_layers}'
+                    )
                 if entry['position'] == 'after_stage':
                     self._insert_after_stage(entry, layer_name)
                 else:
@@ -125,10 +146,12 @@ class ResNetTSMWithBlocks(ResNetTSM):
     def _stride_first_block(self):
         first = self.layer1[0]
         if not hasattr(first, 'conv3') or first.downsample is None:
-            raise ValueError(f'stem_pool=False strides the first bottleneck '
-                             f'of layer1 and its shortcut; ResNet-{self.depth} '
-                             f'has {type(first).__name__} blocks (use depth '
-                             f'>= 50)')
+            raise ValueError(
+                f'stem_pool=False strides the first bottleneck '
+                f'of layer1 and its shortcut; ResNet-{self.depth} '
+                f'has {type(first).__name__} blocks (use depth '
+                f'>= 50)'
+            )
         self.maxpool = nn.Identity()
         first.conv2.conv.stride = (2, 2)
         first.downsample.conv.stride = (2, 2)
@@ -142,10 +165,14 @@ class ResNetTSMWithBlocks(ResNetTSM):
     def _insert_after_stage(self, entry, layer_name):
         stage = getattr(self, layer_name)
         last = list(stage.children())[-1]
-        channels = _conv_out_channels(last.conv3 if hasattr(last, 'conv3')
-                                      else last.conv2)
-        block = _build_block(entry['cfg'], in_channels=channels,
-                             num_segments=self._stage_segments(layer_name))
+        channels = _conv_out_channels(
+            last.conv3 if hasattr(last, 'conv3') else last.conv2
+        )
+        block = _build_block(
+            entry['cfg'],
+            in_channels=channels,
+            num_segments=self._stage_segments(layer_name),
+        )
         if layer_name not in self.stage_blocks:
             self.stage_blocks[layer_name] = nn.Sequential()
         self.stage_blocks[layer_name].append(block)
@@ -162,19 +189,25 @@ class ResNetTSMWithBlocks(ResNetTSM):
             if conv is None:
                 raise ValueError(
                     f'{type(res_block).__name__} in {layer_name} has no '
-                    f'{conv_name}; position {entry["position"]!r} needs it')
+                    f'{conv_name}; position {entry["position"]!r} needs it'
+                )
             segs = self._stage_segments(layer_name)
             if mode == 'after':
-                block = _build_block(entry['cfg'],
-                                     in_channels=_conv_out_channels(conv),
-                                     num_segments=segs)
+                block = _build_block(
+                    entry['cfg'],
+                    in_channels=_conv_out_channels(conv),
+                    num_segments=segs,
+                )
                 setattr(res_block, conv_name, _AfterConv(conv, block))
             else:
-                block = _build_block(entry['cfg'], net=conv,
-                                     in_channels=conv.conv.in_channels
-                                     if isinstance(conv.conv, nn.Conv2d)
-                                     else None,
-                                     num_segments=segs)
+                block = _build_block(
+                    entry['cfg'],
+                    net=conv,
+                    in_channels=conv.conv.in_channels
+                    if isinstance(conv.conv, nn.Conv2d)
+                    else None,
+                    num_segments=segs,
+                )
                 setattr(res_block, conv_name, block)
             self.inserted.append(block)
 
@@ -191,7 +224,8 @@ class ResNetTSMWithBlocks(ResNetTSM):
         classifier and BN counters may be left over."""
         loads = []
         handle = self.register_load_state_dict_post_hook(
-            lambda module, keys: loads.append(keys))
+            lambda module, keys: loads.append(keys)
+        )
         try:
             super().load_original_weights(logger)
         finally:
@@ -199,28 +233,34 @@ class ResNetTSMWithBlocks(ResNetTSM):
         if len(loads) != 1:
             raise RuntimeError(
                 f'{type(self).__name__}: expected one state-dict load from '
-                f'{self.pretrained!r}, saw {len(loads)}')
+                f'{self.pretrained!r}, saw {len(loads)}'
+            )
         inserted_prefixes = self._inserted_prefixes()
         missing = [
-            k for k in loads[0].missing_keys
+            k
+            for k in loads[0].missing_keys
             if not any(k.startswith(p) for p in inserted_prefixes)
         ]
         # MMAction2's conversion leaves BN counters (num_batches_tracked,
         # in newer torchvision files) unmapped; they are not weights
         unexpected = [
-            k for k in loads[0].unexpected_keys if not k.startswith('fc.')
+            k
+            for k in loads[0].unexpected_keys
+            if not k.startswith('fc.')
             and not k.endswith('.num_batches_tracked')
         ]
         if missing or unexpected:
             raise RuntimeError(
                 f'ImageNet checkpoint {self.pretrained!r} does not match the '
                 f'ResNet-{self.depth} backbone: missing keys {missing}, '
-                f'unexpected keys {unexpected}')
+                f'unexpected keys {unexpected}'
+            )
         logger.info(
             f'{type(self).__name__}: every ResNet-{self.depth} tensor loaded '
             f'from {self.pretrained}; '
             f'{len(loads[0].missing_keys)} tensors of inserted blocks keep '
-            'their own initialisation')
+            'their own initialisation'
+        )
 
     def _inserted_prefixes(self):
         ids = {id(m) for m in self.inserted}
@@ -237,7 +277,8 @@ class ResNetTSMWithBlocks(ResNetTSM):
                 f'{type(self).__name__}: pretrained2d=True loads ImageNet '
                 f'weights from `pretrained`, got pretrained='
                 f'{self.pretrained!r}; set pretrained2d=False to start from '
-                'scratch')
+                'scratch'
+            )
         super().init_weights()
         # ResNet's init and the pretrained2d path never reach modules below
         # the direct children: initialise every insertion explicitly.
@@ -281,6 +322,11 @@ class ResNetTSMWithBlocks(ResNetTSM):
 class ResNetWithBlocks(ResNetTSMWithBlocks):
     """The same insertion mechanism on a plain ResNet (TSN: no shift)."""
 
-    def __init__(self, depth: int, blocks: Optional[List[dict]] = None,
-                 is_shift: bool = False, **kwargs):
+    def __init__(
+        self,
+        depth: int,
+        blocks: Optional[List[dict]] = None,
+        is_shift: bool = False,
+        **kwargs,
+    ):
         super().__init__(depth, blocks=blocks, is_shift=is_shift, **kwargs)

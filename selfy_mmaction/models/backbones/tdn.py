@@ -13,6 +13,7 @@ official ones have random, trained biases, 28 K parameters) and the unused
 copy of conv1 (9 K parameters) is not built, so torchvision ImageNet weights
 load into every ResNet tensor.
 """
+
 from typing import List, Optional, Sequence
 
 import torch.nn.functional as F
@@ -29,11 +30,13 @@ TDN_BLOCKS = (
     dict(
         cfg=dict(type='TDNLongTermTDM'),
         position='after_conv1',
-        layers=('layer2', 'layer3', 'layer4')),
+        layers=('layer2', 'layer3', 'layer4'),
+    ),
     dict(
         cfg=dict(type='TDNLearnableShift'),
         position='after_conv1',
-        layers=('layer2', 'layer3', 'layer4')),
+        layers=('layer2', 'layer3', 'layer4'),
+    ),
 )
 
 
@@ -63,17 +66,21 @@ class TDNResNet(ResNetTSMWithBlocks):
             ``is_shift`` (TSM's fixed shift) defaults to False.
     """
 
-    def __init__(self,
-                 depth: int = 50,
-                 num_segments: int = 8,
-                 snippet_len: int = 5,
-                 fusion_weights: Sequence[float] = (0.5, 0.5),
-                 blocks: Optional[List[dict]] = None,
-                 is_shift: bool = False,
-                 **kwargs):
+    def __init__(
+        self,
+        depth: int = 50,
+        num_segments: int = 8,
+        snippet_len: int = 5,
+        fusion_weights: Sequence[float] = (0.5, 0.5),
+        blocks: Optional[List[dict]] = None,
+        is_shift: bool = False,
+        **kwargs,
+    ):
         if len(fusion_weights) != 2:
-            raise ValueError(f'fusion_weights must be (rgb, difference), got '
-                             f'{fusion_weights}')
+            raise ValueError(
+                f'fusion_weights must be (rgb, difference), got '
+                f'{fusion_weights}'
+            )
         if kwargs.get('temporal_pool'):
             raise ValueError('TDNResNet does not support temporal_pool')
         self.snippet_len = snippet_len
@@ -84,7 +91,8 @@ class TDNResNet(ResNetTSMWithBlocks):
             blocks=blocks,
             num_segments=num_segments,
             is_shift=is_shift,
-            **kwargs)
+            **kwargs,
+        )
 
     def init_structure(self):
         super().init_structure()
@@ -94,7 +102,8 @@ class TDNResNet(ResNetTSMWithBlocks):
             64,
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
-            act_cfg=self.act_cfg)
+            act_cfg=self.act_cfg,
+        )
         self.short_term_layer1 = make_res_layer(
             self.block,
             64,
@@ -106,13 +115,15 @@ class TDNResNet(ResNetTSMWithBlocks):
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg,
-            with_cp=self.with_cp)
+            with_cp=self.with_cp,
+        )
 
     def _inserted_prefixes(self):
         # the S-TDM is not in a torchvision checkpoint under its own names;
         # load_original_weights fills it in from conv1 and layer1
         return super()._inserted_prefixes() + [
-            'short_term_tdm.', 'short_term_layer1.'
+            'short_term_tdm.',
+            'short_term_layer1.',
         ]
 
     def init_weights(self):
@@ -144,17 +155,21 @@ class TDNResNet(ResNetTSMWithBlocks):
 
     def _fuse(self, x, difference):
         rgb_weight, difference_weight = self.fusion_weights
-        difference = F.interpolate(difference, size=x.shape[-2:],
-                                   mode='nearest')
+        difference = F.interpolate(
+            difference, size=x.shape[-2:], mode='nearest'
+        )
         return rgb_weight * x + difference_weight * difference
 
     def forward(self, x):
-        snippets = split_snippets(x, self.num_segments, self.snippet_len,
-                                  type(self).__name__)
+        snippets = split_snippets(
+            x, self.num_segments, self.snippet_len, type(self).__name__
+        )
         short_term = self.short_term_tdm(snippets)
         x = self.maxpool(self.conv1(snippets[:, self.snippet_len // 2]))
         x = self._fuse(x, short_term)
         return self.forward_stages(
-            x, after_stage={
+            x,
+            after_stage={
                 0: lambda y: self._fuse(y, self.short_term_layer1(short_term))
-            })
+            },
+        )

@@ -1,4 +1,5 @@
 """Motion blocks, one file per family, registered in MMAction2's MODELS."""
+
 from . import stm  # noqa: F401
 from . import tea  # noqa: F401
 from . import msnet  # noqa: F401
@@ -13,5 +14,9 @@ from . import tsi  # noqa: F401
 from . import ean  # noqa: F401
 from . import bqn  # noqa: F401
 from . import sta  # noqa: F401
-from .selfy import (SELFYBlock, STSSExtraction, STSSIntegration,  # noqa: F401
-                    STSSTransformation)
+from .selfy import (
+    SELFYBlock,
+    STSSExtraction,
+    STSSIntegration,  # noqa: F401
+    STSSTransformation,
+)

@@ -13,6 +13,7 @@ as ``BaseModule.init_weights`` would, by also calling every child's
 ``init_weights``: that would re-initialise the pretrained ``ConvModule`` a
 wrapping block holds as ``net``.
 """
+
 import copy
 
 from mmengine.model import BaseModule, initialize
@@ -36,4 +37,5 @@ class MotionBlock(BaseModule):
     def default_init(self):
         """The block's own initialisation."""
         raise NotImplementedError(
-            f'{type(self).__name__} must implement default_init()')
+            f'{type(self).__name__} must implement default_init()'
+        )

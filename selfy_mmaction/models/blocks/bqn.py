@@ -17,6 +17,7 @@ or per position (time), so their order does not change the result; the
 temporal kernel runs first, which costs the input MBPM a third of the LoG
 multiply-adds of filtering every frame.
 """
+
 from typing import Optional
 
 import math
@@ -42,17 +43,20 @@ def log_kernel(sigma: float, kernel_size: int) -> torch.Tensor:
     settings, so the normalised centre tap is large (about 278 for
     ``sigma=1.1, k=9``)."""
     if kernel_size < 1 or kernel_size % 2 != 1:
-        raise ValueError(f'kernel_size must be a positive odd size, got '
-                         f'{kernel_size}')
+        raise ValueError(
+            f'kernel_size must be a positive odd size, got {kernel_size}'
+        )
     if sigma <= 0:
         raise ValueError(f'sigma must be positive, got {sigma}')
     r = torch.arange(kernel_size, dtype=torch.float64) - kernel_size // 2
-    q = (r.view(-1, 1)**2 + r.view(1, -1)**2) / (2 * sigma**2)
+    q = (r.view(-1, 1) ** 2 + r.view(1, -1) ** 2) / (2 * sigma**2)
     kernel = -(1 - q) * torch.exp(-q) / (math.pi * sigma**4)
     total = kernel.sum()
     if abs(total) < 1e-12:
-        raise ValueError(f'LoG(sigma={sigma}) sums to ~0 on a {kernel_size}x'
-                         f'{kernel_size} grid; it cannot be normalised')
+        raise ValueError(
+            f'LoG(sigma={sigma}) sums to ~0 on a {kernel_size}x'
+            f'{kernel_size} grid; it cannot be normalised'
+        )
     return kernel / total
 
 
@@ -75,31 +79,50 @@ class MotionBandPass(MotionBlock):
             (:class:`MotionBlock`). Defaults to None.
     """
 
-    def __init__(self, channels: int, num_segments: int, sigma: float = 1.1,
-                 kernel_size: int = 9, snippet: bool = False,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        channels: int,
+        num_segments: int,
+        sigma: float = 1.1,
+        kernel_size: int = 9,
+        snippet: bool = False,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         self.snippet = snippet
         if snippet and num_segments != len(BAND_PASS_TAPS):
-            raise ValueError(f'the input MBPM filters {len(BAND_PASS_TAPS)} '
-                             f'frames per segment, got {num_segments}')
+            raise ValueError(
+                f'the input MBPM filters {len(BAND_PASS_TAPS)} '
+                f'frames per segment, got {num_segments}'
+            )
         self.channels = channels
         self.num_segments = num_segments
         self.sigma = float(sigma)
         self.kernel_size = kernel_size
         self.temporal = TemporalConv1d(
-            channels, num_segments, len(BAND_PASS_TAPS), init=BAND_PASS_TAPS,
-            padding_mode='replicate')
-        self.spatial = nn.Conv2d(channels, channels, kernel_size,
-                                 padding=kernel_size // 2, groups=channels,
-                                 bias=False, padding_mode='reflect')
+            channels,
+            num_segments,
+            len(BAND_PASS_TAPS),
+            init=BAND_PASS_TAPS,
+            padding_mode='replicate',
+        )
+        self.spatial = nn.Conv2d(
+            channels,
+            channels,
+            kernel_size,
+            padding=kernel_size // 2,
+            groups=channels,
+            bias=False,
+            padding_mode='reflect',
+        )
         self.log_init = log_kernel(self.sigma, kernel_size)
 
     def default_init(self):
         self.temporal.init_weights()
         with torch.no_grad():
             self.spatial.weight.copy_(
-                self.log_init.expand_as(self.spatial.weight))
+                self.log_init.expand_as(self.spatial.weight)
+            )
 
     def forward(self, x):
         pad = self.kernel_size // 2
@@ -107,17 +130,20 @@ class MotionBandPass(MotionBlock):
             raise ValueError(
                 f'MotionBandPass: reflect padding of the {self.kernel_size}x'
                 f'{self.kernel_size} LoG needs H, W > {pad}, got input shape '
-                f'{tuple(x.shape)}')
+                f'{tuple(x.shape)}'
+            )
         if self.snippet:
             expected = (len(BAND_PASS_TAPS), self.channels)
             if x.dim() != 5 or tuple(x.shape[1:3]) != expected:
                 raise ValueError(
                     f'the input MotionBandPass expects segments (N*T, '
                     f'{expected[0]}, {expected[1]}, H, W), got '
-                    f'{tuple(x.shape)}')
+                    f'{tuple(x.shape)}'
+                )
             # the middle output reads exactly frames 0, 1, 2 (stride 3)
-            x = to_ntchw(self.temporal(x.flatten(0, 1)),
-                         len(BAND_PASS_TAPS))[:, 1]
+            x = to_ntchw(self.temporal(x.flatten(0, 1)), len(BAND_PASS_TAPS))[
+                :, 1
+            ]
         else:
             x = self.temporal(x)
         return self.spatial(x)
@@ -137,16 +163,34 @@ class BusyQuietLateral(MotionBlock):
             (:class:`MotionBlock`). Defaults to None.
     """
 
-    def __init__(self, channels: int, num_segments: int, sigma: float = 0.9,
-                 kernel_size: int = 7,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        channels: int,
+        num_segments: int,
+        sigma: float = 0.9,
+        kernel_size: int = 7,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
-        self.band_pass = MotionBandPass(channels, num_segments, sigma,
-                                        kernel_size)
-        self.to_quiet = ConvModule(channels, channels, 1, bias=False,
-                                   norm_cfg=dict(type='BN'), act_cfg=None)
-        self.to_busy = ConvModule(channels, channels, 1, bias=False,
-                                  norm_cfg=dict(type='BN'), act_cfg=None)
+        self.band_pass = MotionBandPass(
+            channels, num_segments, sigma, kernel_size
+        )
+        self.to_quiet = ConvModule(
+            channels,
+            channels,
+            1,
+            bias=False,
+            norm_cfg=dict(type='BN'),
+            act_cfg=None,
+        )
+        self.to_busy = ConvModule(
+            channels,
+            channels,
+            1,
+            bias=False,
+            norm_cfg=dict(type='BN'),
+            act_cfg=None,
+        )
 
     def default_init(self):
         self.band_pass.init_weights()
@@ -155,5 +199,7 @@ class BusyQuietLateral(MotionBlock):
             constant_init(lateral.bn, 0, 0)
 
     def forward(self, quiet, busy):
-        return (quiet + self.to_quiet(busy),
-                busy + self.to_busy(self.band_pass(quiet)))
+        return (
+            quiet + self.to_quiet(busy),
+            busy + self.to_busy(self.band_pass(quiet)),
+        )

@@ -31,6 +31,7 @@ constructors that dispatch on module type (MMAction2's
 ``TSMOptimWrapperConstructor``) see them as weights with weight decay, as
 the authors' default optimizer does.
 """
+
 from typing import Optional, Sequence
 
 import torch
@@ -70,51 +71,69 @@ class CoSTConv(MotionBlock):
     the layout of the input with ``net``'s channels and spatial size.
     """
 
-    def __init__(self, net: nn.Module, num_segments: Optional[int] = None,
-                 variant: str = 'a',
-                 init_logits: Sequence[float] = (0.7, -0.7, -0.7),
-                 fc_init_std: float = 0.01,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        net: nn.Module,
+        num_segments: Optional[int] = None,
+        variant: str = 'a',
+        init_logits: Sequence[float] = (0.7, -0.7, -0.7),
+        fc_init_std: float = 0.01,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, (nn.Conv2d, nn.Conv3d)):
-            raise TypeError(f'CoSTConv wraps a ConvModule holding an '
-                            f'nn.Conv2d or nn.Conv3d (wrap_conv2 of a plain '
-                            f'ResNet, is_shift=False), got '
-                            f'{type(net).__name__} with conv '
-                            f'{type(conv).__name__}')
+            raise TypeError(
+                f'CoSTConv wraps a ConvModule holding an '
+                f'nn.Conv2d or nn.Conv3d (wrap_conv2 of a plain '
+                f'ResNet, is_shift=False), got '
+                f'{type(net).__name__} with conv '
+                f'{type(conv).__name__}'
+            )
         if variant not in COST_VARIANTS:
-            raise ValueError(f'variant must be one of {COST_VARIANTS}, got '
-                             f'{variant!r}')
+            raise ValueError(
+                f'variant must be one of {COST_VARIANTS}, got {variant!r}'
+            )
         if len(init_logits) != 3:
-            raise ValueError(f'init_logits needs one value per view (3), got '
-                             f'{tuple(init_logits)}')
+            raise ValueError(
+                f'init_logits needs one value per view (3), got '
+                f'{tuple(init_logits)}'
+            )
         self.is_3d = isinstance(conv, nn.Conv3d)
         k = conv.kernel_size[-1]
         spatial = tuple(conv.kernel_size[-2:])
-        if (self.is_3d and conv.kernel_size[0] != 1) or spatial != (k, k) \
-                or k % 2 != 1 or conv.groups != 1 or conv.bias is not None \
-                or tuple(conv.padding[-2:]) != (k // 2, k // 2) \
-                or any(d != 1 for d in conv.dilation):
+        if (
+            (self.is_3d and conv.kernel_size[0] != 1)
+            or spatial != (k, k)
+            or k % 2 != 1
+            or conv.groups != 1
+            or conv.bias is not None
+            or tuple(conv.padding[-2:]) != (k // 2, k // 2)
+            or any(d != 1 for d in conv.dilation)
+        ):
             raise ValueError(
                 f'CoSTConv shares a square odd k x k kernel (1 x k x k in '
                 f'3D) with "same" padding, no dilation, groups or bias; got '
                 f'kernel {conv.kernel_size}, padding {conv.padding}, '
                 f'dilation {conv.dilation}, groups {conv.groups}, bias '
-                f'{conv.bias is not None}')
+                f'{conv.bias is not None}'
+            )
         if tuple(getattr(net, 'order', ())) != ('conv', 'norm', 'act'):
-            raise ValueError(f'CoSTConv needs a ConvModule ordered (conv, '
-                             f'norm, act), got {getattr(net, "order", None)}')
+            raise ValueError(
+                f'CoSTConv needs a ConvModule ordered (conv, '
+                f'norm, act), got {getattr(net, "order", None)}'
+            )
         if not self.is_3d and num_segments is None:
-            raise ValueError('CoSTConv around an nn.Conv2d needs '
-                             'num_segments (the 2D layout)')
+            raise ValueError(
+                'CoSTConv around an nn.Conv2d needs '
+                'num_segments (the 2D layout)'
+            )
         self.net = net
         self.num_segments = num_segments
         self.variant = variant
         self.init_logits = tuple(init_logits)
         self.fc_init_std = fc_init_std
-        self.stride = tuple(conv.stride) if self.is_3d else \
-            (1, *conv.stride)
+        self.stride = tuple(conv.stride) if self.is_3d else (1, *conv.stride)
         channels = conv.out_channels
         if variant == 'a':
             self.view_logits = nn.Linear(1, 3 * channels, bias=False)
@@ -145,10 +164,14 @@ class CoSTConv(MotionBlock):
         return logits.softmax(dim=0)
 
     def forward(self, x):
-        x5 = x if self.is_3d else to_5d(x, self.num_segments,
-                                        type(self).__name__)
-        views = shared_kernel_views(x5, self.net.conv.weight, self.stride,
-                                    VIEWS)
+        x5 = (
+            x
+            if self.is_3d
+            else to_5d(x, self.num_segments, type(self).__name__)
+        )
+        views = shared_kernel_views(
+            x5, self.net.conv.weight, self.stride, VIEWS
+        )
         coeffs = self.view_coefficients(views)[..., None, None, None]
         y = sum(a * v for a, v in zip(coeffs, views))
         y = self.net.norm(y if self.is_3d else to_4d(y))

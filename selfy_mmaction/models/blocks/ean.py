@@ -29,6 +29,7 @@ The frames are those the data preprocessor gives the backbone (normalised
 with the ImageNet mean/std, as the official ``test_models.py``; its
 ``main_reg.py`` trained on unnormalised [0, 1] frames).
 """
+
 import math
 from typing import Optional, Sequence
 
@@ -49,16 +50,30 @@ class _ResidualUnit3d(nn.Module):
     def __init__(self, channels: int, groups: int, with_pointwise: bool):
         super().__init__()
         layers = [
-            ConvModule(channels, channels, 3, padding=1, groups=groups,
-                       bias=False, conv_cfg=dict(type='Conv3d'),
-                       norm_cfg=dict(type='BN3d'),
-                       act_cfg=dict(type='ReLU') if with_pointwise else None)
+            ConvModule(
+                channels,
+                channels,
+                3,
+                padding=1,
+                groups=groups,
+                bias=False,
+                conv_cfg=dict(type='Conv3d'),
+                norm_cfg=dict(type='BN3d'),
+                act_cfg=dict(type='ReLU') if with_pointwise else None,
+            )
         ]
         if with_pointwise:
             layers.append(
-                ConvModule(channels, channels, 1, bias=False,
-                           conv_cfg=dict(type='Conv3d'),
-                           norm_cfg=dict(type='BN3d'), act_cfg=None))
+                ConvModule(
+                    channels,
+                    channels,
+                    1,
+                    bias=False,
+                    conv_cfg=dict(type='Conv3d'),
+                    norm_cfg=dict(type='BN3d'),
+                    act_cfg=None,
+                )
+            )
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x):
@@ -89,26 +104,39 @@ class EANLatentMotionCode(MotionBlock):
     output ``(N*T, out_channels, H4, W4)``.
     """
 
-    def __init__(self, snippet_len: int = 5, in_channels: int = 3,
-                 out_channels: int = 64, patch_size: int = 16,
-                 embed_channels: int = 256, groups: int = 16,
-                 out_init_scale: float = 0.01,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        snippet_len: int = 5,
+        in_channels: int = 3,
+        out_channels: int = 64,
+        patch_size: int = 16,
+        embed_channels: int = 256,
+        groups: int = 16,
+        out_init_scale: float = 0.01,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if snippet_len < 2:
-            raise ValueError(f'snippet_len must be >= 2 (frame differences), '
-                             f'got {snippet_len}')
+            raise ValueError(
+                f'snippet_len must be >= 2 (frame differences), '
+                f'got {snippet_len}'
+            )
         if out_channels % (snippet_len - 1):
             raise ValueError(
                 f'out_channels={out_channels} must split evenly over the '
                 f'{snippet_len - 1} frame differences of snippet_len='
-                f'{snippet_len}')
+                f'{snippet_len}'
+            )
         if patch_size < 2 or patch_size % 2:
-            raise ValueError(f'patch_size must be even (the code patch is '
-                             f'patch_size // 2), got {patch_size}')
+            raise ValueError(
+                f'patch_size must be even (the code patch is '
+                f'patch_size // 2), got {patch_size}'
+            )
         if embed_channels % groups:
-            raise ValueError(f'embed_channels={embed_channels} is not a '
-                             f'multiple of groups={groups}')
+            raise ValueError(
+                f'embed_channels={embed_channels} is not a '
+                f'multiple of groups={groups}'
+            )
         self.snippet_len = snippet_len
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -116,14 +144,19 @@ class EANLatentMotionCode(MotionBlock):
         self.code_patch_size = patch_size // 2
         self.code_channels = out_channels // (snippet_len - 1)
         self.out_init_scale = out_init_scale
-        self.embed = nn.Conv3d(in_channels * patch_size**2, embed_channels, 1,
-                               bias=False)
+        self.embed = nn.Conv3d(
+            in_channels * patch_size**2, embed_channels, 1, bias=False
+        )
         self.residual_units = nn.Sequential(
             _ResidualUnit3d(embed_channels, groups, with_pointwise=True),
-            _ResidualUnit3d(embed_channels, groups, with_pointwise=False))
+            _ResidualUnit3d(embed_channels, groups, with_pointwise=False),
+        )
         self.project = nn.Conv3d(
-            embed_channels, self.code_channels * self.code_patch_size**2, 1,
-            bias=False)
+            embed_channels,
+            self.code_channels * self.code_patch_size**2,
+            1,
+            bias=False,
+        )
 
     def default_init(self):
         kaiming_init(self.embed, mode='fan_out')
@@ -140,8 +173,11 @@ class EANLatentMotionCode(MotionBlock):
         """Half-resolution frame differences, zero-padded to the patch grid:
         ``(B, L-1, C, gh * P, gw * P)``."""
         b, length, c, h, w = snippets.shape
-        half = F.interpolate(snippets.reshape(b * length, c, h, w),
-                             scale_factor=0.5, mode='nearest')
+        half = F.interpolate(
+            snippets.reshape(b * length, c, h, w),
+            scale_factor=0.5,
+            mode='nearest',
+        )
         half = half.view(b, length, c, *half.shape[-2:])
         diffs = half[:, 1:] - half[:, :-1]
         rows, cols = (g * self.patch_size for g in grid)
@@ -150,25 +186,31 @@ class EANLatentMotionCode(MotionBlock):
                 f'EANLatentMotionCode: the stem output size is too small for '
                 f'input frames {h}x{w} (a {grid[0]}x{grid[1]} patch grid '
                 f'covers {rows}x{cols} half-resolution pixels, the frames '
-                f'have {diffs.shape[-2]}x{diffs.shape[-1]})')
-        return F.pad(diffs, (0, cols - diffs.shape[-1], 0,
-                             rows - diffs.shape[-2]))
+                f'have {diffs.shape[-2]}x{diffs.shape[-1]})'
+            )
+        return F.pad(
+            diffs, (0, cols - diffs.shape[-1], 0, rows - diffs.shape[-2])
+        )
 
     def forward(self, snippets: torch.Tensor, out_size: Sequence[int]):
-        if snippets.dim() != 5 or snippets.shape[1:3] != (self.snippet_len,
-                                                           self.in_channels):
+        if snippets.dim() != 5 or snippets.shape[1:3] != (
+            self.snippet_len,
+            self.in_channels,
+        ):
             raise ValueError(
                 f'EANLatentMotionCode expects snippets (N*T, '
                 f'{self.snippet_len}, {self.in_channels}, H, W), got '
-                f'{tuple(snippets.shape)}')
+                f'{tuple(snippets.shape)}'
+            )
         out_h, out_w = (int(s) for s in out_size)
         gh = math.ceil(out_h / self.code_patch_size)
         gw = math.ceil(out_w / self.code_patch_size)
         diffs = self._differences(snippets, (gh, gw))
         b, t, c = diffs.shape[:3]
         p = self.patch_size
-        patches = diffs.view(b, t, c, gh, p, gw, p).permute(0, 4, 6, 2, 1, 3,
-                                                              5)
+        patches = diffs.view(b, t, c, gh, p, gw, p).permute(
+            0, 4, 6, 2, 1, 3, 5
+        )
         x = self.embed(patches.reshape(b, p * p * c, t, gh, gw))
         x = self.project(self.residual_units(x))  # (B, q*q*k, T', gh, gw)
         q, k = self.code_patch_size, self.code_channels

@@ -16,6 +16,7 @@ paper's adaptive rule :func:`eca_kernel_size` gives 5, 5, 5, 7. Configs give
 one ``blocks`` entry per stage with its ``kernel_size``
 (:func:`eca_blocks` builds that list).
 """
+
 import math
 from typing import List, Optional, Sequence
 
@@ -38,16 +39,24 @@ def eca_kernel_size(channels: int, gamma: float = 2, b: float = 1) -> int:
     return t if t % 2 else t + 1
 
 
-def eca_blocks(kernel_sizes: Sequence[Optional[int]] = ECA_RELEASED_KERNELS,
-               position: str = 'after_conv3') -> List[dict]:
+def eca_blocks(
+    kernel_sizes: Sequence[Optional[int]] = ECA_RELEASED_KERNELS,
+    position: str = 'after_conv3',
+) -> List[dict]:
     """``blocks`` entries for the backbone: ECA in every block of stage
     ``i`` with ``kernel_sizes[i]`` (``None``: the adaptive rule)."""
     if len(kernel_sizes) != 4:
-        raise ValueError(f'one kernel size per stage (4) expected, got '
-                         f'{tuple(kernel_sizes)}')
+        raise ValueError(
+            f'one kernel size per stage (4) expected, got '
+            f'{tuple(kernel_sizes)}'
+        )
     return [
-        dict(cfg=dict(type='ECA', kernel_size=k), position=position,
-             layers=(f'layer{i + 1}', )) for i, k in enumerate(kernel_sizes)
+        dict(
+            cfg=dict(type='ECA', kernel_size=k),
+            position=position,
+            layers=(f'layer{i + 1}',),
+        )
+        for i, k in enumerate(kernel_sizes)
     ]
 
 
@@ -68,20 +77,28 @@ class ECA(MotionBlock):
     Input and output ``(B, C, H, W)`` (any batch, e.g. ``N*T`` frames).
     """
 
-    def __init__(self, in_channels: int, kernel_size: Optional[int] = None,
-                 gamma: float = 2, b: float = 1,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        kernel_size: Optional[int] = None,
+        gamma: float = 2,
+        b: float = 1,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if kernel_size is None:
             kernel_size = eca_kernel_size(in_channels, gamma, b)
         if kernel_size < 1 or kernel_size % 2 != 1:
-            raise ValueError(f'ECA kernel_size must be a positive odd '
-                             f'number, got {kernel_size}')
+            raise ValueError(
+                f'ECA kernel_size must be a positive odd '
+                f'number, got {kernel_size}'
+            )
         self.in_channels = in_channels
         self.kernel_size = kernel_size
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.conv = nn.Conv1d(1, 1, kernel_size, padding=kernel_size // 2,
-                              bias=False)
+        self.conv = nn.Conv1d(
+            1, 1, kernel_size, padding=kernel_size // 2, bias=False
+        )
 
     def default_init(self):
         """PyTorch's default Conv1d init, as the released model (the ResNet
@@ -90,8 +107,10 @@ class ECA(MotionBlock):
 
     def forward(self, x):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'ECA expects (B, {self.in_channels}, H, W), '
-                             f'got shape {tuple(x.shape)}')
+            raise ValueError(
+                f'ECA expects (B, {self.in_channels}, H, W), '
+                f'got shape {tuple(x.shape)}'
+            )
         y = self.pool(x).flatten(1).unsqueeze(1)  # (B, 1, C)
         w = self.conv(y).sigmoid()  # (B, 1, C)
         return x * w.view(x.shape[0], self.in_channels, 1, 1)

@@ -18,6 +18,7 @@ frames and adds its features to the stage output:
 
 ``out = x + features`` (no ReLU after the add, no zero-init).
 """
+
 from typing import Optional, Sequence
 
 import torch
@@ -33,12 +34,20 @@ from .base import MotionBlock
 
 def _separable(in_channels: int, out_channels: int, kernel_size: int):
     """Depthwise kxk + BN + ReLU, then pointwise 1x1 + BN + ReLU."""
-    conv = dict(bias=False, norm_cfg=dict(type='BN'),
-                act_cfg=dict(type='ReLU'))
+    conv = dict(
+        bias=False, norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU')
+    )
     return nn.Sequential(
-        ConvModule(in_channels, in_channels, kernel_size,
-                   padding=kernel_size // 2, groups=in_channels, **conv),
-        ConvModule(in_channels, out_channels, 1, **conv))
+        ConvModule(
+            in_channels,
+            in_channels,
+            kernel_size,
+            padding=kernel_size // 2,
+            groups=in_channels,
+            **conv,
+        ),
+        ConvModule(in_channels, out_channels, 1, **conv),
+    )
 
 
 @MODELS.register_module()
@@ -70,44 +79,63 @@ class MotionSqueezeBlock(MotionBlock):
     Input and output ``(N*T, C, H, W)``.
     """
 
-    def __init__(self, in_channels: int, num_segments: int,
-                 reduced_channels: int = 64, radius: int = 7,
-                 sigma: float = 5.0, temperature: float = 100.0,
-                 refine_channels: Sequence[int] = (16, 32, 64),
-                 refine_kernel_sizes: Sequence[int] = (7, 3, 3, 3),
-                 eps: float = 1e-6,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int,
+        reduced_channels: int = 64,
+        radius: int = 7,
+        sigma: float = 5.0,
+        temperature: float = 100.0,
+        refine_channels: Sequence[int] = (16, 32, 64),
+        refine_kernel_sizes: Sequence[int] = (7, 3, 3, 3),
+        eps: float = 1e-6,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if num_segments < 2:
-            raise ValueError(f'MotionSqueezeBlock matches neighbouring '
-                             f'frames: num_segments must be >= 2, got '
-                             f'{num_segments}')
+            raise ValueError(
+                f'MotionSqueezeBlock matches neighbouring '
+                f'frames: num_segments must be >= 2, got '
+                f'{num_segments}'
+            )
         if radius < 1:
             raise ValueError(f'radius must be >= 1, got {radius}')
         if len(refine_kernel_sizes) != len(refine_channels) + 1:
             raise ValueError(
                 f'refine_kernel_sizes needs one entry per separable block '
                 f'({len(refine_channels) + 1}), got '
-                f'{tuple(refine_kernel_sizes)}')
+                f'{tuple(refine_kernel_sizes)}'
+            )
         self.num_segments = num_segments
         self.radius = radius
         self.sigma = sigma
         self.temperature = temperature
         self.eps = eps
-        self.reduce = ConvModule(in_channels, reduced_channels, 1, bias=False,
-                                 norm_cfg=dict(type='BN'),
-                                 act_cfg=dict(type='ReLU'))
+        self.reduce = ConvModule(
+            in_channels,
+            reduced_channels,
+            1,
+            bias=False,
+            norm_cfg=dict(type='BN'),
+            act_cfg=dict(type='ReLU'),
+        )
         channels = (3, *refine_channels, in_channels)
-        self.refine = nn.Sequential(*(
-            _separable(channels[i], channels[i + 1], k)
-            for i, k in enumerate(refine_kernel_sizes)))
+        self.refine = nn.Sequential(
+            *(
+                _separable(channels[i], channels[i + 1], k)
+                for i, k in enumerate(refine_kernel_sizes)
+            )
+        )
         size = 2 * radius + 1
         offsets = torch.arange(size, dtype=torch.float32) - radius
         # displacement of each window index u * size + v: (dy, dx)
-        self.register_buffer('window_dy', offsets.repeat_interleave(size),
-                             persistent=False)
-        self.register_buffer('window_dx', offsets.repeat(size),
-                             persistent=False)
+        self.register_buffer(
+            'window_dy', offsets.repeat_interleave(size), persistent=False
+        )
+        self.register_buffer(
+            'window_dx', offsets.repeat(size), persistent=False
+        )
 
     def default_init(self):
         for m in self.modules():
@@ -120,20 +148,28 @@ class MotionSqueezeBlock(MotionBlock):
         """``(N*T, C, H, W)`` -> ``(N*T, 3, H, W)``: ``(u, v, confidence)``
         from frame ``t`` to ``t+1``, the last pair repeated."""
         t = self.num_segments
-        feats = l2_normalize(to_ntchw(self.reduce(x), t, type(self).__name__),
-                             dim=2, eps=self.eps)
+        feats = l2_normalize(
+            to_ntchw(self.reduce(x), t, type(self).__name__),
+            dim=2,
+            eps=self.eps,
+        )
         size = 2 * self.radius + 1
         # the T-1 pairs (t, t+1): frames 0..T-2 against frames 1..T-1
-        corr = local_correlation(feats[:, :-1], feats[:, 1:],
-                                 temporal_offsets=(0, ), window=(size, size))
+        corr = local_correlation(
+            feats[:, :-1],
+            feats[:, 1:],
+            temporal_offsets=(0,),
+            window=(size, size),
+        )
         n, _, _, _, _, h, w = corr.shape
         corr = corr.reshape(n, t - 1, size * size, h, w).relu()
         confidence, peak = corr.max(dim=2, keepdim=True)
         dy = self.window_dy.to(corr.dtype).view(1, 1, -1, 1, 1)
         dx = self.window_dx.to(corr.dtype).view(1, 1, -1, 1, 1)
-        gauss = torch.exp(-((dy - dy.flatten()[peak])**2 +
-                            (dx - dx.flatten()[peak])**2) /
-                          (2 * self.sigma**2))
+        gauss = torch.exp(
+            -((dy - dy.flatten()[peak]) ** 2 + (dx - dx.flatten()[peak]) ** 2)
+            / (2 * self.sigma**2)
+        )
         prob = torch.softmax(self.temperature * gauss * corr, dim=2)
         u = (prob * dx).sum(2, keepdim=True) / self.radius
         v = (prob * dy).sum(2, keepdim=True) / self.radius

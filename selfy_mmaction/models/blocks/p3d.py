@@ -28,6 +28,7 @@ The A -> B -> C cycle runs through the bottlenecks of res2..res4, res5 stays
 (:func:`p3d_blocks` builds them). The authors' 3D form (Recognizer3D,
 temporal max-pooling before res3/res4/res5) is not implemented.
 """
+
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
@@ -42,14 +43,17 @@ from .base import MotionBlock
 P3D_TYPES = ('A', 'B', 'C')
 
 
-def p3d_cycle_indices(stage_blocks: Sequence[int], cycle_stages: int = 3
-                      ) -> Dict[str, Tuple[Tuple[int, ...], ...]]:
+def p3d_cycle_indices(
+    stage_blocks: Sequence[int], cycle_stages: int = 3
+) -> Dict[str, Tuple[Tuple[int, ...], ...]]:
     """Per-type ``indices`` for the A, B, C cycle over the blocks of the
     first ``cycle_stages`` stages (counted across stages); later stages get
     zeros. ``(3, 4, 6, 3)`` -> A at 2a, 3a, 3d, 4c, 4f."""
     if not 0 < cycle_stages <= len(stage_blocks):
-        raise ValueError(f'cycle_stages must be in 1..{len(stage_blocks)}, '
-                         f'got {cycle_stages}')
+        raise ValueError(
+            f'cycle_stages must be in 1..{len(stage_blocks)}, '
+            f'got {cycle_stages}'
+        )
     masks = {t: [] for t in P3D_TYPES}
     k = 0
     for stage, n in enumerate(stage_blocks):
@@ -63,15 +67,23 @@ def p3d_cycle_indices(stage_blocks: Sequence[int], cycle_stages: int = 3
     return {t: tuple(m) for t, m in masks.items()}
 
 
-def p3d_blocks(stage_blocks: Sequence[int], position: str = 'wrap_conv2',
-               cycle_stages: int = 3, **cfg) -> List[dict]:
+def p3d_blocks(
+    stage_blocks: Sequence[int],
+    position: str = 'wrap_conv2',
+    cycle_stages: int = 3,
+    **cfg,
+) -> List[dict]:
     """``blocks`` entries of the A, B, C cycle (``cfg``: extra P3DBlock
     arguments)."""
     indices = p3d_cycle_indices(stage_blocks, cycle_stages)
     layers = tuple(f'layer{i + 1}' for i in range(cycle_stages))
     return [
-        dict(cfg=dict(type='P3DBlock', block_type=t, **cfg),
-             position=position, layers=layers, indices=indices[t])
+        dict(
+            cfg=dict(type='P3DBlock', block_type=t, **cfg),
+            position=position,
+            layers=layers,
+            indices=indices[t],
+        )
         for t in P3D_TYPES
     ]
 
@@ -95,35 +107,52 @@ class P3DBlock(MotionBlock):
     Input ``(N*T, C_in, H, W)``; output ``(N*T, C_out, H', W')`` like ``net``.
     """
 
-    def __init__(self, net: nn.Module, num_segments: int,
-                 block_type: str = 'A', temporal_kernel_size: int = 3,
-                 a_inner_norm: bool = False,
-                 norm_cfg: dict = dict(type='BN'),
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        net: nn.Module,
+        num_segments: int,
+        block_type: str = 'A',
+        temporal_kernel_size: int = 3,
+        a_inner_norm: bool = False,
+        norm_cfg: dict = dict(type='BN'),
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d):
-            raise TypeError(f'P3DBlock wraps a ConvModule holding an '
-                            f'nn.Conv2d (wrap_conv2 of a plain ResNet, '
-                            f'is_shift=False), got {type(net).__name__} with '
-                            f'conv {type(conv).__name__}')
+            raise TypeError(
+                f'P3DBlock wraps a ConvModule holding an '
+                f'nn.Conv2d (wrap_conv2 of a plain ResNet, '
+                f'is_shift=False), got {type(net).__name__} with '
+                f'conv {type(conv).__name__}'
+            )
         if block_type not in P3D_TYPES:
-            raise ValueError(f'block_type must be one of {P3D_TYPES}, got '
-                             f'{block_type!r}')
+            raise ValueError(
+                f'block_type must be one of {P3D_TYPES}, got {block_type!r}'
+            )
         if a_inner_norm and block_type != 'A':
-            raise ValueError(f'a_inner_norm applies to type A only, got '
-                             f'block_type={block_type!r}')
-        if tuple(getattr(net, 'order', ())) != ('conv', 'norm', 'act') or \
-                not net.with_norm:
-            raise ValueError(f'P3DBlock needs a ConvModule ordered (conv, '
-                             f'norm, act) with a norm, got order '
-                             f'{getattr(net, "order", None)}')
+            raise ValueError(
+                f'a_inner_norm applies to type A only, got '
+                f'block_type={block_type!r}'
+            )
+        if (
+            tuple(getattr(net, 'order', ())) != ('conv', 'norm', 'act')
+            or not net.with_norm
+        ):
+            raise ValueError(
+                f'P3DBlock needs a ConvModule ordered (conv, '
+                f'norm, act) with a norm, got order '
+                f'{getattr(net, "order", None)}'
+            )
         if conv.stride[0] != conv.stride[1] or any(
-                p != d * (k // 2) for p, d, k in zip(
-                    conv.padding, conv.dilation, conv.kernel_size)):
-            raise ValueError(f'P3DBlock needs a square stride and "same" '
-                             f'padding, got stride {conv.stride}, padding '
-                             f'{conv.padding}')
+            p != d * (k // 2)
+            for p, d, k in zip(conv.padding, conv.dilation, conv.kernel_size)
+        ):
+            raise ValueError(
+                f'P3DBlock needs a square stride and "same" '
+                f'padding, got stride {conv.stride}, padding '
+                f'{conv.padding}'
+            )
         self.net = net
         self.num_segments = num_segments
         self.block_type = block_type
@@ -131,12 +160,21 @@ class P3DBlock(MotionBlock):
         channels = conv.out_channels
         if block_type == 'B':  # T on the block input, strided as S
             self.temporal = TemporalConv(
-                conv.in_channels, channels, num_segments,
-                temporal_kernel_size, stride=conv.stride[0], init='kaiming')
+                conv.in_channels,
+                channels,
+                num_segments,
+                temporal_kernel_size,
+                stride=conv.stride[0],
+                init='kaiming',
+            )
         else:
             self.temporal = TemporalConv(
-                channels, channels, num_segments, temporal_kernel_size,
-                init='identity' if block_type == 'A' else 'kaiming')
+                channels,
+                channels,
+                num_segments,
+                temporal_kernel_size,
+                init='identity' if block_type == 'A' else 'kaiming',
+            )
         if block_type != 'A' or a_inner_norm:
             self.temporal_norm = build_norm_layer(norm_cfg, channels)[1]
         if a_inner_norm:

@@ -15,6 +15,7 @@ Use ``position='wrap_conv2'`` (``wrap_conv1`` for basic blocks) of
 :class:`ResNetWithBlocks`. MMAction2's own 3D network is ``ResNet2Plus1d``
 (configs/r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py).
 """
+
 from typing import Optional
 
 import torch.nn as nn
@@ -42,26 +43,41 @@ class R2Plus1DConv(MotionBlock):
     Input ``(N*T, C_in, H, W)``; output ``(N*T, C_out, H', W')`` like ``net``.
     """
 
-    def __init__(self, net: nn.Module, num_segments: int,
-                 temporal_kernel_size: int = 3, depthwise: bool = False,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        net: nn.Module,
+        num_segments: int,
+        temporal_kernel_size: int = 3,
+        depthwise: bool = False,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d):
-            raise TypeError(f'R2Plus1DConv wraps a ConvModule holding an '
-                            f'nn.Conv2d (is_shift=False), got '
-                            f'{type(net).__name__} with conv '
-                            f'{type(conv).__name__}')
+            raise TypeError(
+                f'R2Plus1DConv wraps a ConvModule holding an '
+                f'nn.Conv2d (is_shift=False), got '
+                f'{type(net).__name__} with conv '
+                f'{type(conv).__name__}'
+            )
         self.net = net
         channels = conv.out_channels
         if depthwise:
-            self.temporal = TemporalConv1d(channels, num_segments,
-                                           temporal_kernel_size,
-                                           init='identity', learnable=True)
+            self.temporal = TemporalConv1d(
+                channels,
+                num_segments,
+                temporal_kernel_size,
+                init='identity',
+                learnable=True,
+            )
         else:
-            self.temporal = TemporalConv(channels, channels, num_segments,
-                                         temporal_kernel_size,
-                                         init='identity')
+            self.temporal = TemporalConv(
+                channels,
+                channels,
+                num_segments,
+                temporal_kernel_size,
+                init='identity',
+            )
 
     def default_init(self):
         """T starts as the identity; ``net`` keeps its weights."""

@@ -59,6 +59,7 @@ could not be checked against the paper: ``'mlp'`` (FC layers on the
 flattened U*V map) and ``'softargmax'`` (expected displacement and
 confidence, no parameters).
 """
+
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -71,34 +72,46 @@ from mmengine.model.weight_init import constant_init, kaiming_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...ops.layout import check_segments, to_ntchw
-from ...ops.selfy_fast import (fast_path_applies, maps_last_conv_stack,
-                               maps_last_fc_stack, strided_upsample)
+from ...ops.selfy_fast import (
+    fast_path_applies,
+    maps_last_conv_stack,
+    maps_last_fc_stack,
+    strided_upsample,
+)
 from ...ops.stss import l2_normalize, stss, stss_reference
 
 EXTRACTION_VARIANTS = ('conv', 'mlp', 'softargmax')
 IMPLEMENTATIONS = ('fast', 'reference')
 # norms of (N, C, H, W) maps
-_MAP_NORMS = (nn.BatchNorm2d, nn.SyncBatchNorm, nn.GroupNorm,
-              nn.InstanceNorm2d)
+_MAP_NORMS = (
+    nn.BatchNorm2d,
+    nn.SyncBatchNorm,
+    nn.GroupNorm,
+    nn.InstanceNorm2d,
+)
 
 
 def _check_window(window, where):
     window = tuple(int(s) for s in window)
     if len(window) != 3 or any(s < 1 or s % 2 != 1 for s in window):
-        raise ValueError(f'{where}: window must be three odd sizes (L, U, V)'
-                         f' >= 1, got {window}')
+        raise ValueError(
+            f'{where}: window must be three odd sizes (L, U, V)'
+            f' >= 1, got {window}'
+        )
     return window
 
 
 def _check_impl(impl, where):
     if impl not in IMPLEMENTATIONS:
-        raise ValueError(f'{where}: impl must be one of {IMPLEMENTATIONS}, '
-                         f'got {impl!r}')
+        raise ValueError(
+            f'{where}: impl must be one of {IMPLEMENTATIONS}, got {impl!r}'
+        )
     return impl
 
 
-def _conv_module(where: str, *args, one_position: bool = False,
-                 **kwargs) -> ConvModule:
+def _conv_module(
+    where: str, *args, one_position: bool = False, **kwargs
+) -> ConvModule:
     """A ``ConvModule``, refused with a clear error when its conv is not a
     2-D conv or its norm not one of (N, C, H, W) maps (nor, for
     ``one_position`` layers with 1x1 outputs, an instance norm)."""
@@ -106,25 +119,31 @@ def _conv_module(where: str, *args, one_position: bool = False,
     if not isinstance(layer.conv, nn.Conv2d):
         raise ValueError(
             f'{where}: conv_cfg={kwargs.get("conv_cfg")} builds '
-            f'{type(layer.conv).__name__}; SELFY\'s layers are 2-D '
+            f"{type(layer.conv).__name__}; SELFY's layers are 2-D "
             'convolutions of (N, C, H, W) maps (nn.Conv2d or a subclass; '
-            'None: the default)')
+            'None: the default)'
+        )
     if layer.with_norm and not isinstance(layer.norm, _MAP_NORMS):
-        hint = (' (LayerNorm normalises the last axis, the width; GN with '
-                'num_groups=1 normalises over (C, H, W))' if isinstance(
-                    layer.norm, nn.LayerNorm) else '')
+        hint = (
+            ' (LayerNorm normalises the last axis, the width; GN with '
+            'num_groups=1 normalises over (C, H, W))'
+            if isinstance(layer.norm, nn.LayerNorm)
+            else ''
+        )
         raise ValueError(
             f'{where}: norm_cfg={kwargs.get("norm_cfg")} builds '
             f'{type(layer.norm).__name__}, which does not normalise the '
-            f'(N, C, H, W) maps of SELFY\'s layers{hint}: use BN, SyncBN, GN'
-            ' or IN (or None)')
+            f"(N, C, H, W) maps of SELFY's layers{hint}: use BN, SyncBN, GN"
+            ' or IN (or None)'
+        )
     if one_position and isinstance(layer.norm, nn.InstanceNorm2d):
         raise ValueError(
             f'{where}: norm_cfg={kwargs.get("norm_cfg")} builds '
             f'{type(layer.norm).__name__}, which normalises each map over its'
-            ' positions; the extraction\'s last layers have one position (a '
+            " positions; the extraction's last layers have one position (a "
             '1x1 output), which it would turn into zeros: use BN, SyncBN or '
-            'GN (or None)')
+            'GN (or None)'
+        )
     return layer
 
 
@@ -132,8 +151,9 @@ def _init_convs_and_norms(module: nn.Module):
     """The official init: kaiming normal (fan_out, relu) convs, BN 1 / 0."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            kaiming_init(m, mode='fan_out', nonlinearity='relu',
-                         distribution='normal')
+            kaiming_init(
+                m, mode='fan_out', nonlinearity='relu', distribution='normal'
+            )
         elif isinstance(m, _BatchNorm):
             constant_init(m, 1, 0)
 
@@ -161,14 +181,21 @@ class STSSTransformation(BaseModule):
     position-major: see :func:`selfy_mmaction.ops.local_correlation`).
     """
 
-    def __init__(self, in_channels: int, num_segments: int = 8,
-                 hidden_channels: int = 128,
-                 window: Sequence[int] = (5, 9, 9),
-                 dilation: Sequence[int] = (1, 1), stride: int = 2,
-                 eps: float = 1e-6, conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='ReLU'), impl: str = 'fast',
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int = 8,
+        hidden_channels: int = 128,
+        window: Sequence[int] = (5, 9, 9),
+        dilation: Sequence[int] = (1, 1),
+        stride: int = 2,
+        eps: float = 1e-6,
+        conv_cfg: Optional[dict] = None,
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='ReLU'),
+        impl: str = 'fast',
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         where = type(self).__name__
         self.in_channels = in_channels
@@ -178,16 +205,25 @@ class STSSTransformation(BaseModule):
         self.eps = eps
         self.impl = _check_impl(impl, where)
         self.downsample = _conv_module(
-            where, in_channels, hidden_channels, 3, stride=stride, padding=1,
-            bias=False, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
+            where,
+            in_channels,
+            hidden_channels,
+            3,
+            stride=stride,
+            padding=1,
+            bias=False,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg,
+        )
 
     def init_weights(self):
         _init_convs_and_norms(self)
 
     def forward(self, x):
-        feats = to_ntchw(self.downsample(x), self.num_segments,
-                         type(self).__name__)  # (N, T, C', H', W')
+        feats = to_ntchw(
+            self.downsample(x), self.num_segments, type(self).__name__
+        )  # (N, T, C', H', W')
         feats = l2_normalize(feats, dim=2, eps=self.eps)
         similarity = stss if self.impl == 'fast' else stss_reference
         return similarity(feats, self.window, self.dilation)
@@ -231,54 +267,81 @@ class STSSExtraction(BaseModule):
     ``C_F = out_channels``.
     """
 
-    def __init__(self, window: Sequence[int] = (5, 9, 9),
-                 variant: str = 'conv',
-                 channels: Sequence[int] = (4, 16, 64, 64),
-                 strides: Sequence[int] = (1, 2, 2),
-                 mlp_channels: Sequence[int] = (64, 64),
-                 temperature: float = 0.01,
-                 gaussian_sigma: Optional[float] = 5.0,
-                 with_confidence: bool = True,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='ReLU'), impl: str = 'fast',
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        window: Sequence[int] = (5, 9, 9),
+        variant: str = 'conv',
+        channels: Sequence[int] = (4, 16, 64, 64),
+        strides: Sequence[int] = (1, 2, 2),
+        mlp_channels: Sequence[int] = (64, 64),
+        temperature: float = 0.01,
+        gaussian_sigma: Optional[float] = 5.0,
+        with_confidence: bool = True,
+        conv_cfg: Optional[dict] = None,
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='ReLU'),
+        impl: str = 'fast',
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         where = type(self).__name__
         self.window = _check_window(window, where)
         self.impl = _check_impl(impl, where)
         if variant not in EXTRACTION_VARIANTS:
-            raise ValueError(f'STSSExtraction: variant must be one of '
-                             f'{EXTRACTION_VARIANTS}, got {variant!r}')
+            raise ValueError(
+                f'STSSExtraction: variant must be one of '
+                f'{EXTRACTION_VARIANTS}, got {variant!r}'
+            )
         self.variant = variant
         _, u, v = self.window
-        layers = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
-                      bias=False)
+        layers = dict(
+            conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, bias=False
+        )
         self.layer_names: List[str] = []
         if variant == 'conv':
             if len(strides) != len(channels) - 1:
                 raise ValueError(
                     f'STSSExtraction: need {len(channels) - 1} strides for '
-                    f'{len(channels)} conv layers, got {tuple(strides)}')
+                    f'{len(channels)} conv layers, got {tuple(strides)}'
+                )
             size, in_ch = (u, v), 1
             for i, (out_ch, stride) in enumerate(zip(channels, strides)):
-                self._add_layer(f'conv{i}',
-                                _conv_module(where, in_ch, out_ch, 3,
-                                             stride=stride, padding=1,
-                                             **layers))
+                self._add_layer(
+                    f'conv{i}',
+                    _conv_module(
+                        where,
+                        in_ch,
+                        out_ch,
+                        3,
+                        stride=stride,
+                        padding=1,
+                        **layers,
+                    ),
+                )
                 size = tuple((s - 1) // stride + 1 for s in size)
                 in_ch = out_ch
             # the last kernel covers the remaining map: 1x1 output
-            self._add_layer(f'conv{len(self.layer_names)}',
-                            _conv_module(where, in_ch, channels[-1], size,
-                                         one_position=True, **layers))
+            self._add_layer(
+                f'conv{len(self.layer_names)}',
+                _conv_module(
+                    where,
+                    in_ch,
+                    channels[-1],
+                    size,
+                    one_position=True,
+                    **layers,
+                ),
+            )
             self.out_channels = channels[-1]
         elif variant == 'mlp':
             in_ch = u * v
             for i, out_ch in enumerate(mlp_channels):
-                self._add_layer(f'fc{i}',
-                                _conv_module(where, in_ch, out_ch, 1,
-                                             one_position=True, **layers))
+                self._add_layer(
+                    f'fc{i}',
+                    _conv_module(
+                        where, in_ch, out_ch, 1, one_position=True, **layers
+                    ),
+                )
                 in_ch = out_ch
             self.out_channels = mlp_channels[-1]
         else:
@@ -288,10 +351,12 @@ class STSSExtraction(BaseModule):
             self.out_channels = 3 if with_confidence else 2
             rows = torch.arange(u, dtype=torch.float32) - u // 2
             cols = torch.arange(v, dtype=torch.float32) - v // 2
-            self.register_buffer('offset_rows',
-                                 rows.repeat_interleave(v), persistent=False)
-            self.register_buffer('offset_cols', cols.repeat(u),
-                                 persistent=False)
+            self.register_buffer(
+                'offset_rows', rows.repeat_interleave(v), persistent=False
+            )
+            self.register_buffer(
+                'offset_cols', cols.repeat(u), persistent=False
+            )
         self.num_layers = len(self.layer_names)
 
     def _add_layer(self, name, layer):
@@ -309,18 +374,22 @@ class STSSExtraction(BaseModule):
     def forward(self, similarity: torch.Tensor):
         n, t, l, u, v, h, w = similarity.shape
         if (l, u, v) != self.window:
-            raise ValueError(f'STSSExtraction: expected a (L, U, V) = '
-                             f'{self.window} window, got {(l, u, v)} in '
-                             f'input shape {tuple(similarity.shape)}')
+            raise ValueError(
+                f'STSSExtraction: expected a (L, U, V) = '
+                f'{self.window} window, got {(l, u, v)} in '
+                f'input shape {tuple(similarity.shape)}'
+            )
         # (M, U*V): one map per (n, t, h, w, l), M = N*T*H*W*L (a view of
         # the fast op's position-major STSS)
         maps = similarity.permute(0, 1, 5, 6, 2, 3, 4).reshape(-1, u * v)
         if self.variant == 'softargmax':
             feats = self._softargmax(maps)
         elif self.impl == 'fast' and fast_path_applies(self.layers):
-            feats = (maps_last_conv_stack(self.layers, maps, (u, v))
-                     if self.variant == 'conv' else maps_last_fc_stack(
-                         self.layers, maps))
+            feats = (
+                maps_last_conv_stack(self.layers, maps, (u, v))
+                if self.variant == 'conv'
+                else maps_last_fc_stack(self.layers, maps)
+            )
         else:
             feats = self._apply_layers(maps)
         feats = feats.reshape(n, t, h, w, l, -1)  # (M, C_F) -> per position
@@ -330,8 +399,11 @@ class STSSExtraction(BaseModule):
         """The layers on ``(M, 1, U, V)`` maps (``'conv'``) or ``(M, U*V,
         1, 1)`` vectors (``'mlp'``); returns ``(M, C_F)``."""
         _, u, v = self.window
-        x = maps.view(-1, 1, u, v) if self.variant == 'conv' else maps.view(
-            -1, u * v, 1, 1)
+        x = (
+            maps.view(-1, 1, u, v)
+            if self.variant == 'conv'
+            else maps.view(-1, u * v, 1, 1)
+        )
         for layer in self.layers:
             x = layer(x)
         return x.flatten(1)  # the last layer's output is 1x1
@@ -343,11 +415,14 @@ class STSSExtraction(BaseModule):
             peak = maps.argmax(dim=1, keepdim=True)
             dy = self.offset_rows - self.offset_rows[peak]
             dx = self.offset_cols - self.offset_cols[peak]
-            score = maps * torch.exp(-(dy**2 + dx**2) /
-                                     (2 * self.gaussian_sigma**2))
+            score = maps * torch.exp(
+                -(dy**2 + dx**2) / (2 * self.gaussian_sigma**2)
+            )
         prob = torch.softmax(score / self.temperature, dim=1)
-        feats = [(prob * self.offset_cols).sum(1) / max(v // 2, 1),
-                 (prob * self.offset_rows).sum(1) / max(u // 2, 1)]
+        feats = [
+            (prob * self.offset_cols).sum(1) / max(v // 2, 1),
+            (prob * self.offset_rows).sum(1) / max(u // 2, 1),
+        ]
         if self.with_confidence:
             feats.append(maps.amax(dim=1))
         return torch.stack(feats, dim=1)
@@ -382,65 +457,92 @@ class STSSIntegration(BaseModule):
     ``(N*T, out_channels, H, W)``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int,
-                 window: Sequence[int] = (5, 9, 9),
-                 channels: Sequence[int] = (64, 64, 64, 64), stride: int = 2,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='ReLU'), impl: str = 'fast',
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        window: Sequence[int] = (5, 9, 9),
+        channels: Sequence[int] = (64, 64, 64, 64),
+        stride: int = 2,
+        conv_cfg: Optional[dict] = None,
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='ReLU'),
+        impl: str = 'fast',
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         where = type(self).__name__
         self.window = _check_window(window, where)
         self.impl = _check_impl(impl, where)
         self.in_channels = in_channels
         self.stride = stride
-        layers = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
-                      bias=False)
+        layers = dict(
+            conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, bias=False
+        )
         length = self.window[0]
         in_ch = in_channels
         self.frame_convs = []
         for i, out_ch in enumerate(channels[:-1]):
-            self.add_module(f'conv{i}', _conv_module(where, in_ch, out_ch, 3,
-                                                     padding=1, **layers))
+            self.add_module(
+                f'conv{i}',
+                _conv_module(where, in_ch, out_ch, 3, padding=1, **layers),
+            )
             self.frame_convs.append(f'conv{i}')
             in_ch = out_ch
         self.fuse_name = f'conv{len(channels) - 1}_fuse'
-        self.add_module(self.fuse_name,
-                        _conv_module(where, length * in_ch, channels[-1], 3,
-                                     padding=1, **layers))
-        self.upsample = ConvModule(channels[-1], out_channels, 1,
-                                   stride=stride, bias=False,
-                                   conv_cfg=dict(type='deconv'),
-                                   norm_cfg=norm_cfg, act_cfg=None)
+        self.add_module(
+            self.fuse_name,
+            _conv_module(
+                where, length * in_ch, channels[-1], 3, padding=1, **layers
+            ),
+        )
+        self.upsample = ConvModule(
+            channels[-1],
+            out_channels,
+            1,
+            stride=stride,
+            bias=False,
+            conv_cfg=dict(type='deconv'),
+            norm_cfg=norm_cfg,
+            act_cfg=None,
+        )
 
     def init_weights(self):
         _init_convs_and_norms(self)
 
-    def forward(self, feats: torch.Tensor, output_size: Tuple[int, int],
-                identity: Optional[torch.Tensor] = None):
+    def forward(
+        self,
+        feats: torch.Tensor,
+        output_size: Tuple[int, int],
+        identity: Optional[torch.Tensor] = None,
+    ):
         """The residual ``(N*T, out_channels, H, W)``, or with ``identity``
         (the block input, that shape) ``relu(identity + residual)``."""
         n, t, length, c, h, w = feats.shape
         if (length, c) != (self.window[0], self.in_channels):
             raise ValueError(
                 f'STSSIntegration: expected (N, T, {self.window[0]}, '
-                f'{self.in_channels}, H, W) features, got {tuple(feats.shape)}')
+                f'{self.in_channels}, H, W) features, got {tuple(feats.shape)}'
+            )
         out_h, out_w = output_size
-        if not (0 <= out_h - (h - 1) * self.stride - 1 < self.stride and
-                0 <= out_w - (w - 1) * self.stride - 1 < self.stride):
+        if not (
+            0 <= out_h - (h - 1) * self.stride - 1 < self.stride
+            and 0 <= out_w - (w - 1) * self.stride - 1 < self.stride
+        ):
             raise ValueError(
                 f'STSSIntegration: output size {tuple(output_size)} cannot '
-                f'come from {(h, w)} with stride {self.stride}')
+                f'come from {(h, w)} with stride {self.stride}'
+            )
         x = feats.reshape(n * t * length, c, h, w)  # per (frame, offset)
         for name in self.frame_convs:
             x = getattr(self, name)(x)
         x = getattr(self, self.fuse_name)(  # offsets stacked as channels
-            x.reshape(n * t, length * x.shape[1], h, w))
-        if self.impl == 'fast' and fast_path_applies([self.upsample],
-                                                     transposed=True):
-            return strided_upsample(self.upsample, x, (out_h, out_w),
-                                    identity)
+            x.reshape(n * t, length * x.shape[1], h, w)
+        )
+        if self.impl == 'fast' and fast_path_applies(
+            [self.upsample], transposed=True
+        ):
+            return strided_upsample(self.upsample, x, (out_h, out_w), identity)
         residual = self._upsample(x, (out_h, out_w))
         return residual if identity is None else F.relu(identity + residual)
 
@@ -449,8 +551,10 @@ class STSSIntegration(BaseModule):
         zero rows and columns that reach ``output_size`` (the official
         ``output_padding``), then its norm."""
         y = self.upsample(x, norm=False)
-        y = F.pad(y, (0, output_size[1] - y.shape[-1], 0,
-                      output_size[0] - y.shape[-2]))
+        y = F.pad(
+            y,
+            (0, output_size[1] - y.shape[-1], 0, output_size[0] - y.shape[-2]),
+        )
         return self.upsample.norm(y) if self.upsample.with_norm else y
 
 
@@ -488,40 +592,66 @@ class SELFYBlock(BaseModule):
     Input and output ``(N*T, C, H, W)`` (any ``H, W``, e.g. odd).
     """
 
-    def __init__(self, in_channels: int, num_segments: int = 8,
-                 hidden_channels: int = 128,
-                 window: Sequence[int] = (5, 9, 9),
-                 dilation: Sequence[int] = (1, 1), stride: int = 2,
-                 extraction: str = 'conv',
-                 extraction_channels: Sequence[int] = (4, 16, 64, 64),
-                 extraction_strides: Sequence[int] = (1, 2, 2),
-                 extraction_cfg: Optional[dict] = None,
-                 integration_channels: Sequence[int] = (64, 64, 64, 64),
-                 eps: float = 1e-6, zero_init_last: bool = True,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='ReLU'), impl: str = 'fast',
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int = 8,
+        hidden_channels: int = 128,
+        window: Sequence[int] = (5, 9, 9),
+        dilation: Sequence[int] = (1, 1),
+        stride: int = 2,
+        extraction: str = 'conv',
+        extraction_channels: Sequence[int] = (4, 16, 64, 64),
+        extraction_strides: Sequence[int] = (1, 2, 2),
+        extraction_cfg: Optional[dict] = None,
+        integration_channels: Sequence[int] = (64, 64, 64, 64),
+        eps: float = 1e-6,
+        zero_init_last: bool = True,
+        conv_cfg: Optional[dict] = None,
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='ReLU'),
+        impl: str = 'fast',
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if num_segments < 1:
-            raise ValueError(f'SELFYBlock: num_segments must be >= 1, got '
-                             f'{num_segments}')
+            raise ValueError(
+                f'SELFYBlock: num_segments must be >= 1, got {num_segments}'
+            )
         self.in_channels = in_channels
         self.num_segments = num_segments
         self.window = _check_window(window, type(self).__name__)
         self.impl = _check_impl(impl, type(self).__name__)
         self.zero_init_last = zero_init_last
-        layers = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg,
-                      impl=impl)
+        layers = dict(
+            conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, impl=impl
+        )
         self.stss_transformation = STSSTransformation(
-            in_channels, num_segments, hidden_channels, window, dilation,
-            stride, eps, **layers)
+            in_channels,
+            num_segments,
+            hidden_channels,
+            window,
+            dilation,
+            stride,
+            eps,
+            **layers,
+        )
         self.stss_extraction = STSSExtraction(
-            window, extraction, extraction_channels, extraction_strides,
-            **(extraction_cfg or {}), **layers)
+            window,
+            extraction,
+            extraction_channels,
+            extraction_strides,
+            **(extraction_cfg or {}),
+            **layers,
+        )
         self.stss_integration = STSSIntegration(
-            self.stss_extraction.out_channels, in_channels, window,
-            integration_channels, stride, **layers)
+            self.stss_extraction.out_channels,
+            in_channels,
+            window,
+            integration_channels,
+            stride,
+            **layers,
+        )
         self.init_weights()
 
     def init_weights(self):
@@ -539,7 +669,8 @@ class SELFYBlock(BaseModule):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f'SELFYBlock: expected input (N*T, {self.in_channels}, H, W), '
-                f'got {tuple(x.shape)}')
+                f'got {tuple(x.shape)}'
+            )
         check_segments(x, self.num_segments, type(self).__name__)
         similarity = self.stss_transformation(x)  # (N, T, L, U, V, H', W')
         motion = self.stss_extraction(similarity)  # (N, T, L, C_F, H', W')

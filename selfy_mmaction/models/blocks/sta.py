@@ -21,6 +21,7 @@ layout below is ours:
   ``ResNetTSMWithBlocks``, e.g. ``position='after_stage'`` on ``layer3`` and
   ``layer4`` (res4/res5, :func:`sta_blocks`).
 """
+
 from typing import List, Optional, Sequence
 
 import torch
@@ -34,14 +35,18 @@ from ...ops.layout import check_segments
 from .base import MotionBlock
 
 
-def sta_blocks(layers: Sequence[str] = ('layer3', 'layer4'),
-               **cfg) -> List[dict]:
+def sta_blocks(
+    layers: Sequence[str] = ('layer3', 'layer4'), **cfg
+) -> List[dict]:
     """``blocks`` entries of ``ResNetTSMWithBlocks``: one :class:`STABlock`
     after each named stage (default res4 and res5); ``cfg`` goes to the
     block (``reduction``, ``num_heads``...)."""
     return [
-        dict(cfg=dict(type='STABlock', **cfg), position='after_stage',
-             layers=tuple(layers))
+        dict(
+            cfg=dict(type='STABlock', **cfg),
+            position='after_stage',
+            layers=tuple(layers),
+        )
     ]
 
 
@@ -77,21 +82,25 @@ class SpaceTimeAttention(MotionBlock):
     Input and output ``(N, T, S, D)``.
     """
 
-    def __init__(self,
-                 embed_dims: int,
-                 num_heads: int,
-                 num_frames: int,
-                 temporal_pos: bool = True,
-                 zero_init_temporal: bool = False,
-                 attn_drop: float = 0.,
-                 proj_drop: float = 0.,
-                 drop_path: float = 0.,
-                 norm_cfg: dict = dict(type='LN', eps=1e-6),
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        embed_dims: int,
+        num_heads: int,
+        num_frames: int,
+        temporal_pos: bool = True,
+        zero_init_temporal: bool = False,
+        attn_drop: float = 0.0,
+        proj_drop: float = 0.0,
+        drop_path: float = 0.0,
+        norm_cfg: dict = dict(type='LN', eps=1e-6),
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if embed_dims % num_heads:
-            raise ValueError(f'embed_dims={embed_dims} is not divisible by '
-                             f'num_heads={num_heads}')
+            raise ValueError(
+                f'embed_dims={embed_dims} is not divisible by '
+                f'num_heads={num_heads}'
+            )
         if num_frames < 1:
             raise ValueError(f'num_frames must be >= 1, got {num_frames}')
         self.embed_dims = embed_dims
@@ -100,14 +109,27 @@ class SpaceTimeAttention(MotionBlock):
         dropout_layer = dict(type='DropPath', drop_prob=drop_path)
         self.norm_s = build_norm_layer(norm_cfg, embed_dims)[1]
         self.attn_s = MultiheadAttention(
-            embed_dims, num_heads, attn_drop=attn_drop, proj_drop=proj_drop,
-            dropout_layer=dropout_layer, batch_first=True)
+            embed_dims,
+            num_heads,
+            attn_drop=attn_drop,
+            proj_drop=proj_drop,
+            dropout_layer=dropout_layer,
+            batch_first=True,
+        )
         self.norm_t = build_norm_layer(norm_cfg, embed_dims)[1]
         self.attn_t = MultiheadAttention(
-            embed_dims, num_heads, attn_drop=attn_drop, proj_drop=proj_drop,
-            dropout_layer=dropout_layer, batch_first=True)
-        self.pos_t = (nn.Parameter(torch.zeros(1, num_frames, embed_dims))
-                      if temporal_pos else None)
+            embed_dims,
+            num_heads,
+            attn_drop=attn_drop,
+            proj_drop=proj_drop,
+            dropout_layer=dropout_layer,
+            batch_first=True,
+        )
+        self.pos_t = (
+            nn.Parameter(torch.zeros(1, num_frames, embed_dims))
+            if temporal_pos
+            else None
+        )
 
     def default_init(self):
         """``torch.nn.MultiheadAttention``'s own init (Xavier in-projection,
@@ -116,16 +138,20 @@ class SpaceTimeAttention(MotionBlock):
         for attn in (self.attn_s, self.attn_t):
             attn.attn._reset_parameters()
         if self.pos_t is not None:
-            trunc_normal_(self.pos_t, std=.02)
+            trunc_normal_(self.pos_t, std=0.02)
         if self.zero_init_temporal:
             constant_init(self.attn_t.attn.out_proj, 0, 0)
 
     def _check(self, x):
-        if x.dim() != 4 or x.shape[1] != self.num_frames or \
-                x.shape[3] != self.embed_dims:
+        if (
+            x.dim() != 4
+            or x.shape[1] != self.num_frames
+            or x.shape[3] != self.embed_dims
+        ):
             raise ValueError(
                 f'SpaceTimeAttention expects (N, T={self.num_frames}, S, '
-                f'D={self.embed_dims}) tokens, got shape {tuple(x.shape)}')
+                f'D={self.embed_dims}) tokens, got shape {tuple(x.shape)}'
+            )
 
     def spatial(self, x):
         """Attention among the ``S`` tokens of each frame (plus residual)."""
@@ -139,8 +165,12 @@ class SpaceTimeAttention(MotionBlock):
         self._check(x)
         n, t, s, d = x.shape
         x = x.transpose(1, 2).reshape(n * s, t, d)
-        out = self.attn_t(self.norm_t(x), identity=x, query_pos=self.pos_t,
-                          key_pos=self.pos_t)
+        out = self.attn_t(
+            self.norm_t(x),
+            identity=x,
+            query_pos=self.pos_t,
+            key_pos=self.pos_t,
+        )
         return out.view(n, s, t, d).transpose(1, 2)
 
     def forward(self, x):
@@ -174,41 +204,51 @@ class STABlock(MotionBlock):
     Input and output ``(N*T, C, H, W)``.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 num_segments: int,
-                 reduction: int = 4,
-                 num_heads: int = 4,
-                 temporal_pos: bool = True,
-                 attn_drop: float = 0.,
-                 norm_cfg: dict = dict(type='LN', eps=1e-6),
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int,
+        reduction: int = 4,
+        num_heads: int = 4,
+        temporal_pos: bool = True,
+        attn_drop: float = 0.0,
+        norm_cfg: dict = dict(type='LN', eps=1e-6),
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if reduction < 1 or in_channels % reduction:
-            raise ValueError(f'STABlock: in_channels={in_channels} is not '
-                             f'divisible by reduction={reduction}')
+            raise ValueError(
+                f'STABlock: in_channels={in_channels} is not '
+                f'divisible by reduction={reduction}'
+            )
         self.in_channels = in_channels
         self.num_segments = num_segments
         self.embed_dims = in_channels // reduction
         self.down = nn.Linear(in_channels, self.embed_dims)
         self.sta = SpaceTimeAttention(
-            self.embed_dims, num_heads, num_segments,
-            temporal_pos=temporal_pos, attn_drop=attn_drop,
-            norm_cfg=norm_cfg)
+            self.embed_dims,
+            num_heads,
+            num_segments,
+            temporal_pos=temporal_pos,
+            attn_drop=attn_drop,
+            norm_cfg=norm_cfg,
+        )
         self.up = nn.Linear(self.embed_dims, in_channels)
 
     def default_init(self):
         """``W_down`` trunc normal (std 0.02, zero bias), the attention as
         :meth:`SpaceTimeAttention.init_weights`, ``W_up`` zero."""
-        trunc_normal_(self.down.weight, std=.02)
+        trunc_normal_(self.down.weight, std=0.02)
         nn.init.zeros_(self.down.bias)
         self.sta.init_weights()
         constant_init(self.up, 0, 0)
 
     def forward(self, x):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'STABlock expects (N*T, {self.in_channels}, '
-                             f'H, W), got shape {tuple(x.shape)}')
+            raise ValueError(
+                f'STABlock expects (N*T, {self.in_channels}, '
+                f'H, W), got shape {tuple(x.shape)}'
+            )
         n = check_segments(x, self.num_segments, 'STABlock')
         _, c, h, w = x.shape
         tokens = x.view(n, self.num_segments, c, h * w).transpose(2, 3)

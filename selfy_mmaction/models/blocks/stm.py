@@ -16,6 +16,7 @@ all 16 bottlenecks of a plain ImageNet ResNet-50):
 ``out = CSTM(x) + CMM(x)``; the bottleneck's conv3 then fuses the sum.
 Nothing is zero-initialised: the block is not the identity at init.
 """
+
 from typing import Optional, Sequence
 
 import torch.nn as nn
@@ -47,35 +48,56 @@ class STMBlock(MotionBlock):
     Input ``(N*T, C_in, H, W)``; output ``(N*T, C_out, H', W')`` like ``net``.
     """
 
-    def __init__(self, net: nn.Module, num_segments: int,
-                 reduction: int = 16,
-                 shift_fractions: Sequence[float] = (0.25, 0.25),
-                 temporal_kernel_size: int = 3, diff_kernel_size: int = 3,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        net: nn.Module,
+        num_segments: int,
+        reduction: int = 16,
+        shift_fractions: Sequence[float] = (0.25, 0.25),
+        temporal_kernel_size: int = 3,
+        diff_kernel_size: int = 3,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d):
-            raise TypeError(f'STMBlock wraps a ConvModule holding an '
-                            f'nn.Conv2d (position wrap_conv2), got '
-                            f'{type(net).__name__} with conv '
-                            f'{type(conv).__name__}')
+            raise TypeError(
+                f'STMBlock wraps a ConvModule holding an '
+                f'nn.Conv2d (position wrap_conv2), got '
+                f'{type(net).__name__} with conv '
+                f'{type(conv).__name__}'
+            )
         if conv.stride[0] != conv.stride[1]:
-            raise ValueError(f'STMBlock needs a square stride, got '
-                             f'{conv.stride}')
+            raise ValueError(
+                f'STMBlock needs a square stride, got {conv.stride}'
+            )
         self.num_segments = num_segments
         self.temporal_conv = TemporalConv1d(
-            conv.in_channels, num_segments, temporal_kernel_size,
-            init='shift', fractions=shift_fractions, learnable=True)
+            conv.in_channels,
+            num_segments,
+            temporal_kernel_size,
+            init='shift',
+            fractions=shift_fractions,
+            learnable=True,
+        )
         self.net = net
         self.difference = TemporalDifferenceUnit(
-            conv.in_channels, num_segments, reduction,
-            kernel_size=diff_kernel_size, steps=(1, ))
-        self.expand = nn.Conv2d(self.difference.channels, conv.out_channels,
-                                1, bias=False)
+            conv.in_channels,
+            num_segments,
+            reduction,
+            kernel_size=diff_kernel_size,
+            steps=(1,),
+        )
+        self.expand = nn.Conv2d(
+            self.difference.channels, conv.out_channels, 1, bias=False
+        )
         stride = conv.stride[0]
         # ceil_mode matches the strided 3x3 conv's output size on odd maps
-        self.pool = (nn.MaxPool2d(stride, stride, ceil_mode=True)
-                     if stride > 1 else nn.Identity())
+        self.pool = (
+            nn.MaxPool2d(stride, stride, ceil_mode=True)
+            if stride > 1
+            else nn.Identity()
+        )
 
     def default_init(self):
         """Initialise the new layers only; ``net`` keeps its weights."""
@@ -85,5 +107,5 @@ class STMBlock(MotionBlock):
 
     def forward(self, x):
         spatiotemporal = self.net(self.temporal_conv(x))
-        difference, = self.difference(x)
+        (difference,) = self.difference(x)
         return spatiotemporal + self.pool(self.expand(difference))

@@ -21,6 +21,7 @@ of MMAction2's ``TemporalShift``. Every choice below is ours:
 With ``spatial_div=None`` the module is ``TemporalShift`` exactly. FLOP
 counters report 0 for the shift (memory moves only).
 """
+
 import copy
 from typing import Optional
 
@@ -51,14 +52,20 @@ class SpatioTemporalShift(TemporalShift, MotionBlock):
     Input ``(N*T, C, H, W)``; output that of ``net``.
     """
 
-    def __init__(self, net: nn.Module, num_segments: int, shift_div: int = 8,
-                 spatial_div: Optional[int] = 16,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        net: nn.Module,
+        num_segments: int,
+        shift_div: int = 8,
+        spatial_div: Optional[int] = 16,
+        init_cfg: Optional[dict] = None,
+    ):
         if shift_div < 1:
             raise ValueError(f'shift_div must be >= 1, got {shift_div}')
         if spatial_div is not None and spatial_div < 1:
-            raise ValueError(f'spatial_div must be >= 1 or None, got '
-                             f'{spatial_div}')
+            raise ValueError(
+                f'spatial_div must be >= 1 or None, got {spatial_div}'
+            )
         super().__init__(net, num_segments=num_segments, shift_div=shift_div)
         # TemporalShift's constructor reached BaseModule's without it
         self.init_cfg = copy.deepcopy(init_cfg)
@@ -74,8 +81,12 @@ class SpatioTemporalShift(TemporalShift, MotionBlock):
         groups = [(fold, (1, 0, 0)), (fold, (-1, 0, 0))]
         if self.spatial_div is not None:
             sfold = channels // self.spatial_div
-            groups += [(sfold, (0, 1, 0)), (sfold, (0, -1, 0)),
-                       (sfold, (0, 0, 1)), (sfold, (0, 0, -1))]
+            groups += [
+                (sfold, (0, 1, 0)),
+                (sfold, (0, -1, 0)),
+                (sfold, (0, 0, 1)),
+                (sfold, (0, 0, -1)),
+            ]
         return groups
 
     def forward(self, x):

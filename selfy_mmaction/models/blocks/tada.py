@@ -16,6 +16,7 @@ A TAda2D block replaces the 3x3 conv of every ResNet bottleneck
 At init ``alpha = 1`` and ``BN2(.) = 0``, so the block computes exactly the
 wrapped conv + BN + ReLU.
 """
+
 from typing import Optional, Sequence
 
 import torch.nn as nn
@@ -41,24 +42,38 @@ class TAdaRouting(MotionBlock):
     Input ``(N, C, T, H, W)``; output ``(N, C, T)``, ones at init.
     """
 
-    def __init__(self, channels: int, reduction: int = 4,
-                 kernel_sizes: Sequence[int] = (3, 3),
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        channels: int,
+        reduction: int = 4,
+        kernel_sizes: Sequence[int] = (3, 3),
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if channels // reduction < 1:
-            raise ValueError(f'TAda routing: channels={channels} is smaller '
-                             f'than reduction={reduction}')
+            raise ValueError(
+                f'TAda routing: channels={channels} is smaller '
+                f'than reduction={reduction}'
+            )
         if len(kernel_sizes) != 2 or any(k % 2 != 1 for k in kernel_sizes):
-            raise ValueError(f'TAda routing: kernel_sizes must be two odd '
-                             f'sizes, got {tuple(kernel_sizes)}')
+            raise ValueError(
+                f'TAda routing: kernel_sizes must be two odd '
+                f'sizes, got {tuple(kernel_sizes)}'
+            )
         hidden = channels // reduction
         self.global_proj = nn.Conv1d(channels, channels, 1)
-        self.reduce = nn.Conv1d(channels, hidden, kernel_sizes[0],
-                                padding=kernel_sizes[0] // 2)
+        self.reduce = nn.Conv1d(
+            channels, hidden, kernel_sizes[0], padding=kernel_sizes[0] // 2
+        )
         self.bn = nn.BatchNorm1d(hidden)
         self.relu = nn.ReLU(inplace=True)
-        self.expand = nn.Conv1d(hidden, channels, kernel_sizes[1],
-                                padding=kernel_sizes[1] // 2, bias=False)
+        self.expand = nn.Conv1d(
+            hidden,
+            channels,
+            kernel_sizes[1],
+            padding=kernel_sizes[1] // 2,
+            bias=False,
+        )
 
     def default_init(self):
         kaiming_init(self.global_proj, mode='fan_out')
@@ -92,26 +107,37 @@ class TAda2DBlock(MotionBlock):
     Input ``(N*T, C_in, H, W)``; output ``(N*T, C_out, H', W')`` like ``net``.
     """
 
-    def __init__(self, net: nn.Module, num_segments: int,
-                 route_reduction: int = 4,
-                 route_kernel_sizes: Sequence[int] = (3, 3),
-                 pool_kernel_size: int = 3,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        net: nn.Module,
+        num_segments: int,
+        route_reduction: int = 4,
+        route_kernel_sizes: Sequence[int] = (3, 3),
+        pool_kernel_size: int = 3,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
-        if not isinstance(conv, nn.Conv2d) or not net.with_norm \
-                or not net.with_activation:
-            raise TypeError(f'TAda2DBlock wraps a ConvModule with an '
-                            f'nn.Conv2d, a norm and an activation (position '
-                            f'wrap_conv2), got {type(net).__name__} with conv '
-                            f'{type(conv).__name__}')
+        if (
+            not isinstance(conv, nn.Conv2d)
+            or not net.with_norm
+            or not net.with_activation
+        ):
+            raise TypeError(
+                f'TAda2DBlock wraps a ConvModule with an '
+                f'nn.Conv2d, a norm and an activation (position '
+                f'wrap_conv2), got {type(net).__name__} with conv '
+                f'{type(conv).__name__}'
+            )
         if pool_kernel_size % 2 != 1:
-            raise ValueError(f'pool_kernel_size must be odd, got '
-                             f'{pool_kernel_size}')
+            raise ValueError(
+                f'pool_kernel_size must be odd, got {pool_kernel_size}'
+            )
         self.num_segments = num_segments
         self.net = net
-        self.routing = TAdaRouting(conv.in_channels, route_reduction,
-                                   route_kernel_sizes)
+        self.routing = TAdaRouting(
+            conv.in_channels, route_reduction, route_kernel_sizes
+        )
         self.pool_kernel_size = pool_kernel_size
         self.temporal_bn = nn.BatchNorm2d(conv.out_channels)
 

@@ -13,6 +13,7 @@ Each segment is a snippet of ``L = 5`` consecutive frames.
 
 Nothing is zero-initialised: the blocks are not the identity at init.
 """
+
 import copy
 from typing import Optional, Sequence
 
@@ -54,18 +55,22 @@ class TDNShortTermTDM(MotionBlock):
     Input ``(N*T, L, C, H, W)``; output ``(N*T, out_channels, H/8, W/8)``.
     """
 
-    def __init__(self,
-                 snippet_len: int = 5,
-                 in_channels: int = 3,
-                 out_channels: int = 64,
-                 conv_cfg: dict = dict(type='Conv'),
-                 norm_cfg: dict = dict(type='BN'),
-                 act_cfg: dict = dict(type='ReLU', inplace=True),
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        snippet_len: int = 5,
+        in_channels: int = 3,
+        out_channels: int = 64,
+        conv_cfg: dict = dict(type='Conv'),
+        norm_cfg: dict = dict(type='BN'),
+        act_cfg: dict = dict(type='ReLU', inplace=True),
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if snippet_len < 2:
-            raise ValueError(f'snippet_len must be >= 2 to take differences,'
-                             f' got {snippet_len}')
+            raise ValueError(
+                f'snippet_len must be >= 2 to take differences,'
+                f' got {snippet_len}'
+            )
         self.snippet_len = snippet_len
         self.in_channels = in_channels
         self.pool = nn.AvgPool2d(2, stride=2)
@@ -78,7 +83,8 @@ class TDNShortTermTDM(MotionBlock):
             bias=False,
             conv_cfg=conv_cfg,
             norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
+            act_cfg=act_cfg,
+        )
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
 
     def default_init(self):
@@ -90,7 +96,8 @@ class TDNShortTermTDM(MotionBlock):
             raise ValueError(
                 f'TDNShortTermTDM expects snippets (N*T, {self.snippet_len}, '
                 f'{self.in_channels}, H, W), got shape '
-                f'{tuple(snippets.shape)}')
+                f'{tuple(snippets.shape)}'
+            )
         nt, _, _, h, w = snippets.shape
         differences = snippets[:, 1:] - snippets[:, :-1]
         differences = differences.reshape(nt, -1, h, w)
@@ -123,23 +130,41 @@ class TDNLongTermTDM(MotionBlock):
     Input and output ``(N*T, C, H, W)``, ``H, W >= 2``.
     """
 
-    def __init__(self, in_channels: int, num_segments: int,
-                 reduction: int = 16,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int,
+        reduction: int = 16,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         self.difference = TemporalDifferenceUnit(
-            in_channels, num_segments, reduction, steps=(1, -1))
+            in_channels, num_segments, reduction, steps=(1, -1)
+        )
         channels = self.difference.channels
         bn = dict(type='BN')
         self.pool = nn.AvgPool2d(2, stride=2)
         self.coarse_conv = ConvModule(
-            channels, channels, 3, padding=1, bias=False, norm_cfg=bn,
-            act_cfg=None)
+            channels,
+            channels,
+            3,
+            padding=1,
+            bias=False,
+            norm_cfg=bn,
+            act_cfg=None,
+        )
         self.fine_conv = ConvModule(
-            channels, channels, 3, padding=1, bias=False, norm_cfg=bn,
-            act_cfg=None)
+            channels,
+            channels,
+            3,
+            padding=1,
+            bias=False,
+            norm_cfg=bn,
+            act_cfg=None,
+        )
         self.expand = ConvModule(
-            channels, in_channels, 1, bias=False, norm_cfg=bn, act_cfg=None)
+            channels, in_channels, 1, bias=False, norm_cfg=bn, act_cfg=None
+        )
 
     def default_init(self):
         self.difference.init_weights()
@@ -147,16 +172,19 @@ class TDNLongTermTDM(MotionBlock):
 
     def _gate(self, difference):
         coarse = self.coarse_conv(self.pool(difference))
-        coarse = F.interpolate(coarse, size=difference.shape[-2:],
-                               mode='nearest')
+        coarse = F.interpolate(
+            coarse, size=difference.shape[-2:], mode='nearest'
+        )
         multi_scale = (difference + coarse + self.fine_conv(difference)) / 3
         return torch.sigmoid(self.expand(multi_scale)) - 0.5
 
     def forward(self, x):
         if x.dim() != 4 or min(x.shape[-2:]) < 2:
-            raise ValueError(f'TDNLongTermTDM needs (N*T, C, H, W) with H, W '
-                             f'>= 2 for its 2x2 average pool, got shape '
-                             f'{tuple(x.shape)}')
+            raise ValueError(
+                f'TDNLongTermTDM needs (N*T, C, H, W) with H, W '
+                f'>= 2 for its 2x2 average pool, got shape '
+                f'{tuple(x.shape)}'
+            )
         gates = [self._gate(d) for d in self.difference(x)]
         return x + x * (sum(gates) / len(gates))
 
@@ -178,11 +206,21 @@ class TDNLearnableShift(TemporalConv1d, MotionBlock):
     Input and output ``(N*T, C, H, W)``.
     """
 
-    def __init__(self, in_channels: int, num_segments: int,
-                 fractions: Sequence[float] = (0.125, 0.125),
-                 init_cfg: Optional[dict] = None):
-        super().__init__(in_channels, num_segments, kernel_size=3,
-                         init='shift', fractions=fractions, learnable=True)
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int,
+        fractions: Sequence[float] = (0.125, 0.125),
+        init_cfg: Optional[dict] = None,
+    ):
+        super().__init__(
+            in_channels,
+            num_segments,
+            kernel_size=3,
+            init='shift',
+            fractions=fractions,
+            learnable=True,
+        )
         # nn.Conv1d's constructor reached BaseModule's without it
         self.init_cfg = copy.deepcopy(init_cfg)
 

@@ -18,6 +18,7 @@ TEA replaces every bottleneck of a Res2Net-50 (26w x 4s) with
 
 Nothing is zero-initialised: the block is not the identity at init.
 """
+
 from typing import Optional
 
 import torch
@@ -51,19 +52,25 @@ class TEAMotionExcitation(MotionBlock):
     ``ResNetTSMWithBlocks`` (``position='after_conv1'``).
     """
 
-    def __init__(self, in_channels: int, num_segments: int,
-                 reduction: int = 16,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int,
+        reduction: int = 16,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         self.difference = TemporalDifferenceUnit(
-            in_channels, num_segments, reduction, steps=(1, ))
+            in_channels, num_segments, reduction, steps=(1,)
+        )
         self.expand = ConvModule(
             self.difference.channels,
             in_channels,
             1,
             bias=False,
             norm_cfg=dict(type='BN'),
-            act_cfg=None)
+            act_cfg=None,
+        )
 
     def default_init(self):
         self.difference.init_weights()
@@ -71,7 +78,7 @@ class TEAMotionExcitation(MotionBlock):
         constant_init(self.expand.bn, 1, 0)
 
     def forward(self, x):
-        difference, = self.difference(x)
+        (difference,) = self.difference(x)
         squeezed = difference.mean(dim=(2, 3), keepdim=True)
         gate = torch.sigmoid(self.expand(squeezed)) - 0.5
         return x + x * gate
@@ -110,33 +117,40 @@ class TEABottleneck(MotionBlock):
 
     expansion = 4
 
-    def __init__(self,
-                 inplanes: int,
-                 planes: int,
-                 stride: int = 1,
-                 dilation: int = 1,
-                 downsample: Optional[nn.Module] = None,
-                 style: str = 'pytorch',
-                 conv_cfg: dict = dict(type='Conv'),
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 act_cfg: dict = dict(type='ReLU', inplace=True),
-                 with_cp: bool = False,
-                 num_segments: int = 8,
-                 base_width: int = 26,
-                 scale: int = 4,
-                 me_reduction: int = 16,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        dilation: int = 1,
+        downsample: Optional[nn.Module] = None,
+        style: str = 'pytorch',
+        conv_cfg: dict = dict(type='Conv'),
+        norm_cfg: dict = dict(type='BN', requires_grad=True),
+        act_cfg: dict = dict(type='ReLU', inplace=True),
+        with_cp: bool = False,
+        num_segments: int = 8,
+        base_width: int = 26,
+        scale: int = 4,
+        me_reduction: int = 16,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if style != 'pytorch':
-            raise ValueError(f"TEABottleneck strides its 3x3 convs (style "
-                             f"'pytorch'), got style={style!r}")
+            raise ValueError(
+                f'TEABottleneck strides its 3x3 convs (style '
+                f"'pytorch'), got style={style!r}"
+            )
         if scale < 2:
-            raise ValueError(f'TEABottleneck needs scale >= 2 fragments, '
-                             f'got scale={scale}')
+            raise ValueError(
+                f'TEABottleneck needs scale >= 2 fragments, got scale={scale}'
+            )
         width = planes * base_width // 64
         if width < 2:
-            raise ValueError(f'fragment width floor({planes}*{base_width}/64)'
-                             f' = {width} is too small (needs >= 2)')
+            raise ValueError(
+                f'fragment width floor({planes}*{base_width}/64)'
+                f' = {width} is too small (needs >= 2)'
+            )
         self.width = width
         self.scale = scale
         self.first_in_stage = downsample is not None
@@ -148,33 +162,46 @@ class TEABottleneck(MotionBlock):
             bias=False,
             conv_cfg=conv_cfg,
             norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.me = TEAMotionExcitation(width * scale, num_segments,
-                                      me_reduction)
+            act_cfg=act_cfg,
+        )
+        self.me = TEAMotionExcitation(
+            width * scale, num_segments, me_reduction
+        )
         # MTA: identity-initialised temporal convs on the convolved
         # fragments, a shift-initialised one on the last fragment
-        self.temporal_convs = nn.ModuleList([
-            TemporalConv1d(width, num_segments, init='identity')
-            for _ in range(scale - 1)
-        ] + [
-            TemporalConv1d(
-                width, num_segments, init='shift', fractions=(0.5, 0.5))
-        ])
-        self.convs = nn.ModuleList([
-            ConvModule(
-                width,
-                width,
-                3,
-                stride=stride,
-                padding=dilation,
-                dilation=dilation,
-                bias=False,
-                conv_cfg=conv_cfg,
-                norm_cfg=norm_cfg,
-                act_cfg=act_cfg) for _ in range(scale - 1)
-        ])
-        self.pool = (nn.AvgPool2d(3, stride=stride, padding=1)
-                     if self.first_in_stage else nn.Identity())
+        self.temporal_convs = nn.ModuleList(
+            [
+                TemporalConv1d(width, num_segments, init='identity')
+                for _ in range(scale - 1)
+            ]
+            + [
+                TemporalConv1d(
+                    width, num_segments, init='shift', fractions=(0.5, 0.5)
+                )
+            ]
+        )
+        self.convs = nn.ModuleList(
+            [
+                ConvModule(
+                    width,
+                    width,
+                    3,
+                    stride=stride,
+                    padding=dilation,
+                    dilation=dilation,
+                    bias=False,
+                    conv_cfg=conv_cfg,
+                    norm_cfg=norm_cfg,
+                    act_cfg=act_cfg,
+                )
+                for _ in range(scale - 1)
+            ]
+        )
+        self.pool = (
+            nn.AvgPool2d(3, stride=stride, padding=1)
+            if self.first_in_stage
+            else nn.Identity()
+        )
         self.conv3 = ConvModule(
             width * scale,
             planes * self.expansion,
@@ -182,7 +209,8 @@ class TEABottleneck(MotionBlock):
             bias=False,
             conv_cfg=conv_cfg,
             norm_cfg=norm_cfg,
-            act_cfg=None)
+            act_cfg=None,
+        )
         self.downsample = downsample
         self.relu = nn.ReLU(inplace=True)
 

@@ -48,6 +48,7 @@ Open choices (ours):
 
 With both, a TSI ResNet-50 starts as the plain ImageNet ResNet-50 (TSN).
 """
+
 import math
 from typing import Optional, Sequence, Tuple
 
@@ -64,8 +65,12 @@ from ...ops.temporal import TemporalConv1d, temporal_difference
 from .base import MotionBlock
 
 
-def global_soft_alignment(features: torch.Tensor, num_segments: int,
-                          scale: torch.Tensor, window: int = 3):
+def global_soft_alignment(
+    features: torch.Tensor,
+    num_segments: int,
+    scale: torch.Tensor,
+    window: int = 3,
+):
     """Align frame ``t+1`` to frame ``t`` by one soft global translation.
 
     ``cost_t(d) = mean_p <f_t(p), f_{t+1}(p + d)>`` on L2-normalised
@@ -88,15 +93,18 @@ def global_soft_alignment(features: torch.Tensor, num_segments: int,
     if t < 2:
         return features
     unit = l2_normalize(f5)
-    cost = local_correlation(unit[:, :-1], unit[:, 1:], (0, ),
-                             (window, window))  # (N, T-1, 1, U, V, H, W)
+    cost = local_correlation(
+        unit[:, :-1], unit[:, 1:], (0,), (window, window)
+    )  # (N, T-1, 1, U, V, H, W)
     cost = cost.mean(dim=(-2, -1)).reshape(n * (t - 1), window * window)
     weights = torch.softmax(scale * cost, dim=1)
     kernels = weights.view(n * (t - 1), 1, window, window).repeat_interleave(
-        c, dim=0)
+        c, dim=0
+    )
     nxt = f5[:, 1:].reshape(1, n * (t - 1) * c, h, w)
-    aligned = F.conv2d(nxt, kernels.to(nxt.dtype), padding=window // 2,
-                       groups=n * (t - 1) * c).view(n, t - 1, c, h, w)
+    aligned = F.conv2d(
+        nxt, kernels.to(nxt.dtype), padding=window // 2, groups=n * (t - 1) * c
+    ).view(n, t - 1, c, h, w)
     return torch.cat([f5[:, :1], aligned], dim=1).view_as(features)
 
 
@@ -121,34 +129,56 @@ class TSIMotionExcitation(MotionBlock):
     Input and output ``(N*T, C, H, W)``.
     """
 
-    def __init__(self, in_channels: int, num_segments: int,
-                 reduction: int = 16, align_window: int = 3,
-                 align_scale: float = 10.0,
-                 scales: Sequence[int] = (1, 2, 4),
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        in_channels: int,
+        num_segments: int,
+        reduction: int = 16,
+        align_window: int = 3,
+        align_scale: float = 10.0,
+        scales: Sequence[int] = (1, 2, 4),
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         if in_channels // reduction < 1:
-            raise ValueError(f'in_channels={in_channels} is smaller than '
-                             f'reduction={reduction}')
+            raise ValueError(
+                f'in_channels={in_channels} is smaller than '
+                f'reduction={reduction}'
+            )
         if align_window < 1 or align_window % 2 != 1:
-            raise ValueError(f'align_window must be a positive odd size, got '
-                             f'{align_window}')
+            raise ValueError(
+                f'align_window must be a positive odd size, got {align_window}'
+            )
         if not scales or any(int(s) < 1 for s in scales):
-            raise ValueError(f'scales must be positive integers, got '
-                             f'{tuple(scales)}')
+            raise ValueError(
+                f'scales must be positive integers, got {tuple(scales)}'
+            )
         self.num_segments = num_segments
         self.channels = in_channels // reduction
         self.align_window = align_window
         self.align_scale_init = float(align_scale)
         self.scales = tuple(int(s) for s in scales)
-        self.reduce = ConvModule(in_channels, self.channels, 1, bias=False,
-                                 norm_cfg=dict(type='BN'), act_cfg=None)
+        self.reduce = ConvModule(
+            in_channels,
+            self.channels,
+            1,
+            bias=False,
+            norm_cfg=dict(type='BN'),
+            act_cfg=None,
+        )
         self.align_scale = nn.Parameter(torch.tensor(self.align_scale_init))
         self.pyramid = nn.ModuleList(
             nn.Conv2d(self.channels, self.channels, 3, padding=1, bias=False)
-            for _ in self.scales)
-        self.gate = ConvModule(self.channels, 1, 1, bias=False,
-                               norm_cfg=dict(type='BN'), act_cfg=None)
+            for _ in self.scales
+        )
+        self.gate = ConvModule(
+            self.channels,
+            1,
+            1,
+            bias=False,
+            norm_cfg=dict(type='BN'),
+            act_cfg=None,
+        )
 
     def default_init(self):
         kaiming_init(self.reduce.conv, mode='fan_out')
@@ -164,8 +194,9 @@ class TSIMotionExcitation(MotionBlock):
         """``(N*T, C, H, W)`` -> pyramid motion features
         ``(N*T, C/r, H, W)``."""
         f = self.reduce(x)
-        aligned = global_soft_alignment(f, self.num_segments,
-                                        self.align_scale, self.align_window)
+        aligned = global_soft_alignment(
+            f, self.num_segments, self.align_scale, self.align_window
+        )
         d = temporal_difference(f, self.num_segments, 1, neighbour=aligned)
         h, w = d.shape[-2:]
         levels = []
@@ -173,10 +204,17 @@ class TSIMotionExcitation(MotionBlock):
             if s == 1:
                 levels.append(conv(d))
                 continue
-            pooled = F.adaptive_avg_pool2d(d, (math.ceil(h / s),
-                                               math.ceil(w / s)))
-            levels.append(F.interpolate(conv(pooled), size=(h, w),
-                                        mode='bilinear', align_corners=False))
+            pooled = F.adaptive_avg_pool2d(
+                d, (math.ceil(h / s), math.ceil(w / s))
+            )
+            levels.append(
+                F.interpolate(
+                    conv(pooled),
+                    size=(h, w),
+                    mode='bilinear',
+                    align_corners=False,
+                )
+            )
         return sum(levels) / len(levels)
 
     def forward(self, x):
@@ -205,31 +243,43 @@ class TSITemporalIntegration(MotionBlock):
     Input ``(N*T, C_in, H, W)``; output ``net``'s output.
     """
 
-    def __init__(self, net: nn.Module, num_segments: int,
-                 branches: Sequence[Tuple[int, int]] = ((3, 1), (3, 2),
-                                                        (3, 3)),
-                 reduction: int = 16, min_hidden: int = 32,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        net: nn.Module,
+        num_segments: int,
+        branches: Sequence[Tuple[int, int]] = ((3, 1), (3, 2), (3, 3)),
+        reduction: int = 16,
+        min_hidden: int = 32,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg=init_cfg)
         conv = getattr(net, 'conv', None)
         if not isinstance(conv, nn.Conv2d):
-            raise TypeError(f'TSITemporalIntegration wraps a ConvModule '
-                            f'holding an nn.Conv2d (position wrap_conv2), '
-                            f'got {type(net).__name__} with conv '
-                            f'{type(conv).__name__}')
+            raise TypeError(
+                f'TSITemporalIntegration wraps a ConvModule '
+                f'holding an nn.Conv2d (position wrap_conv2), '
+                f'got {type(net).__name__} with conv '
+                f'{type(conv).__name__}'
+            )
         if len(branches) < 2:
-            raise ValueError(f'CTI fuses at least two branches, got '
-                             f'{tuple(branches)}')
+            raise ValueError(
+                f'CTI fuses at least two branches, got {tuple(branches)}'
+            )
         channels = conv.in_channels
         self.num_segments = num_segments
         self.branch_specs = tuple((int(k), int(d)) for k, d in branches)
         self.branches = nn.ModuleList(
-            TemporalConv1d(channels, num_segments, k, init='identity',
-                           dilation=d) for k, d in self.branch_specs)
+            TemporalConv1d(
+                channels, num_segments, k, init='identity', dilation=d
+            )
+            for k, d in self.branch_specs
+        )
         hidden = max(channels // reduction, min_hidden)
         self.attention = nn.Sequential(
-            nn.Linear(channels, hidden), nn.ReLU(inplace=True),
-            nn.Linear(hidden, len(self.branch_specs) * channels))
+            nn.Linear(channels, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, len(self.branch_specs) * channels),
+        )
         self.net = net
 
     def default_init(self):
@@ -241,8 +291,9 @@ class TSITemporalIntegration(MotionBlock):
 
     def integrate(self, x):
         """The attention-weighted sum of the branches, ``(N*T, C, H, W)``."""
-        ys = torch.stack([to_ntchw(b(x), self.num_segments) for b in
-                          self.branches], 1)  # (N, K, T, C, H, W)
+        ys = torch.stack(
+            [to_ntchw(b(x), self.num_segments) for b in self.branches], 1
+        )  # (N, K, T, C, H, W)
         n, k, _, c = ys.shape[:4]
         squeezed = ys.sum(1).mean(dim=(1, 3, 4))  # (N, C)
         weights = torch.softmax(self.attention(squeezed).view(n, k, c), 1)

@@ -1,4 +1,5 @@
 """MMAction2's TSMHead, refusing clips whose frame count does not fit."""
+
 import torch
 from mmaction.models.heads import TSMHead
 from mmaction.registry import MODELS
@@ -22,8 +23,9 @@ class CheckedTSMHead(TSMHead):
         **kwargs: ``TSMHead`` arguments.
     """
 
-    def forward(self, x: torch.Tensor, num_segs: int,
-                **kwargs) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, num_segs: int, **kwargs
+    ) -> torch.Tensor:
         """Class scores ``(N * views, num_classes)`` of frame features
         ``(N * num_segs, C, H, W)``; ``num_segs`` is the frames per sample."""
         if not isinstance(num_segs, int):  # traced (ONNX export)
@@ -38,5 +40,6 @@ class CheckedTSMHead(TSMHead):
         raise ValueError(
             f'{type(self).__name__}: each sample has {num_segs} frames '
             f'(features of shape {tuple(x.shape)}); {mode} needs {expected} '
-            f'frames per sample: set the pipeline\'s SampleFrames clip_len * '
-            f'num_clips (times the crops when testing) accordingly')
+            f"frames per sample: set the pipeline's SampleFrames clip_len * "
+            f'num_clips (times the crops when testing) accordingly'
+        )

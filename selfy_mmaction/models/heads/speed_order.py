@@ -8,6 +8,7 @@ flattens them to ``N*K`` clips and does not tell the head K, so the head takes
 the concatenated pair features predict the order of the clips (K! classes),
 as in VCOP (Xu et al., CVPR 2019).
 """
+
 import itertools
 import math
 from typing import Optional
@@ -41,32 +42,36 @@ class SpeedOrderHead(BaseHead):
     Input ``(N*K, D, t, h, w)`` or ``(N*K, D)``; output ``(N, K!)``.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 num_clips: int = 4,
-                 hidden_channels: int = 512,
-                 dropout_ratio: float = 0.5,
-                 init_std: float = 0.01,
-                 num_classes: Optional[int] = None,
-                 **kwargs):
+    def __init__(
+        self,
+        in_channels: int,
+        num_clips: int = 4,
+        hidden_channels: int = 512,
+        dropout_ratio: float = 0.5,
+        init_std: float = 0.01,
+        num_classes: Optional[int] = None,
+        **kwargs,
+    ):
         if num_clips < 2:
             raise ValueError(f'num_clips must be >= 2, got {num_clips}')
         orders = math.factorial(num_clips)
         if num_classes is not None and num_classes != orders:
-            raise ValueError(f'num_classes must be num_clips! = {orders} '
-                             f'(the clip orders), got {num_classes}')
+            raise ValueError(
+                f'num_classes must be num_clips! = {orders} '
+                f'(the clip orders), got {num_classes}'
+            )
         kwargs.setdefault('topk', (1, min(5, orders)))
         super().__init__(orders, in_channels, **kwargs)
         self.num_clips = num_clips
         self.init_std = init_std
-        pairs = torch.tensor(list(itertools.combinations(range(num_clips),
-                                                         2)))
+        pairs = torch.tensor(list(itertools.combinations(range(num_clips), 2)))
         self.register_buffer('pairs', pairs, persistent=False)
         self.pool = nn.AdaptiveAvgPool3d(1)
         self.pair_fc = nn.Linear(2 * in_channels, hidden_channels)
         self.relu = nn.ReLU(inplace=True)
-        self.dropout = (nn.Dropout(dropout_ratio)
-                        if dropout_ratio > 0 else nn.Identity())
+        self.dropout = (
+            nn.Dropout(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
+        )
         self.fc_order = nn.Linear(len(pairs) * hidden_channels, orders)
 
     def init_weights(self):
@@ -79,12 +84,15 @@ class SpeedOrderHead(BaseHead):
             x = self.pool(x)
         x = x.flatten(1)
         if x.shape[1] != self.in_channels:
-            raise ValueError(f'SpeedOrderHead expects {self.in_channels} '
-                             f'feature channels, got input shape '
-                             f'{tuple(x.shape)}')
+            raise ValueError(
+                f'SpeedOrderHead expects {self.in_channels} '
+                f'feature channels, got input shape '
+                f'{tuple(x.shape)}'
+            )
         n = check_segments(x, self.num_clips, 'SpeedOrderHead')
         clips = x.view(n, self.num_clips, self.in_channels)
         pairs = torch.cat(
-            [clips[:, self.pairs[:, 0]], clips[:, self.pairs[:, 1]]], dim=2)
+            [clips[:, self.pairs[:, 0]], clips[:, self.pairs[:, 1]]], dim=2
+        )
         pair_feats = self.relu(self.pair_fc(pairs))  # (N, P, hidden)
         return self.fc_order(self.dropout(pair_feats.flatten(1)))

@@ -20,6 +20,7 @@ Like ``TSMHead`` the head reshapes by its own ``num_segments`` and ignores
 Recognizer2D's ``num_segs``; several views per sample give ``(N*views, K)``
 scores that ``predict_by_feat`` averages (``average_clips``).
 """
+
 import math
 from typing import Sequence
 
@@ -29,8 +30,7 @@ import torch.nn.functional as F
 from mmaction.models.heads.base import BaseHead
 from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
-from mmengine.model.weight_init import (constant_init, kaiming_init,
-                                        normal_init)
+from mmengine.model.weight_init import constant_init, kaiming_init, normal_init
 
 from ...ops.layout import check_segments, to_ntchw
 
@@ -52,14 +52,16 @@ def covariance(x: torch.Tensor) -> torch.Tensor:
         without the ``M x M`` matrix.
     """
     if x.dim() != 3:
-        raise ValueError(f'covariance expects (B, C, M), got shape '
-                         f'{tuple(x.shape)}')
+        raise ValueError(
+            f'covariance expects (B, C, M), got shape {tuple(x.shape)}'
+        )
     centred = x - x.mean(dim=2, keepdim=True)
     return centred @ centred.transpose(1, 2) / x.shape[2]
 
 
-def newton_schulz_sqrt(cov: torch.Tensor, num_iters: int = 3,
-                       eps: float = 1e-5) -> torch.Tensor:
+def newton_schulz_sqrt(
+    cov: torch.Tensor, num_iters: int = 3, eps: float = 1e-5
+) -> torch.Tensor:
     """Approximate square root of symmetric PSD matrices (iSQRT).
 
     ``A = cov / tr``, ``Y_0 = A``, ``Z_0 = I``;
@@ -82,8 +84,10 @@ def newton_schulz_sqrt(cov: torch.Tensor, num_iters: int = 3,
         Tensor: ``(B, C, C)`` in float32 or float64.
     """
     if cov.dim() != 3 or cov.shape[1] != cov.shape[2]:
-        raise ValueError(f'newton_schulz_sqrt expects (B, C, C), got shape '
-                         f'{tuple(cov.shape)}')
+        raise ValueError(
+            f'newton_schulz_sqrt expects (B, C, C), got shape '
+            f'{tuple(cov.shape)}'
+        )
     if num_iters < 1:
         raise ValueError(f'num_iters must be >= 1, got {num_iters}')
     with torch.autocast(device_type=cov.device.type, enabled=False):
@@ -137,8 +141,9 @@ class TemporalSelfAttention(nn.Module):
     def _previous(self, x: torch.Tensor, step: int) -> torch.Tensor:
         """``x_{max(t-step, 0)}`` for every ``t``, ``(N*T, C, H, W)``."""
         x5 = to_ntchw(x, self.num_segments, type(self).__name__)
-        index = (torch.arange(self.num_segments, device=x.device) -
-                 step).clamp(min=0)
+        index = (
+            torch.arange(self.num_segments, device=x.device) - step
+        ).clamp(min=0)
         return x5[:, index].reshape(x.shape)
 
     def forward(self, x):
@@ -170,8 +175,10 @@ class TemporalChannelAttention(nn.Module):
         super().__init__()
         self.num_segments = num_segments
         self.mlp = nn.Sequential(
-            nn.Linear(channels, expansion * channels), nn.ReLU(inplace=True),
-            nn.Linear(expansion * channels, channels))
+            nn.Linear(channels, expansion * channels),
+            nn.ReLU(inplace=True),
+            nn.Linear(expansion * channels, channels),
+        )
 
     def init_weights(self):
         for fc in (self.mlp[0], self.mlp[2]):
@@ -205,22 +212,35 @@ class TCPTemporalAttention(nn.Module):
     Input and output ``(N*T, C, H, W)``.
     """
 
-    def __init__(self, channels: int, num_segments: int,
-                 with_tsa: bool = True, with_tca: bool = True,
-                 with_tconv: bool = True, tca_expansion: int = 4):
+    def __init__(
+        self,
+        channels: int,
+        num_segments: int,
+        with_tsa: bool = True,
+        with_tca: bool = True,
+        with_tconv: bool = True,
+        tca_expansion: int = 4,
+    ):
         super().__init__()
         self.num_segments = num_segments
-        self.tsa = (TemporalSelfAttention(channels, num_segments)
-                    if with_tsa else None)
-        self.tca = (TemporalChannelAttention(channels, num_segments,
-                                             tca_expansion)
-                    if with_tca else None)
+        self.tsa = (
+            TemporalSelfAttention(channels, num_segments) if with_tsa else None
+        )
+        self.tca = (
+            TemporalChannelAttention(channels, num_segments, tca_expansion)
+            if with_tca
+            else None
+        )
         self.tconv = None
         if with_tconv:
             k = num_segments // 2 + 1
             self.tconv = nn.Conv3d(
-                channels, channels, (k, 1, 1), padding=((k - 1) // 2, 0, 0),
-                padding_mode='circular')
+                channels,
+                channels,
+                (k, 1, 1),
+                padding=((k - 1) // 2, 0, 0),
+                padding_mode='circular',
+            )
 
     def init_weights(self):
         for part in (self.tsa, self.tca):
@@ -271,24 +291,27 @@ class TCPHead(BaseHead):
     num_classes)``.
     """
 
-    def __init__(self,
-                 num_classes: int,
-                 in_channels: int = 2048,
-                 num_segments: int = 8,
-                 reduce_channels: Sequence[int] = (256, 128),
-                 with_tsa: bool = True,
-                 with_tca: bool = True,
-                 with_tconv: bool = True,
-                 tca_expansion: int = 4,
-                 level: str = 'video',
-                 num_iters: int = 3,
-                 dropout_ratio: float = 0.5,
-                 init_std: float = 0.001,
-                 **kwargs):
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int = 2048,
+        num_segments: int = 8,
+        reduce_channels: Sequence[int] = (256, 128),
+        with_tsa: bool = True,
+        with_tca: bool = True,
+        with_tconv: bool = True,
+        tca_expansion: int = 4,
+        level: str = 'video',
+        num_iters: int = 3,
+        dropout_ratio: float = 0.5,
+        init_std: float = 0.001,
+        **kwargs,
+    ):
         super().__init__(num_classes, in_channels, **kwargs)
         if level not in ('video', 'frame'):
-            raise ValueError(f"level must be 'video' or 'frame', got "
-                             f'{level!r}')
+            raise ValueError(
+                f"level must be 'video' or 'frame', got {level!r}"
+            )
         if not reduce_channels:
             raise ValueError('reduce_channels must name at least one width')
         self.num_segments = num_segments
@@ -296,17 +319,31 @@ class TCPHead(BaseHead):
         self.num_iters = num_iters
         self.init_std = init_std
         widths = [in_channels, *reduce_channels]
-        self.reduce = nn.Sequential(*[
-            ConvModule(cin, cout, 1, bias=False, norm_cfg=dict(type='BN'),
-                       act_cfg=dict(type='ReLU', inplace=True))
-            for cin, cout in zip(widths[:-1], widths[1:])
-        ])
+        self.reduce = nn.Sequential(
+            *[
+                ConvModule(
+                    cin,
+                    cout,
+                    1,
+                    bias=False,
+                    norm_cfg=dict(type='BN'),
+                    act_cfg=dict(type='ReLU', inplace=True),
+                )
+                for cin, cout in zip(widths[:-1], widths[1:])
+            ]
+        )
         channels = widths[-1]
         self.attention = TCPTemporalAttention(
-            channels, num_segments, with_tsa, with_tca, with_tconv,
-            tca_expansion)
-        self.dropout = (nn.Dropout(dropout_ratio)
-                        if dropout_ratio > 0 else nn.Identity())
+            channels,
+            num_segments,
+            with_tsa,
+            with_tca,
+            with_tconv,
+            tca_expansion,
+        )
+        self.dropout = (
+            nn.Dropout(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
+        )
         self.fc_cls = nn.Linear(channels * (channels + 1) // 2, num_classes)
 
     def init_weights(self):
@@ -323,8 +360,10 @@ class TCPHead(BaseHead):
         (``level='video'``) or ``(N*T, C, C)`` (``'frame'``), float32.
         """
         if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'TCPHead expects (N*T, {self.in_channels}, H, '
-                             f'W), got shape {tuple(x.shape)}')
+            raise ValueError(
+                f'TCPHead expects (N*T, {self.in_channels}, H, '
+                f'W), got shape {tuple(x.shape)}'
+            )
         n = check_segments(x, self.num_segments, 'TCPHead')
         x = self.attention(self.reduce(x))
         _, c, h, w = x.shape
@@ -337,8 +376,9 @@ class TCPHead(BaseHead):
                 x = x.view(n * self.num_segments, c, h * w)
             return newton_schulz_sqrt(covariance(x), self.num_iters)
 
-    def forward(self, x: torch.Tensor, num_segs: int = None,
-                **kwargs) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, num_segs: int = None, **kwargs
+    ) -> torch.Tensor:
         """``(N*views*T, C_in, H, W)`` -> ``(N*views, num_classes)``.
 
         ``num_segs`` (Recognizer2D's frames per sample) is not used: the
@@ -347,6 +387,7 @@ class TCPHead(BaseHead):
         feat = upper_triangle(self.pool(x))
         scores = self.fc_cls(self.dropout(feat))
         if self.level == 'frame':
-            scores = scores.view(-1, self.num_segments,
-                                 self.num_classes).mean(1)
+            scores = scores.view(-1, self.num_segments, self.num_classes).mean(
+                1
+            )
         return scores

@@ -1,4 +1,5 @@
 """TSMHead for TDN's snippet input."""
+
 from mmaction.registry import MODELS
 
 from .checked_tsm_head import CheckedTSMHead
@@ -23,8 +24,13 @@ class TDNHead(CheckedTSMHead):
             ...).
     """
 
-    def __init__(self, num_classes: int, in_channels: int,
-                 snippet_len: int = 5, **kwargs):
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int,
+        snippet_len: int = 5,
+        **kwargs,
+    ):
         super().__init__(num_classes, in_channels, **kwargs)
         self.snippet_len = snippet_len
 
@@ -32,5 +38,6 @@ class TDNHead(CheckedTSMHead):
         if num_segs % self.snippet_len:
             raise ValueError(
                 f'TDNHead: each sample has {num_segs} frames, not a multiple '
-                f'of snippet_len={self.snippet_len}')
+                f'of snippet_len={self.snippet_len}'
+            )
         return super().forward(x, num_segs // self.snippet_len, **kwargs)

@@ -45,6 +45,7 @@ find_unused_parameters=True)`` (MMEngine's DDP wrapper would not call
 :meth:`DREALRecognizer2D.train_step`). ``tools/dreal_export.py`` writes the
 weights without the critic for the plain config.
 """
+
 import contextlib
 import functools
 from typing import Dict, List, Optional, Sequence, Union
@@ -65,12 +66,21 @@ from mmengine.optim import OptimWrapperDict
 #: the map; ``channel_dim`` the axis of ``z`` that holds the ``C`` channels;
 #: ``identity`` the map value at which the module passes its input unchanged.
 ATTENTION_GATES = {
-    'ECA': dict(gate='conv', channels='in_channels', channel_dim=2,
-                identity=1.0),
-    'TEAMotionExcitation': dict(gate='expand', channels='expand.out_channels',
-                                channel_dim=1, identity=0.5),
-    'TDNLongTermTDM': dict(gate='expand', channels='expand.out_channels',
-                           channel_dim=1, identity=0.5),
+    'ECA': dict(
+        gate='conv', channels='in_channels', channel_dim=2, identity=1.0
+    ),
+    'TEAMotionExcitation': dict(
+        gate='expand',
+        channels='expand.out_channels',
+        channel_dim=1,
+        identity=0.5,
+    ),
+    'TDNLongTermTDM': dict(
+        gate='expand',
+        channels='expand.out_channels',
+        channel_dim=1,
+        identity=0.5,
+    ),
 }
 
 _NEUTRAL = ('mean', 'identity', 'constant')
@@ -85,8 +95,10 @@ def _unwrap(module: nn.Module) -> nn.Module:
 def _per_clip(x: torch.Tensor, num_clips: int, name: str) -> torch.Tensor:
     """``(N*T, C)`` frame vectors -> ``(N, C)`` clip means."""
     if x.shape[0] % num_clips:
-        raise ValueError(f'DREAL: {name} has {x.shape[0]} rows, not a '
-                         f'multiple of the {num_clips} clips in the batch')
+        raise ValueError(
+            f'DREAL: {name} has {x.shape[0]} rows, not a '
+            f'multiple of the {num_clips} clips in the batch'
+        )
     return x.reshape(num_clips, -1, x.shape[1]).mean(1)
 
 
@@ -97,7 +109,8 @@ def _wrapper_free_keys(module, state_dict, prefix, local_metadata):
     the plain recognizer (MMEngine's loader unwraps the children itself)."""
     renames = {
         f'{prefix}{name}.module.': f'{prefix}{name}.'
-        for name, child in module._modules.items() if is_model_wrapper(child)
+        for name, child in module._modules.items()
+        if is_model_wrapper(child)
     }
     if not renames:
         return
@@ -106,7 +119,7 @@ def _wrapper_free_keys(module, state_dict, prefix, local_metadata):
     for key, value in items:
         for old, new in renames.items():
             if key.startswith(old):
-                key = new + key[len(old):]
+                key = new + key[len(old) :]
                 break
         state_dict[key] = value
 
@@ -148,35 +161,50 @@ class DREALCritic(BaseModule):
     ``forward(states, actions)`` -> ``(N, L)`` values.
     """
 
-    def __init__(self, channels: Sequence[int], embed_channels: int = 64,
-                 hidden_channels: int = 64, init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        channels: Sequence[int],
+        embed_channels: int = 64,
+        hidden_channels: int = 64,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg)
         if not channels:
             raise ValueError('DREALCritic needs at least one module')
         self.channels = tuple(int(c) for c in channels)
         self.state_proj = nn.ModuleList(
-            nn.Linear(c, embed_channels) for c in self.channels)
+            nn.Linear(c, embed_channels) for c in self.channels
+        )
         self.action_proj = nn.ModuleList(
-            nn.Linear(c, embed_channels) for c in self.channels)
-        self.lstm = nn.LSTM(2 * embed_channels, hidden_channels,
-                            batch_first=True)
+            nn.Linear(c, embed_channels) for c in self.channels
+        )
+        self.lstm = nn.LSTM(
+            2 * embed_channels, hidden_channels, batch_first=True
+        )
         self.value = nn.Linear(hidden_channels, 1)
 
-    def forward(self, states: List[torch.Tensor],
-                actions: List[torch.Tensor]) -> torch.Tensor:
+    def forward(
+        self, states: List[torch.Tensor], actions: List[torch.Tensor]
+    ) -> torch.Tensor:
         if len(states) != len(self.channels) or len(actions) != len(states):
-            raise ValueError(f'DREALCritic expects {len(self.channels)} '
-                             f'states and actions, got {len(states)} and '
-                             f'{len(actions)}')
+            raise ValueError(
+                f'DREALCritic expects {len(self.channels)} '
+                f'states and actions, got {len(states)} and '
+                f'{len(actions)}'
+            )
         steps = []
         for i, (s, a) in enumerate(zip(states, actions)):
             if s.shape[1] != self.channels[i] or a.shape != s.shape:
                 raise ValueError(
                     f'DREALCritic module {i}: expected state and action '
                     f'(N, {self.channels[i]}), got {tuple(s.shape)} and '
-                    f'{tuple(a.shape)}')
-            steps.append(torch.cat([self.state_proj[i](s),
-                                    self.action_proj[i](a)], 1).relu())
+                    f'{tuple(a.shape)}'
+                )
+            steps.append(
+                torch.cat(
+                    [self.state_proj[i](s), self.action_proj[i](a)], 1
+                ).relu()
+            )
         hidden, _ = self.lstm(torch.stack(steps, 1))  # (N, L, hidden)
         return self.value(hidden).squeeze(2)
 
@@ -196,10 +224,14 @@ class _AttentionTaps:
     def __enter__(self):
         for i, (module, spec) in enumerate(zip(self.modules, self.specs)):
             gate = module.get_submodule(spec['gate'])
-            self._handles.append(module.register_forward_pre_hook(
-                functools.partial(self._state, i)))
-            self._handles.append(gate.register_forward_hook(
-                functools.partial(self._gate, i)))
+            self._handles.append(
+                module.register_forward_pre_hook(
+                    functools.partial(self._state, i)
+                )
+            )
+            self._handles.append(
+                gate.register_forward_hook(functools.partial(self._gate, i))
+            )
         return self
 
     def __exit__(self, *exc):
@@ -215,30 +247,44 @@ class _AttentionTaps:
         attention = torch.sigmoid(z)
         channel_dim = self.specs[i]['channel_dim']
         self.actions.setdefault(i, []).append(
-            attention.movedim(channel_dim, 1).flatten(2).mean(2))
+            attention.movedim(channel_dim, 1).flatten(2).mean(2)
+        )
         if i not in self.ablate:
             return None
         if self.neutral == 'mean':
             dims = tuple(range(1, z.dim()))
             value = attention.mean(dims, keepdim=True).expand_as(z)
             return torch.logit(value)
-        value = (self.specs[i]['identity'] if self.neutral == 'identity'
-                 else self.neutral_value)
+        value = (
+            self.specs[i]['identity']
+            if self.neutral == 'identity'
+            else self.neutral_value
+        )
         return torch.full_like(z, float(torch.logit(torch.tensor(value))))
 
     def clip_vectors(self, num_clips):
         """States and actions per module, ``(N, C_i)`` each (a module whose
         gate ran several times: the mean of its maps)."""
-        missing = [i for i in range(len(self.modules))
-                   if i not in self.states or i not in self.actions]
+        missing = [
+            i
+            for i in range(len(self.modules))
+            if i not in self.states or i not in self.actions
+        ]
         if missing:
-            raise RuntimeError(f'DREAL: attention modules {missing} (in hook '
-                               f'order) did not run in the forward pass')
-        states = [_per_clip(self.states[i], num_clips, f'module {i} state')
-                  for i in range(len(self.modules))]
+            raise RuntimeError(
+                f'DREAL: attention modules {missing} (in hook '
+                f'order) did not run in the forward pass'
+            )
+        states = [
+            _per_clip(self.states[i], num_clips, f'module {i} state')
+            for i in range(len(self.modules))
+        ]
         actions = [
-            _per_clip(torch.stack(self.actions[i]).mean(0), num_clips,
-                      f'module {i} attention map')
+            _per_clip(
+                torch.stack(self.actions[i]).mean(0),
+                num_clips,
+                f'module {i} attention map',
+            )
             for i in range(len(self.modules))
         ]
         return states, actions
@@ -309,28 +355,33 @@ class DREALRecognizer2D(Recognizer2D):
             neck, train_cfg, test_cfg, data_preprocessor).
     """
 
-    def __init__(self,
-                 attention: Sequence[Union[str, dict]] = ('ECA', ),
-                 critic: dict = dict(type='DREALCritic'),
-                 neutral: str = 'mean',
-                 neutral_value: float = 0.5,
-                 reward: str = 'sign',
-                 reward_tolerance: float = 0.01,
-                 value_weight: float = 0.1,
-                 num_ablated: Optional[int] = 1,
-                 critic_warmup_iters: int = 100,
-                 seed: Optional[int] = None,
-                 **kwargs):
+    def __init__(
+        self,
+        attention: Sequence[Union[str, dict]] = ('ECA',),
+        critic: dict = dict(type='DREALCritic'),
+        neutral: str = 'mean',
+        neutral_value: float = 0.5,
+        reward: str = 'sign',
+        reward_tolerance: float = 0.01,
+        value_weight: float = 0.1,
+        num_ablated: Optional[int] = 1,
+        critic_warmup_iters: int = 100,
+        seed: Optional[int] = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if neutral not in _NEUTRAL:
-            raise ValueError(f'neutral must be one of {_NEUTRAL}, got '
-                             f'{neutral!r}')
+            raise ValueError(
+                f'neutral must be one of {_NEUTRAL}, got {neutral!r}'
+            )
         if not 0 < neutral_value < 1:
-            raise ValueError(f'neutral_value must be in (0, 1), got '
-                             f'{neutral_value}')
+            raise ValueError(
+                f'neutral_value must be in (0, 1), got {neutral_value}'
+            )
         if reward not in _REWARDS:
-            raise ValueError(f'reward must be one of {_REWARDS}, got '
-                             f'{reward!r}')
+            raise ValueError(
+                f'reward must be one of {_REWARDS}, got {reward!r}'
+            )
         self.neutral, self.neutral_value = neutral, neutral_value
         self.reward, self.reward_tolerance = reward, reward_tolerance
         self.value_weight = value_weight
@@ -342,35 +393,44 @@ class DREALRecognizer2D(Recognizer2D):
         self._attention_modules, self._specs = [], []
         for module in self.backbone.modules():
             if isinstance(module, classes):
-                spec = specs[[isinstance(module, c)
-                              for c in classes].index(True)]
+                spec = specs[
+                    [isinstance(module, c) for c in classes].index(True)
+                ]
                 self._attention_modules.append(module)
                 self._specs.append(spec)
         if not self._attention_modules:
             present = sorted(
-                {type(m).__name__ for m in self.backbone.modules()})
+                {type(m).__name__ for m in self.backbone.modules()}
+            )
             raise ValueError(
                 f'DREAL: none of the attention types '
                 f'{[s["type"] for s in specs]} occurs in the backbone '
                 f'({type(self.backbone).__name__}); its module types are '
-                f'{present}')
+                f'{present}'
+            )
         channels = []
         for module, spec in zip(self._attention_modules, self._specs):
             try:
                 module.get_submodule(spec['gate'])
-                channels.append(functools.reduce(
-                    getattr, spec['channels'].split('.'), module))
+                channels.append(
+                    functools.reduce(
+                        getattr, spec['channels'].split('.'), module
+                    )
+                )
             except AttributeError as error:
                 raise ValueError(
                     f'DREAL: {spec["type"]} module has no {error}; check '
                     f'gate={spec["gate"]!r} and channels='
-                    f'{spec["channels"]!r}') from error
+                    f'{spec["channels"]!r}'
+                ) from error
         num_modules = len(channels)
         if num_ablated is None:
             num_ablated = num_modules
         if not 1 <= num_ablated <= num_modules:
-            raise ValueError(f'num_ablated must be in [1, {num_modules}] '
-                             f'(attention modules found), got {num_ablated}')
+            raise ValueError(
+                f'num_ablated must be in [1, {num_modules}] '
+                f'(attention modules found), got {num_ablated}'
+            )
         self.num_ablated = num_ablated
         self.critic = MODELS.build(dict(critic, channels=channels))
         self.register_state_dict_post_hook(_wrapper_free_keys)
@@ -385,11 +445,13 @@ class DREALRecognizer2D(Recognizer2D):
         if missing:
             raise ValueError(
                 f'DREAL attention type {name!r} is not one of '
-                f'{sorted(ATTENTION_GATES)}; its dict needs {sorted(missing)}')
+                f'{sorted(ATTENTION_GATES)}; its dict needs {sorted(missing)}'
+            )
         spec['class'] = MODELS.get(name)
         if spec['class'] is None:
-            raise ValueError(f'DREAL attention type {name!r} is not '
-                             f'registered in MODELS')
+            raise ValueError(
+                f'DREAL attention type {name!r} is not registered in MODELS'
+            )
         return spec
 
     @property
@@ -398,20 +460,27 @@ class DREALRecognizer2D(Recognizer2D):
         return list(self._attention_modules)
 
     def _taps(self) -> _AttentionTaps:
-        return _AttentionTaps(self._attention_modules, self._specs,
-                              self.neutral, self.neutral_value)
+        return _AttentionTaps(
+            self._attention_modules,
+            self._specs,
+            self.neutral,
+            self.neutral_value,
+        )
 
     def ablation_choice(self, iteration: int) -> List[int]:
         """Indices of the modules ablated at ``iteration`` (sorted)."""
         key = np.random.SeedSequence([self.seed % 2**63, int(iteration)])
         generator = torch.Generator().manual_seed(
-            int(key.generate_state(1, dtype=np.uint64)[0]))
-        order = torch.randperm(len(self._attention_modules),
-                               generator=generator)
-        return sorted(order[:self.num_ablated].tolist())
+            int(key.generate_state(1, dtype=np.uint64)[0])
+        )
+        order = torch.randperm(
+            len(self._attention_modules), generator=generator
+        )
+        return sorted(order[: self.num_ablated].tolist())
 
-    def compute_reward(self, p_with: torch.Tensor,
-                       p_without: torch.Tensor) -> torch.Tensor:
+    def compute_reward(
+        self, p_with: torch.Tensor, p_without: torch.Tensor
+    ) -> torch.Tensor:
         """Reward from the ground-truth probabilities with and without a
         module's attention (any shape)."""
         if self.reward == 'difference':
@@ -423,8 +492,9 @@ class DREALRecognizer2D(Recognizer2D):
 
     def _scores(self, inputs, data_samples):
         """Head scores ``(N, num_classes)`` and the recognizer's losses."""
-        feats, loss_kwargs = self.extract_feat(inputs,
-                                               data_samples=data_samples)
+        feats, loss_kwargs = self.extract_feat(
+            inputs, data_samples=data_samples
+        )
         scores = self.cls_head(feats, **loss_kwargs)
         return scores, loss_kwargs.get('loss_aux', dict())
 
@@ -432,9 +502,11 @@ class DREALRecognizer2D(Recognizer2D):
     def _gt_probability(scores, data_samples):
         labels = torch.stack([s.gt_label for s in data_samples]).view(-1)
         if labels.numel() != scores.shape[0]:
-            raise ValueError('DREAL rewards need one class label per clip, '
-                             f'got labels of shape {tuple(labels.shape)} for '
-                             f'{scores.shape[0]} clips')
+            raise ValueError(
+                'DREAL rewards need one class label per clip, '
+                f'got labels of shape {tuple(labels.shape)} for '
+                f'{scores.shape[0]} clips'
+            )
         probs = scores.float().softmax(1)
         return probs.gather(1, labels.to(scores.device).view(-1, 1))[:, 0]
 
@@ -443,12 +515,18 @@ class DREALRecognizer2D(Recognizer2D):
         wrapper too (``MMSeparateDistributedDataParallel`` wraps every
         submodule, and a wrapper has no ``predict``)."""
         feats, predict_kwargs = self.extract_feat(inputs, test_mode=True)
-        return _unwrap(self.cls_head).predict(feats, data_samples,
-                                              **predict_kwargs)
+        return _unwrap(self.cls_head).predict(
+            feats, data_samples, **predict_kwargs
+        )
 
-    def ablation_rewards(self, inputs: torch.Tensor, data_samples,
-                         p_with: torch.Tensor, modules: Sequence[int],
-                         rng_states=None) -> torch.Tensor:
+    def ablation_rewards(
+        self,
+        inputs: torch.Tensor,
+        data_samples,
+        p_with: torch.Tensor,
+        modules: Sequence[int],
+        rng_states=None,
+    ) -> torch.Tensor:
         """Rewards ``(N, len(modules))`` of the listed modules (indices in
         :attr:`attention_modules`): one forward under ``no_grad`` per module
         with its map replaced by the neutral map, compared with ``p_with``,
@@ -462,9 +540,12 @@ class DREALRecognizer2D(Recognizer2D):
         them, stay untouched."""
         devices = [inputs.device] if inputs.is_cuda else []
         if rng_states is None:
-            rng_states = (torch.get_rng_state(),
-                          torch.cuda.get_rng_state(inputs.device)
-                          if inputs.is_cuda else None)
+            rng_states = (
+                torch.get_rng_state(),
+                torch.cuda.get_rng_state(inputs.device)
+                if inputs.is_cuda
+                else None,
+            )
         rewards = []
         with torch.no_grad(), _scratch_buffers(self):
             for i in modules:
@@ -475,27 +556,36 @@ class DREALRecognizer2D(Recognizer2D):
                     with self._taps() as ablation:
                         ablation.ablate = frozenset([i])
                         scores, _ = self._scores(inputs, data_samples)
-                rewards.append(self.compute_reward(
-                    p_with, self._gt_probability(scores, data_samples)))
+                rewards.append(
+                    self.compute_reward(
+                        p_with, self._gt_probability(scores, data_samples)
+                    )
+                )
         return torch.stack(rewards, 1)
 
-    def train_step(self, data, optim_wrapper: OptimWrapperDict
-                   ) -> Dict[str, torch.Tensor]:
+    def train_step(
+        self, data, optim_wrapper: OptimWrapperDict
+    ) -> Dict[str, torch.Tensor]:
         """One DREAL step (class docstring); returns the log variables:
         ``loss`` (actor), the recognizer's losses, ``loss_critic``,
         ``dreal_value`` (mean ``Q`` over clips and modules) and
         ``dreal_reward`` (mean reward of the ablated modules)."""
-        if not (isinstance(optim_wrapper, OptimWrapperDict)
-                and {'actor', 'critic'} <= set(optim_wrapper.keys())):
+        if not (
+            isinstance(optim_wrapper, OptimWrapperDict)
+            and {'actor', 'critic'} <= set(optim_wrapper.keys())
+        ):
             raise TypeError(
                 'DREALRecognizer2D.train_step needs an OptimWrapperDict with '
                 "'actor' and 'critic' (optim_wrapper=dict(constructor="
                 "'DREALOptimWrapperConstructor', actor=..., critic=...)), got "
-                f'{type(optim_wrapper).__name__}')
+                f'{type(optim_wrapper).__name__}'
+            )
         iteration = MessageHub.get_current_instance().get_info('iter')
         if iteration is None:
-            raise RuntimeError("DREAL needs the iteration as MessageHub info "
-                               "'iter' (MMEngine's RuntimeInfoHook sets it)")
+            raise RuntimeError(
+                'DREAL needs the iteration as MessageHub info '
+                "'iter' (MMEngine's RuntimeInfoHook sets it)"
+            )
         actor, critic = optim_wrapper['actor'], optim_wrapper['critic']
         head = _unwrap(self.cls_head)
 
@@ -503,22 +593,28 @@ class DREALRecognizer2D(Recognizer2D):
             data = self.data_preprocessor(data, True)
             inputs, data_samples = data['inputs'], data['data_samples']
             rng = torch.get_rng_state()
-            cuda_rng = (torch.cuda.get_rng_state(inputs.device)
-                        if inputs.is_cuda else None)
+            cuda_rng = (
+                torch.cuda.get_rng_state(inputs.device)
+                if inputs.is_cuda
+                else None
+            )
             with self._taps() as taps:
                 scores, loss_aux = self._scores(inputs, data_samples)
-            losses = merge_dict(head.loss_by_feat(scores, data_samples),
-                                loss_aux)
+            losses = merge_dict(
+                head.loss_by_feat(scores, data_samples), loss_aux
+            )
         states, actions = taps.clip_vectors(len(data_samples))
 
         ablated = self.ablation_choice(iteration)
         p_with = self._gt_probability(scores.detach(), data_samples)
-        rewards = self.ablation_rewards(inputs, data_samples, p_with, ablated,
-                                        (rng, cuda_rng))
+        rewards = self.ablation_rewards(
+            inputs, data_samples, p_with, ablated, (rng, cuda_rng)
+        )
 
         with critic.optim_context(self.critic):
-            values = self.critic([s.detach() for s in states],
-                                 [a.detach() for a in actions])
+            values = self.critic(
+                [s.detach() for s in states], [a.detach() for a in actions]
+            )
             loss_critic = F.mse_loss(values[:, ablated], rewards)
         critic.update_params(loss_critic)
 
@@ -551,7 +647,7 @@ def plain_state_dict(state_dict: Dict[str, torch.Tensor]) -> Dict:
     the critic's entries."""
     plain = type(state_dict)()
     for key, value in state_dict.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
+        key = key[len('module.') :] if key.startswith('module.') else key
         if not key.startswith('critic.'):
             plain[key] = value
     return plain

@@ -1,4 +1,5 @@
 """Video person re-identification: recognizer, BNNeck head, triplet loss."""
+
 from .bnneck_head import BNNeckHead
 from .losses import BatchHardTripletLoss
 from .video_reid import VideoReID

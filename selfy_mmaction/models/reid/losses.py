@@ -1,5 +1,6 @@
 """Batch-hard triplet loss (Hermans et al., "In Defense of the Triplet Loss
 for Person Re-Identification", 2017)."""
+
 from typing import Optional
 
 import torch
@@ -22,24 +23,31 @@ class BatchHardTripletLoss(nn.Module):
     single identity gives 0 (with a graph, so ``backward`` works).
     """
 
-    def __init__(self, margin: Optional[float] = 0.3,
-                 loss_weight: float = 1.0) -> None:
+    def __init__(
+        self, margin: Optional[float] = 0.3, loss_weight: float = 1.0
+    ) -> None:
         super().__init__()
         if margin is not None and margin < 0:
             raise ValueError(f'margin must be >= 0 or None, got {margin}')
         self.margin = margin
         self.loss_weight = loss_weight
 
-    def forward(self, feats: torch.Tensor,
-                labels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, feats: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         """``feats`` ``(N, D)``, ``labels`` ``(N, )`` -> scalar loss."""
         if feats.dim() != 2 or labels.shape != feats.shape[:1]:
-            raise ValueError(f'expected feats (N, D) and labels (N, ), got '
-                             f'{tuple(feats.shape)} and '
-                             f'{tuple(labels.shape)}')
+            raise ValueError(
+                f'expected feats (N, D) and labels (N, ), got '
+                f'{tuple(feats.shape)} and '
+                f'{tuple(labels.shape)}'
+            )
         sq = (feats * feats).sum(1)
-        dist = (sq[:, None] + sq[None] - 2 * feats @ feats.t()).clamp(
-            min=1e-12).sqrt()
+        dist = (
+            (sq[:, None] + sq[None] - 2 * feats @ feats.t())
+            .clamp(min=1e-12)
+            .sqrt()
+        )
         same = labels[:, None] == labels[None]
         has_neg = (~same).any(1)
         if not has_neg.any():

@@ -1,4 +1,5 @@
 """Video person re-identification as an MMAction2 recognizer."""
+
 import torch
 from mmaction.models.recognizers.base import BaseRecognizer
 from mmaction.registry import MODELS
@@ -18,17 +19,21 @@ class VideoReID(BaseRecognizer):
         ``cls_head``, ``neck``, ``data_preprocessor``, ...).
     """
 
-    def extract_feat(self,
-                     inputs: torch.Tensor,
-                     stage: str = 'neck',
-                     data_samples=None,
-                     test_mode: bool = False):
+    def extract_feat(
+        self,
+        inputs: torch.Tensor,
+        stage: str = 'neck',
+        data_samples=None,
+        test_mode: bool = False,
+    ):
         """Backbone (+ neck) features and ``dict(num_views=V)`` for the
         head; ``stage='head'`` returns the head's (feature, logits)."""
         if inputs.dim() != 6:
-            raise ValueError(f'VideoReID expects (N, V, C, T, H, W) inputs '
-                             f"(format_shape='NCTHW'), got "
-                             f'{tuple(inputs.shape)}')
+            raise ValueError(
+                f'VideoReID expects (N, V, C, T, H, W) inputs '
+                f"(format_shape='NCTHW'), got "
+                f'{tuple(inputs.shape)}'
+            )
         kwargs = dict(num_views=inputs.shape[1])
         x = self.backbone(inputs.flatten(0, 1))
         if self.with_neck:
