@@ -285,9 +285,10 @@ def convert_state(
 def check_against_model(converted: Dict[str, torch.Tensor], cfg: dict):
     """Build the model and load the weights strictly; report key and shape
     mismatches by name."""
-    import selfy_mmaction  # noqa: F401  (registers our modules)
     from mmaction.registry import MODELS
     from mmengine.registry import init_default_scope
+
+    import selfy_mmaction  # noqa: F401  (registers our modules)
 
     init_default_scope('mmaction')
     model = MODELS.build(cfg)

@@ -331,6 +331,7 @@ def run_one(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
     import torch
     from mmengine.config import Config
     from mmengine.hooks import Hook
+
     from selfy_mmaction.engine import build_runner
 
     torch.set_num_threads(recipe.get('threads', 1))

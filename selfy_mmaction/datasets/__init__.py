@@ -30,7 +30,6 @@ __all__ += [
     'DatasetNotPreparedError',
     'SampleLoadError',
 ]
-from .transforms import PlaybackSpeedSampleFrames  # noqa: F401,E402
 from .patch_shuffle import TemporalPatchShuffle  # noqa: F401,E402
 from .samplers import IdentityBatchSampler  # noqa: F401,E402
 from .tracklets import (
@@ -39,3 +38,4 @@ from .tracklets import (
     TrackletDatasetSpec,
     generate_tracklet_dataset,
 )
+from .transforms import PlaybackSpeedSampleFrames  # noqa: F401,E402

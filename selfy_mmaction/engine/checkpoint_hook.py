@@ -7,11 +7,11 @@ Select it in a config (``configs/_base_/default_runtime.py`` does)::
 
 import os.path as osp
 
+from mmaction.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 
-from mmaction.registry import HOOKS
 from ..utils.checkpoint import (
     AtomicLocalBackend,
     DeferredRemoval,

@@ -7,11 +7,11 @@ Add them to a config with
 
 from typing import Iterator
 
+from mmaction.registry import HOOKS
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 
-from mmaction.registry import HOOKS
 from .rng import rng_states, set_rng_states
 
 

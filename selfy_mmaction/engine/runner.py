@@ -12,12 +12,11 @@ import os
 
 import torch
 import torch.distributed as torch_dist
+from mmaction.registry import RUNNERS
 from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
 from mmengine.registry import MODEL_WRAPPERS
 from mmengine.runner import Runner
-
-from mmaction.registry import RUNNERS
 
 
 def _set_env_from(variables: dict) -> None:

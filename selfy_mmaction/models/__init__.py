@@ -1,3 +1,8 @@
-from . import backbones, blocks, heads, recognizers  # noqa: F401
+from . import (  # noqa: F401
+    backbones,
+    blocks,
+    heads,
+    recognizers,
+    reid,  # noqa: F401,E402
+)
 from .norms import TemporalGroupNorm  # noqa: F401,E402
-from . import reid  # noqa: F401,E402

@@ -85,7 +85,6 @@ from ..analysis.complexity import clip_complexity, without_pretrained
 from ..benchmark.zoo import display_name
 from .tables import list_metafiles, load_yaml
 
-
 #: ``meta`` fields a published checkpoint keeps (plain types only).
 KEPT_META = (
     'epoch',
@@ -371,7 +370,6 @@ def evaluate(cfg, checkpoint: str) -> dict:
     dataloader through MMEngine's Runner, in a temporary work dir; the
     checkpoint must fit the model exactly."""
     from selfy_mmaction.engine import build_runner
-
     from selfy_mmaction.utils import check_checkpoint_fits
 
     cfg = copy.deepcopy(cfg)

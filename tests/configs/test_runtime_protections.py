@@ -54,9 +54,8 @@ def test_readme_drop_in_config_keeps_the_stock_runtime(tmp_path):
     gets the SELFY block and nothing else of ours (stock head, hook, runner).
     """
     import torch
-    from mmengine.registry import init_default_scope
-
     from mmaction.registry import MODELS
+    from mmengine.registry import init_default_scope
 
     path = tmp_path / 'my_selfy.py'
     path.write_text(

@@ -15,7 +15,6 @@ import torch
 from mmaction.registry import DATASETS, MODELS
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
@@ -32,7 +31,6 @@ TINY = 32  # input side: SELFY after layer2 then sees 4x4 maps
 FULL_DEPTH_SIDE = 64
 
 from selfy_mmaction.analysis import complexity as get_flops  # noqa: E402
-
 
 _loaded = {}
 

@@ -16,9 +16,9 @@ import cv2
 import decord
 import numpy as np
 import pytest
+from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmaction.registry import DATASETS
 
 from selfy_mmaction.datasets import AnnotationError, DatasetNotPreparedError
 from selfy_mmaction.datasets.prepare import (

@@ -5,6 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from test_ean_lmc import predict_video, run_config_steps
+from zoo_helpers import (
+    count_params,
+    imagenet_pair,
+    single_thread,  # noqa: F401  (autouse fixture)
+)
 
 from selfy_mmaction.models.backbones.bqn import BQNResNet, BusyResNetTSM
 from selfy_mmaction.models.blocks.bqn import (
@@ -13,10 +19,6 @@ from selfy_mmaction.models.blocks.bqn import (
     log_kernel,
 )
 from selfy_mmaction.ops.temporal import TemporalConv1d
-
-from test_ean_lmc import predict_video, run_config_steps
-from zoo_helpers import count_params, imagenet_pair
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 
 def _log_formula(sigma, k):

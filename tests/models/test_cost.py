@@ -6,19 +6,18 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.registry import init_default_scope
-
-from selfy_mmaction.models.backbones.cost import ResNet3dCoST
-from selfy_mmaction.models.blocks.cost import COST_INDICES_R50, CoSTConv
-from selfy_mmaction.ops.factorised import shared_kernel_views
-
 from zoo_helpers import (
     _torchvision_keys,
     build_optim_wrapper,
     check_config_steps,
     count_params,
     grads_reach_all,
+    single_thread,  # noqa: F401  (autouse fixture)
 )
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
+
+from selfy_mmaction.models.backbones.cost import ResNet3dCoST
+from selfy_mmaction.models.blocks.cost import COST_INDICES_R50, CoSTConv
+from selfy_mmaction.ops.factorised import shared_kernel_views
 
 HW_ONLY = (0.0, -math.inf, -math.inf)
 

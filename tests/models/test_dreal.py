@@ -15,13 +15,12 @@ from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper, OptimWrapperDict, build_optim_wrapper
 from mmengine.registry import init_default_scope
-
-from selfy_mmaction.models.recognizers import plain_state_dict
 from zoo_helpers import (
     CONFIGS,
     check_config_steps,  # noqa: F401
-    single_thread,
-)  # (autouse fixture)
+    )  # (autouse fixture)
+
+from selfy_mmaction.models.recognizers import plain_state_dict
 
 
 @MODELS.register_module(force=True)

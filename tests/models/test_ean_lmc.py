@@ -9,12 +9,15 @@ from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+from zoo_helpers import (
+    CONFIGS,
+    count_params,
+    imagenet_pair,
+    single_thread,  # noqa: F401  (autouse fixture)
+)
 
 from selfy_mmaction.models.backbones.ean import EANResNet
 from selfy_mmaction.models.blocks.ean import EANLatentMotionCode
-
-from zoo_helpers import CONFIGS, count_params, imagenet_pair
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 R50_CONFIG = 'ean/ean-lmc_imagenet-pretrained-r50_8xb8-5x1x8-50e_sthv1-rgb.py'
 MOTION_CONFIG = 'ean/ean-lmc_r18_5x1x8-4e_motion-rgb.py'

@@ -3,6 +3,13 @@ import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.registry import init_default_scope
+from zoo_helpers import (
+    build_optim_wrapper,
+    check_config_steps,
+    count_params,
+    grads_reach_all,
+    single_thread,  # noqa: F401  (autouse fixture)
+)
 
 from selfy_mmaction.models.blocks.eca import (
     ECA,
@@ -10,14 +17,6 @@ from selfy_mmaction.models.blocks.eca import (
     eca_blocks,
     eca_kernel_size,
 )
-
-from zoo_helpers import (
-    build_optim_wrapper,
-    check_config_steps,
-    count_params,
-    grads_reach_all,
-)
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 
 def _eca_reference(x, weight):

@@ -8,11 +8,13 @@ from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+from zoo_helpers import (
+    CONFIGS,
+    grads_reach_all,
+    single_thread,  # noqa: F401  (autouse fixture)
+)
 
 from selfy_mmaction.models.backbones.mstat import MSTAT
-
-from zoo_helpers import CONFIGS, grads_reach_all
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 D, HEADS, PATCH = 16, 2, 4
 

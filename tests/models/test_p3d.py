@@ -4,20 +4,19 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
+from zoo_helpers import (
+    check_config_steps,
+    count_params,
+    grads_reach_all,
+    imagenet_pair,
+    single_thread,  # noqa: F401  (autouse fixture)
+)
 
 from selfy_mmaction.models.blocks.p3d import (
     P3DBlock,
     p3d_blocks,
     p3d_cycle_indices,
 )
-
-from zoo_helpers import (
-    check_config_steps,
-    count_params,
-    grads_reach_all,
-    imagenet_pair,
-)
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 
 def _conv3x3(cin, cout, stride=1, act=True):

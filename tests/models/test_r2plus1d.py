@@ -5,11 +5,6 @@ from mmaction.registry import MODELS, TRANSFORMS
 from mmcv.cnn import ConvModule
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-
-from selfy_mmaction.models.blocks.r2plus1d import R2Plus1DConv
-from selfy_mmaction.ops.factorised import TemporalConv
-from selfy_mmaction.ops.temporal import TemporalConv1d
-
 from zoo_helpers import (
     CONFIGS,
     build_optim_wrapper,
@@ -17,8 +12,12 @@ from zoo_helpers import (
     count_params,
     grads_reach_all,
     imagenet_pair,
+    single_thread,  # noqa: F401  (autouse fixture)
 )
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
+
+from selfy_mmaction.models.blocks.r2plus1d import R2Plus1DConv
+from selfy_mmaction.ops.factorised import TemporalConv
+from selfy_mmaction.ops.temporal import TemporalConv1d
 
 ALL_STAGES = ('layer1', 'layer2', 'layer3', 'layer4')
 

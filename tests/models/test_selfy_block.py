@@ -2,13 +2,13 @@ import io
 
 import pytest
 import torch
-from mmaction.registry import MODELS
-
 from _official_selfy_reference import (
     OfficialSELFY,
     official_to_ours,
     randomize_,
 )
+from mmaction.registry import MODELS
+
 from selfy_mmaction.models.blocks.selfy import (
     SELFYBlock,
     STSSExtraction,

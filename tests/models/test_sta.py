@@ -3,15 +3,17 @@ import math
 import pytest
 import torch
 from mmaction.registry import MODELS
+from zoo_helpers import (
+    check_config_steps,
+    grads_reach_all,
+    single_thread,  # noqa: F401  (autouse fixture)
+)
 
 from selfy_mmaction.models.blocks.sta import (
     SpaceTimeAttention,
     STABlock,
     sta_blocks,
 )
-
-from zoo_helpers import check_config_steps, grads_reach_all
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 
 def _full_attention(tokens, mha, heads, pos=None):

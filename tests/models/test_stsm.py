@@ -3,12 +3,14 @@ import torch
 import torch.nn as nn
 from mmaction.models.backbones.resnet_tsm import TemporalShift
 from mmaction.registry import MODELS
+from zoo_helpers import (
+    check_config_steps,
+    count_params,
+    single_thread,  # noqa: F401  (autouse fixture)
+)
 
 from selfy_mmaction.models.blocks.stsm import SpatioTemporalShift
 from selfy_mmaction.ops.shift import spatiotemporal_shift
-
-from zoo_helpers import check_config_steps, count_params
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 ALL_STAGES = ('layer1', 'layer2', 'layer3', 'layer4')
 

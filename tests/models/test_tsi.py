@@ -4,6 +4,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmcv.cnn import ConvModule
+from zoo_helpers import (
+    check_config_steps,
+    grads_reach_all,
+    imagenet_pair,
+    single_thread,  # noqa: F401  (autouse fixture)
+)
 
 from selfy_mmaction.models.blocks.tsi import (
     TSIMotionExcitation,
@@ -11,9 +17,6 @@ from selfy_mmaction.models.blocks.tsi import (
     global_soft_alignment,
 )
 from selfy_mmaction.ops.temporal import TemporalConv1d
-
-from zoo_helpers import check_config_steps, grads_reach_all, imagenet_pair
-from zoo_helpers import single_thread  # noqa: F401  (autouse fixture)
 
 ALL = ('layer1', 'layer2', 'layer3', 'layer4')
 TSI_BLOCKS = [

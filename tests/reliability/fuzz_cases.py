@@ -393,8 +393,9 @@ def data_cases(seed, num_cases, workdir):
 def main():
     faulthandler.enable()
     which, seed, num_cases = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    import selfy_mmaction  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import selfy_mmaction  # noqa: F401
 
     init_default_scope('mmaction')
     torch.manual_seed(seed)

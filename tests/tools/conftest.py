@@ -30,9 +30,9 @@ def published_tsm(tmp_path_factory):
     temporary repository whose ``configs/tsm/`` config inherits the real
     one)."""
     from mmengine.config import Config
-    from selfy_mmaction.engine import build_runner
-
     from test_train_tools import _tiny_config
+
+    from selfy_mmaction.engine import build_runner
 
     publish_model = _tool('tools/publish_model.py')
 

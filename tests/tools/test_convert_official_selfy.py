@@ -3,10 +3,9 @@ import os.path as osp
 
 import pytest
 import torch
+from _official_selfy_reference import OfficialSELFYNet, randomize_
 from mmaction.registry import MODELS
 from mmengine.registry import init_default_scope
-
-from _official_selfy_reference import OfficialSELFYNet, randomize_
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'convert_official_selfy.py')

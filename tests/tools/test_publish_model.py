@@ -15,7 +15,6 @@ import yaml
 from mmengine.config import Config
 
 from selfy_mmaction.version import __version__
-
 from selfy_mmaction.zoo import tables as zoo_tables
 from selfy_mmaction.zoo.publish import KEPT_META, PublishError
 

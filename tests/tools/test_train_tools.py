@@ -6,8 +6,6 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'selfy_tsm_r18_motion.py')
 

@@ -13,6 +13,8 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from mmaction.apis import init_recognizer
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.fileio import get_file_backend
 from mmengine.logging import MessageHub
@@ -20,8 +22,6 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.runner.checkpoint import find_latest_checkpoint, save_checkpoint
 
-from mmaction.apis import init_recognizer
-from mmaction.registry import MODELS
 from selfy_mmaction.engine import AtomicCheckpointHook
 from selfy_mmaction.utils.checkpoint import (
     AtomicLocalBackend,

@@ -18,7 +18,6 @@ from selfy_mmaction.datasets.motion import (
     write_video,
 )
 from selfy_mmaction.ops import l2_normalize, stss
-
 from selfy_mmaction.visualization import stss as vs
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -52,12 +52,12 @@ import logging
 import os
 import os.path as osp
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import benchmark_stss as bs  # noqa: E402
+
 from selfy_mmaction.analysis.complexity import without_pretrained  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -245,11 +245,12 @@ def block_profile(settings, device, top):
 def build_recognizer(config, settings, device):
     """The config's recognizer without pretrained weights (ResNet-18 in a
     quick run) and its optimizer wrapper."""
+    from mmaction.registry import MODELS
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
-    from mmaction.registry import MODELS
+
     import selfy_mmaction  # noqa: F401 (registers the plugin)
 
     init_default_scope('mmaction')

@@ -27,12 +27,11 @@ output sizes, res2's first 1x1 conv at twice the resolution.
 """
 
 import inspect
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 import torch.nn as nn
 from mmaction.models.backbones.resnet_tsm import ResNetTSM
 from mmaction.registry import MODELS
-from mmengine.logging import MMLogger
 
 from ...ops.layout import check_segments
 

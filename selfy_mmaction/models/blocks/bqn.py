@@ -18,9 +18,8 @@ temporal kernel runs first, which costs the input MBPM a third of the LoG
 multiply-adds of filtering every frame.
 """
 
-from typing import Optional
-
 import math
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -31,7 +30,6 @@ from mmengine.model.weight_init import constant_init, kaiming_init
 from ...ops.layout import to_ntchw
 from ...ops.temporal import TemporalConv1d
 from .base import MotionBlock
-
 
 BAND_PASS_TAPS = (-1 / 3, 2 / 3, -1 / 3)
 

@@ -39,7 +39,6 @@ from mmengine.model.weight_init import constant_init
 from ...ops.factorised import TemporalConv
 from .base import MotionBlock
 
-
 P3D_TYPES = ('A', 'B', 'C')
 
 
