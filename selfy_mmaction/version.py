@@ -1,1 +1,3 @@
+"""The package version (CHANGELOG.md says when it changes)."""
+
 __version__ = '0.1.0'

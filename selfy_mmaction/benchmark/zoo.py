@@ -127,6 +127,7 @@ DEFAULT_SEEDS = [0, 1, 2]
 
 
 def display_name(path: str) -> str:
+    """The model name of a config path in tables (first token of its file name)."""
     token = osp.basename(path).split('_')[0].lower()
     return NAMES.get(token, token)
 
@@ -545,6 +546,7 @@ def _num(value, fmt):
 def write_markdown(
     path: str, rows: List[dict], recipe: dict, machine: dict, total_s: float
 ):
+    """Write the benchmark table (mean, sd, spread per model) and the recipe to ``path``."""
     spec = recipe['spec']
     lines = [
         '# Motion benchmark',
@@ -599,6 +601,7 @@ def write_markdown(
 
 
 def write_plot(path: str, rows: List[dict]):
+    """Draw top-1 against GFLOPs, one point per model with its seed spread, to ``path``."""
     import matplotlib
 
     matplotlib.use('Agg')
@@ -643,6 +646,7 @@ def write_plot(path: str, rows: List[dict]):
 
 
 def write_reports(work_dir: str, payload: dict):
+    """Write benchmark.json, benchmark.md and benchmark.png into ``work_dir``."""
     rows = aggregate(payload['runs'], payload['complexity'])
     payload['models'] = rows
     with open(osp.join(work_dir, 'benchmark.json'), 'w') as f:

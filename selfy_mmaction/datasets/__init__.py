@@ -1,3 +1,12 @@
+"""Datasets, samplers and transforms, registered in MMAction2's registries."""
+
+from .checked import (
+    AnnotationError,
+    CheckedRawframeDataset,
+    CheckedVideoDataset,
+    DatasetNotPreparedError,
+    SampleLoadError,
+)
 from .motion import (
     MOTION_CLASSES,
     MOTION_PAIRS,
@@ -6,36 +15,33 @@ from .motion import (
     generate_motion_dataset,
     render_clip,
 )
-
-__all__ = [
-    'MOTION_CLASSES',
-    'MOTION_PAIRS',
-    'MotionDatasetSpec',
-    'MotionVideoDataset',
-    'generate_motion_dataset',
-    'render_clip',
-]
-from .checked import (
-    AnnotationError,
-    CheckedRawframeDataset,  # noqa: E402
-    CheckedVideoDataset,
-    DatasetNotPreparedError,
-    SampleLoadError,
-)
-
-__all__ += [
-    'AnnotationError',
-    'CheckedRawframeDataset',
-    'CheckedVideoDataset',
-    'DatasetNotPreparedError',
-    'SampleLoadError',
-]
-from .patch_shuffle import TemporalPatchShuffle  # noqa: F401,E402
-from .samplers import IdentityBatchSampler  # noqa: F401,E402
+from .patch_shuffle import TemporalPatchShuffle
+from .samplers import IdentityBatchSampler
 from .tracklets import (
-    GeneratedTrackletDataset,  # noqa: F401,E402
+    GeneratedTrackletDataset,
     TrackletDataset,
     TrackletDatasetSpec,
     generate_tracklet_dataset,
 )
-from .transforms import PlaybackSpeedSampleFrames  # noqa: F401,E402
+from .transforms import PlaybackSpeedSampleFrames
+
+__all__ = [
+    'MOTION_CLASSES',
+    'MOTION_PAIRS',
+    'AnnotationError',
+    'CheckedRawframeDataset',
+    'CheckedVideoDataset',
+    'DatasetNotPreparedError',
+    'GeneratedTrackletDataset',
+    'IdentityBatchSampler',
+    'MotionDatasetSpec',
+    'MotionVideoDataset',
+    'PlaybackSpeedSampleFrames',
+    'SampleLoadError',
+    'TemporalPatchShuffle',
+    'TrackletDataset',
+    'TrackletDatasetSpec',
+    'generate_motion_dataset',
+    'generate_tracklet_dataset',
+    'render_clip',
+]

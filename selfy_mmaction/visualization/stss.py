@@ -137,11 +137,11 @@ def feature_change(similarity: torch.Tensor, frame: int) -> torch.Tensor:
     """``(H, W)``: ``1 - S`` at zero displacement, averaged over the other
     frames of the window inside the clip, for clip 0 at ``frame``: where
     the features of frame ``frame`` change most."""
-    _, t, l, u, v, _, _ = similarity.shape
+    _, t, offsets, u, v, _, _ = similarity.shape
     keep = [
         i
-        for i, ok in enumerate(valid_offsets(t, frame, (l, u, v)))
-        if ok and i != l // 2
+        for i, ok in enumerate(valid_offsets(t, frame, (offsets, u, v)))
+        if ok and i != offsets // 2
     ]
     if not keep:  # a single frame: nothing changes
         return similarity.new_zeros(similarity.shape[-2:])

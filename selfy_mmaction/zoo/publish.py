@@ -558,6 +558,7 @@ _MetafileDumper.add_representer(
 
 
 def dump_yaml(data) -> bytes:
+    """``data`` as metafile YAML (keys in order, no line wrapping)."""
     return yaml.dump(
         data,
         Dumper=_MetafileDumper,

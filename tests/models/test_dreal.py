@@ -18,7 +18,7 @@ from mmengine.registry import init_default_scope
 from zoo_helpers import (
     CONFIGS,
     check_config_steps,  # noqa: F401
-    )  # (autouse fixture)
+)  # (autouse fixture)
 
 from selfy_mmaction.models.recognizers import plain_state_dict
 

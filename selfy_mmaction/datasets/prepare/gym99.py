@@ -134,6 +134,7 @@ def subaction_span(annotation: Dict, sid: str, source: str) -> Clip:
 
 
 def find_video(videos: str, vid: str, present: set) -> Optional[str]:
+    """The path of video ``vid`` in ``videos`` with any known extension, or None."""
     for ext in VIDEO_EXTS:
         if vid + ext in present:
             return osp.join(videos, vid + ext)

@@ -82,6 +82,7 @@ def load_mat(path: str, key: str) -> np.ndarray:
 
 
 def read_names(path: str) -> List[str]:
+    """The non-empty lines of a MARS name file (train_name.txt, test_name.txt)."""
     with open(path) as f:
         return [line.strip() for line in f if line.strip()]
 

@@ -69,6 +69,7 @@ def read_classes(path: str) -> List[str]:
 
 
 def read_split(path: str) -> List[Dict]:
+    """The samples of an SSv2 split file (a list of id/template objects)."""
     items = load_json(path)
     if not isinstance(items, list):
         raise PrepareError(

@@ -372,14 +372,14 @@ class STSSExtraction(BaseModule):
         _init_convs_and_norms(self)
 
     def forward(self, similarity: torch.Tensor):
-        n, t, l, u, v, h, w = similarity.shape
-        if (l, u, v) != self.window:
+        n, t, offsets, u, v, h, w = similarity.shape
+        if (offsets, u, v) != self.window:
             raise ValueError(
                 f'STSSExtraction: expected a (L, U, V) = '
-                f'{self.window} window, got {(l, u, v)} in '
+                f'{self.window} window, got {(offsets, u, v)} in '
                 f'input shape {tuple(similarity.shape)}'
             )
-        # (M, U*V): one map per (n, t, h, w, l), M = N*T*H*W*L (a view of
+        # (M, U*V): one map per (n, t, h, w, offset), M = N*T*H*W*L (a view of
         # the fast op's position-major STSS)
         maps = similarity.permute(0, 1, 5, 6, 2, 3, 4).reshape(-1, u * v)
         if self.variant == 'softargmax':
@@ -392,7 +392,9 @@ class STSSExtraction(BaseModule):
             )
         else:
             feats = self._apply_layers(maps)
-        feats = feats.reshape(n, t, h, w, l, -1)  # (M, C_F) -> per position
+        feats = feats.reshape(
+            n, t, h, w, offsets, -1
+        )  # (M, C_F) -> per position
         return feats.permute(0, 1, 4, 5, 2, 3).contiguous()
 
     def _apply_layers(self, maps):
