@@ -30,6 +30,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/codespell
+	$(VENV)/bin/mypy
 
 # the README's test command: the suite, MMAction2's own tests without and
 # with the plugin (identical outcomes), and a built wheel in a fresh venv

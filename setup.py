@@ -77,7 +77,7 @@ setup(
     extras_require={
         'tests': ['pytest', 'onnx', 'onnxruntime'],
         # `make lint` and .pre-commit-config.yaml
-        'dev': ['ruff==0.17.6', 'codespell==2.4.3'],
+        'dev': ['ruff==0.17.6', 'codespell==2.4.3', 'mypy==2.4.1'],
         # openmim's requirements without opendatalab (README: mim)
         'mim': [
             'click',

@@ -2,7 +2,7 @@
 CoST) that work in Recognizer2D's ``(N*T, C, H, W)`` layout and in
 Recognizer3D's ``(N, C, T, H, W)`` layout."""
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -39,7 +39,7 @@ class TemporalConv(nn.Module):
         self,
         in_channels: int,
         out_channels: int,
-        num_segments: int = None,
+        num_segments: Optional[int] = None,
         kernel_size: int = 3,
         stride: int = 1,
         init: str = 'identity',

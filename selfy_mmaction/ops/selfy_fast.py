@@ -407,7 +407,8 @@ def _upsample_affine(bn: nn.BatchNorm2d, y: torch.Tensor, count: int):
     that holds ``y`` and zeros: batch statistics from ``y`` alone (each
     zero adds ``mean ** 2`` to the variance sum), running statistics updated
     as the module would."""
-    if bn.training or bn.running_mean is None:
+    running_mean, running_var = bn.running_mean, bn.running_var
+    if bn.training or running_mean is None or running_var is None:
         values = y.to(torch.promote_types(y.dtype, torch.float32))
         per_channel = values.numel() // values.shape[1]
         mean = values.sum((0, 2, 3)) / count
@@ -415,19 +416,24 @@ def _upsample_affine(bn: nn.BatchNorm2d, y: torch.Tensor, count: int):
             (values - mean.view(1, -1, 1, 1)).square().sum((0, 2, 3))
             + (count - per_channel) * mean.square()
         ) / count
-        if bn.training and bn.track_running_stats:
-            factor = bn.momentum
+        if (
+            bn.training
+            and bn.track_running_stats
+            and running_mean is not None
+            and running_var is not None
+        ):
+            factor = 0.0 if bn.momentum is None else bn.momentum
             if bn.num_batches_tracked is not None:
                 bn.num_batches_tracked.add_(1)
                 if bn.momentum is None:
                     factor = 1.0 / float(bn.num_batches_tracked)
             with torch.no_grad():
-                bn.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
-                bn.running_var.mul_(1 - factor).add_(
+                running_mean.mul_(1 - factor).add_(mean, alpha=factor)
+                running_var.mul_(1 - factor).add_(
                     var * (count / max(count - 1, 1)), alpha=factor
                 )
     else:
-        mean, var = bn.running_mean, bn.running_var
+        mean, var = running_mean, running_var
     scale = torch.rsqrt(var + bn.eps)
     if bn.affine:
         scale = scale * bn.weight

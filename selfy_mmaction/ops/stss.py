@@ -306,7 +306,7 @@ def _forward(
     total = g.n * g.t
     q_flat = query.reshape(total, g.c, g.h, g.w)
     k_flat = key.reshape(total, g.c, g.h, g.w)
-    out = (
+    out: Optional[torch.Tensor] = (
         None
         if functional
         else query.new_empty(total, g.h, g.w, len(g.offsets), g.u, g.v)
@@ -326,11 +326,11 @@ def _forward(
                 band = _diagonals(
                     torch.bmm(q_rows, k_slice.transpose(1, 2)), g
                 ).view(count, g.pitch, g.w, g.v)[:, : g.h]
-                if functional:
+                if out is None:  # functional
                     rows.append(band)
                 else:
                     out[first : first + count, :, :, i, u] = band
-            if functional:
+            if out is None:
                 per_offset.append(
                     torch.stack(rows, 3)
                     * _valid_frames(first, count, offset, g, query)
@@ -341,7 +341,7 @@ def _forward(
                 )
         if functional:
             chunks.append(torch.stack(per_offset, 3))
-    if functional:
+    if out is None:
         out = torch.cat(chunks, 0)
     return out.view(g.n, g.t, g.h, g.w, len(g.offsets), g.u, g.v).permute(
         0, 1, 4, 5, 6, 2, 3
@@ -398,15 +398,15 @@ def _backward(
                 )
                 shift = _key_shift(offset, u, g)
                 rows = slice(shift, shift + prod.shape[0])
-                if need_query:
+                if gq_rows is not None:
                     gq_rows.baddbmm_(prod, k_rows[rows])
-                if need_key:
+                if gk_rows is not None:
                     gk_rows[rows].baddbmm_(prod.transpose(1, 2), q_rows)
-        if need_query:
+        if grad_q is not None and gq_rows is not None:
             grad_q[first : first + count] += gq_rows.view(
                 count, g.pitch, g.w, g.c
             )[:, : g.h].permute(0, 3, 1, 2)
-        if need_key:
+        if grad_k is not None and gk_rows is not None:
             lo, hi = max(k_first, 0), min(k_last, total)
             gk = gk_rows.view(-1, g.pitch, g.wp, g.c)[
                 lo - k_first : hi - k_first,
@@ -508,7 +508,7 @@ def _dense_forward(
     index = _dense_index(g._replace(n=0, c=0), self_corr, query.device)
     hw = g.h * g.w
     q = query.reshape(g.n, g.t, g.c, hw)
-    k = q if self_corr else key.reshape(g.n, g.t, g.c, hw)
+    k = q if key is None else key.reshape(g.n, g.t, g.c, hw)
     out = query.new_empty(g.n, index.numel())
     buf = query.new_empty(len(offsets) * g.t * hw * hw + 1)
     for clip in range(g.n):

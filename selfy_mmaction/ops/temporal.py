@@ -2,7 +2,7 @@
 temporal convolution and temporal differences, in the ``(N*T, C, H, W)``
 layout."""
 
-from typing import Sequence
+from typing import Literal, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -17,7 +17,7 @@ def temporal_difference(
     x: torch.Tensor,
     num_segments: int,
     step: int = 1,
-    neighbour: torch.Tensor = None,
+    neighbour: Optional[torch.Tensor] = None,
 ):
     """``D_t = y_{t+step} - x_t`` with zeros where ``t+step`` leaves the clip.
 
@@ -109,6 +109,9 @@ class TemporalConv1d(nn.Conv1d):
                 f"padding_mode must be 'zeros' or 'replicate', "
                 f'got {padding_mode!r}'
             )
+        mode: Literal['zeros', 'replicate'] = (
+            'zeros' if padding_mode == 'zeros' else 'replicate'
+        )
         super().__init__(
             channels,
             channels,
@@ -116,7 +119,7 @@ class TemporalConv1d(nn.Conv1d):
             dilation=dilation,
             groups=channels,
             bias=False,
-            padding_mode=padding_mode,
+            padding_mode=mode,
         )
         self.channels = channels
         self.num_segments = num_segments

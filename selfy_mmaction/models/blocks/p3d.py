@@ -53,7 +53,7 @@ def p3d_cycle_indices(
             f'cycle_stages must be in 1..{len(stage_blocks)}, '
             f'got {cycle_stages}'
         )
-    masks = {t: [] for t in P3D_TYPES}
+    masks: Dict[str, List[Tuple[int, ...]]] = {t: [] for t in P3D_TYPES}
     k = 0
     for stage, n in enumerate(stage_blocks):
         rows = {t: [0] * n for t in P3D_TYPES}

@@ -16,7 +16,7 @@ Use ``position='wrap_conv2'`` (``wrap_conv1`` for basic blocks) of
 (configs/r2plus1d/r2plus1d_r18_1x1x8-4e_motion-rgb.py).
 """
 
-from typing import Optional
+from typing import Optional, Union
 
 import torch.nn as nn
 from mmaction.registry import MODELS
@@ -62,6 +62,7 @@ class R2Plus1DConv(MotionBlock):
             )
         self.net = net
         channels = conv.out_channels
+        self.temporal: Union[TemporalConv1d, TemporalConv]
         if depthwise:
             self.temporal = TemporalConv1d(
                 channels,

@@ -60,7 +60,7 @@ flattened U*V map) and ``'softargmax'`` (expected displacement and
 confidence, no parameters).
 """
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -294,7 +294,7 @@ class STSSExtraction(BaseModule):
             )
         self.variant = variant
         _, u, v = self.window
-        layers = dict(
+        layers: Dict[str, Any] = dict(
             conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, bias=False
         )
         self.layer_names: List[str] = []
@@ -478,7 +478,7 @@ class STSSIntegration(BaseModule):
         self.impl = _check_impl(impl, where)
         self.in_channels = in_channels
         self.stride = stride
-        layers = dict(
+        layers: Dict[str, Any] = dict(
             conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, bias=False
         )
         length = self.window[0]
@@ -625,7 +625,7 @@ class SELFYBlock(BaseModule):
         self.window = _check_window(window, type(self).__name__)
         self.impl = _check_impl(impl, type(self).__name__)
         self.zero_init_last = zero_init_last
-        layers = dict(
+        layers: Dict[str, Any] = dict(
             conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, impl=impl
         )
         self.stss_transformation = STSSTransformation(
