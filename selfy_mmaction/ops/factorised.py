@@ -68,7 +68,7 @@ class TemporalConv(nn.Module):
             bias=False,
         )
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         if self.init == 'kaiming':
             kaiming_init(self.conv, mode='fan_out')
             return
@@ -80,7 +80,7 @@ class TemporalConv(nn.Module):
                     torch.eye(self.conv.out_channels)
                 )
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.num_segments is None:
             return self.conv(x)
         return to_4d(

@@ -3,7 +3,9 @@
 import torch
 
 
-def check_segments(x: torch.Tensor, num_segments: int, where: str = 'input'):
+def check_segments(
+    x: torch.Tensor, num_segments: int, where: str = 'input'
+) -> int:
     """Return ``N`` for a ``(N*T, ...)`` tensor, or raise a clear error.
 
     Args:
@@ -24,7 +26,9 @@ def check_segments(x: torch.Tensor, num_segments: int, where: str = 'input'):
     return x.shape[0] // num_segments
 
 
-def to_5d(x: torch.Tensor, num_segments: int, where: str = 'input'):
+def to_5d(
+    x: torch.Tensor, num_segments: int, where: str = 'input'
+) -> torch.Tensor:
     """``(N*T, C, H, W)`` -> ``(N, C, T, H, W)``."""
     if x.dim() != 4:
         raise ValueError(
@@ -35,13 +39,15 @@ def to_5d(x: torch.Tensor, num_segments: int, where: str = 'input'):
     return x.view(n, num_segments, *x.shape[1:]).transpose(1, 2)
 
 
-def to_4d(x: torch.Tensor):
+def to_4d(x: torch.Tensor) -> torch.Tensor:
     """``(N, C, T, H, W)`` -> ``(N*T, C, H, W)`` (contiguous)."""
     n, c, t, h, w = x.shape
     return x.transpose(1, 2).reshape(n * t, c, h, w)
 
 
-def to_ntchw(x: torch.Tensor, num_segments: int, where: str = 'input'):
+def to_ntchw(
+    x: torch.Tensor, num_segments: int, where: str = 'input'
+) -> torch.Tensor:
     """``(N*T, C, H, W)`` -> ``(N, T, C, H, W)`` (a view)."""
     if x.dim() != 4:
         raise ValueError(
@@ -54,7 +60,7 @@ def to_ntchw(x: torch.Tensor, num_segments: int, where: str = 'input'):
 
 def split_snippets(
     x: torch.Tensor, num_segments: int, snippet_len: int, where: str = 'input'
-):
+) -> torch.Tensor:
     """``(N*T*L, C, H, W)`` -> ``(N*T, L, C, H, W)`` (a view): ``T`` segments
     of ``L`` consecutive frames each (TDN 5, EAN 5, BQN 3), ordered segment by
     segment as ``SampleFrames(clip_len=L, frame_interval=1, num_clips=T)`` +

@@ -35,7 +35,7 @@ maps-last layout would mix) and an element-wise activation (or none).
 Otherwise the block calls its layers.
 """
 
-from typing import Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -93,7 +93,7 @@ def _hooked(module: nn.Module):
     )
 
 
-def _plain_layer(layer: ConvModule, convs):
+def _plain_layer(layer: ConvModule, convs: Tuple[type, ...]) -> bool:
     """A ConvModule the kernels reproduce: ``convs`` conv without bias,
     groups, dilation, explicit padding or a non-zero padding mode, then a
     per-channel BatchNorm (or none), then an element-wise activation (or
@@ -116,7 +116,9 @@ def _plain_layer(layer: ConvModule, convs):
     )
 
 
-def fast_path_applies(layers: Sequence[ConvModule], transposed=False):
+def fast_path_applies(
+    layers: Sequence[ConvModule], transposed: bool = False
+) -> bool:
     """Whether the kernels compute what calling ``layers`` would, and no
     one watches the layers: not tracing or compiling, no hooks, plain layers
     (see the module docstring). ``transposed``: the layers are
@@ -159,7 +161,17 @@ def _norm_act_maps_last(layer: ConvModule, x: torch.Tensor):
     return _norm_act(layer, x.view(-1, *x.shape[-2:], 1)).view(x.shape)
 
 
-def _window_blocks(size, kernel, stride, padding):
+#: Per output position, the ``(rows, cols, kernel_rows, kernel_cols)``
+#: slices of its window (:func:`_window_blocks`).
+_Blocks = List[List[Tuple[slice, slice, slice, slice]]]
+
+
+def _window_blocks(
+    size: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    padding: Sequence[int],
+) -> Tuple[Tuple[int, int], _Blocks]:
     """A conv's windows on maps-last ``(H, W, C, M)`` maps: per output
     position (row-major), the ``(rows, cols, kernel_rows, kernel_cols)``
     slices of its window inside the map, one per input row, or one for all
@@ -167,7 +179,7 @@ def _window_blocks(size, kernel, stride, padding):
     contiguous ``(K, M)`` block). Returns ``(H', W')`` and the blocks."""
     (h, w), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
     out_size = ((h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
-    blocks = []
+    blocks: _Blocks = []
     for oh in range(out_size[0]):
         for ow in range(out_size[1]):
             top, left = oh * sh - ph, ow * sw - pw
@@ -191,7 +203,13 @@ def _window_blocks(size, kernel, stride, padding):
     return out_size, blocks
 
 
-def _maps_last_products(x, kernel, blocks, out_size, bias=None):
+def _maps_last_products(
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    blocks: _Blocks,
+    out_size: Tuple[int, int],
+    bias: Optional[torch.Tensor] = None,
+) -> torch.Tensor:
     """``(H', W', C', M)``: per output position the sum of the products of
     ``kernel`` ``(C', kh, kw, C)`` slices with the row blocks of ``x``
     ``(H, W, C, M)`` (see :func:`_window_blocks`), plus ``bias`` ``(C',)``."""
@@ -219,7 +237,13 @@ class _MapsLastConv(torch.autograd.Function):
     accumulates into the same blocks."""
 
     @staticmethod
-    def forward(ctx, x, weight, stride, padding):
+    def forward(
+        ctx: Any,
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        stride: Sequence[int],
+        padding: Sequence[int],
+    ) -> torch.Tensor:
         out_size, blocks = _window_blocks(
             x.shape[:2], weight.shape[2:], stride, padding
         )
@@ -229,7 +253,9 @@ class _MapsLastConv(torch.autograd.Function):
         return _maps_last_products(x, kernel, blocks, out_size)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(
+        ctx: Any, grad: torch.Tensor
+    ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor], None, None]:
         x, kernel = ctx.saved_tensors
         m, cout = x.shape[-1], kernel.shape[0]
         grad = grad.contiguous().view(-1, cout, m)
@@ -263,11 +289,11 @@ class _ContiguousGrad(torch.autograd.Function):
     new one in the input's layout."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
         return x.view_as(x)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
         return grad.contiguous()
 
 
@@ -329,7 +355,7 @@ def _conv_maps_last(layer: ConvModule, x: torch.Tensor):
 
 def maps_last_conv_stack(
     layers: Sequence[ConvModule], maps: torch.Tensor, window: Sequence[int]
-):
+) -> torch.Tensor:
     """``layers`` (the first with one input channel) applied to each of the
     ``M`` maps ``(U, V)`` = ``window`` of ``maps`` ``(M, U*V)``, as
     ``x = layer(x)`` on ``(M, 1, U, V)`` would. Returns ``(M, C)`` features
@@ -363,7 +389,9 @@ def maps_last_conv_stack(
     return feats.view(-1, feats.shape[-1]).t()
 
 
-def maps_last_fc_stack(layers: Sequence[ConvModule], maps: torch.Tensor):
+def maps_last_fc_stack(
+    layers: Sequence[ConvModule], maps: torch.Tensor
+) -> torch.Tensor:
     """1x1 ``layers`` on ``maps`` ``(M, C)``, as ``x = layer(x)`` on
     ``(M, C, 1, 1)`` would. Returns ``(M, C')`` (a transposed view)."""
     feats = maps.t()
@@ -381,7 +409,13 @@ class _StridedResidualReLU(torch.autograd.Function):
     sum would copy the whole gradient once more)."""
 
     @staticmethod
-    def forward(ctx, identity, values, shift, stride):
+    def forward(
+        ctx: Any,
+        identity: torch.Tensor,
+        values: torch.Tensor,
+        shift: torch.Tensor,
+        stride: int,
+    ) -> torch.Tensor:
         out = identity + shift
         out[:, :, ::stride, ::stride] += values
         out.relu_()
@@ -390,7 +424,9 @@ class _StridedResidualReLU(torch.autograd.Function):
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(
+        ctx: Any, grad: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, None]:
         (out,) = ctx.saved_tensors
         grad = torch.ops.aten.threshold_backward(grad, out, 0)
         s = ctx.stride
@@ -447,8 +483,8 @@ def strided_upsample(
     upsample: ConvModule,
     x: torch.Tensor,
     output_size: Sequence[int],
-    identity=None,
-):
+    identity: Optional[torch.Tensor] = None,
+) -> torch.Tensor:
     """``upsample`` (1x1 transposed conv without bias, stride ``s``, then
     ``nn.BatchNorm2d`` or no norm) on ``x`` ``(N*T, C, H', W')`` to
     ``output_size`` ``(H, W)`` (values at multiples of ``s``, zeros

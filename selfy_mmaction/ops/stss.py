@@ -56,7 +56,7 @@ compare with, and the STSS of ``SELFYBlock(impl='reference')``.
 import contextlib
 import functools
 import warnings
-from typing import NamedTuple, Optional, Sequence, Tuple
+from typing import Any, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -82,7 +82,9 @@ def _float32_under_autocast(x: torch.Tensor):
     return x, contextlib.nullcontext()
 
 
-def l2_normalize(x: torch.Tensor, dim: int = 2, eps: float = 1e-6):
+def l2_normalize(
+    x: torch.Tensor, dim: int = 2, eps: float = 1e-6
+) -> torch.Tensor:
     """``x / sqrt(sum(x ** 2, dim) + eps)`` (eps inside the square root).
 
     All-zero vectors stay zero. Under autocast the result is float32.
@@ -145,7 +147,13 @@ def _static_shape(x: torch.Tensor):
         return tuple(int(s) for s in x.shape)
 
 
-def _check_inputs(query, key, temporal_offsets, window, dilation):
+def _check_inputs(
+    query: torch.Tensor,
+    key: Optional[torch.Tensor],
+    temporal_offsets: Sequence[int],
+    window: Sequence[int],
+    dilation: Sequence[int],
+) -> _Geometry:
     if query.dim() != 5:
         raise ValueError(
             'local_correlation: expected query of shape '
@@ -349,13 +357,18 @@ def _forward(
 
 
 def _backward(
-    grad_out, query, key, g: _Geometry, need_query: bool, need_key: bool
-):
+    grad_out: torch.Tensor,
+    query: torch.Tensor,
+    key: Optional[torch.Tensor],
+    g: _Geometry,
+    need_query: bool,
+    need_key: bool,
+) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
     """Gradients w.r.t. query and key (``key`` None: self-correlation, the
     two gradients summed into the first)."""
     total = g.n * g.t
     self_corr = key is None
-    key = query if self_corr else key
+    key = query if key is None else key
     q_flat = query.reshape(total, g.c, g.h, g.w)
     k_flat = key.reshape(total, g.c, g.h, g.w)
     grad = grad_out.reshape(total, len(g.offsets), g.u, g.v, g.h, g.w)
@@ -451,7 +464,7 @@ def _dense_index(g: _Geometry, self_corr: bool, device: torch.device):
     hw = h * w
     size = len(offsets) * t * hw * hw
 
-    def axis(n, dim):
+    def axis(n: int, dim: int) -> torch.Tensor:
         shape = [1] * 6
         shape[dim] = n
         return torch.arange(n).view(shape)
@@ -482,7 +495,14 @@ def _dense_index(g: _Geometry, self_corr: bool, device: torch.device):
     return index.reshape(-1).to(device=device, dtype=dtype)
 
 
-def _dense_products(buf, query, key, clip, offsets, g: _Geometry):
+def _dense_products(
+    buf: torch.Tensor,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    clip: int,
+    offsets: Sequence[int],
+    g: _Geometry,
+) -> None:
     """Fill ``buf`` ``(D * T * H*W * H*W + 1)`` with clip ``clip``'s
     products ``q_t^T k_{t+d}`` (``(N, T, C, H*W)`` inputs) and a zero
     slot."""
@@ -520,8 +540,13 @@ def _dense_forward(
 
 
 def _dense_backward(
-    grad_out, query, key, g: _Geometry, need_query: bool, need_key: bool
-):
+    grad_out: torch.Tensor,
+    query: torch.Tensor,
+    key: Optional[torch.Tensor],
+    g: _Geometry,
+    need_query: bool,
+    need_key: bool,
+) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
     """Gradients of :func:`_dense_forward` (``key`` None: self-similarity,
     one gradient). Per clip: the output gradient scattered into the
     products' shape ``G``, then ``dq_t += k_{t+d} G^T``,
@@ -532,7 +557,7 @@ def _dense_backward(
     hw = g.h * g.w
     dtype = torch.promote_types(query.dtype, grad_out.dtype)
     q = query.reshape(g.n, g.t, g.c, hw).to(dtype)
-    k = q if self_corr else key.reshape(g.n, g.t, g.c, hw).to(dtype)
+    k = q if key is None else key.reshape(g.n, g.t, g.c, hw).to(dtype)
     grad_q = q.new_zeros(q.shape) if need_query else None
     grad_k = (
         grad_q if self_corr else (k.new_zeros(k.shape) if need_key else None)
@@ -558,7 +583,7 @@ def _dense_backward(
                 )
     shape = (g.n, g.t, g.c, g.h, g.w)
     grad_q = None if grad_q is None else grad_q.view(shape).to(query.dtype)
-    if self_corr or grad_k is None:
+    if key is None or grad_k is None:
         return grad_q, None
     return grad_q, grad_k.view(shape).to(key.dtype)
 
@@ -567,7 +592,13 @@ class _LocalCorrelation(torch.autograd.Function):
     """Streaming forward and backward (see the module docstring)."""
 
     @staticmethod
-    def forward(ctx, query, key, g, dense):
+    def forward(
+        ctx: Any,
+        query: torch.Tensor,
+        key: Optional[torch.Tensor],
+        g: _Geometry,
+        dense: bool,
+    ) -> torch.Tensor:
         ctx.g = g
         ctx.dense = dense
         ctx.self_corr = key is None
@@ -577,7 +608,9 @@ class _LocalCorrelation(torch.autograd.Function):
         return _forward(query, query if key is None else key, g)
 
     @staticmethod
-    def backward(ctx, grad_out):
+    def backward(
+        ctx: Any, grad_out: torch.Tensor
+    ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor], None, None]:
         query, *rest = ctx.saved_tensors
         key = rest[0] if rest else None
         need_q, need_k = ctx.needs_input_grad[:2]
@@ -597,7 +630,7 @@ def local_correlation(
     temporal_offsets: Sequence[int] = (-2, -1, 0, 1, 2),
     window: Sequence[int] = (9, 9),
     dilation: Sequence[int] = (1, 1),
-):
+) -> torch.Tensor:
     """Dot products of each query position with a local window of key
     positions in other frames (definition in the module docstring).
 
@@ -642,7 +675,7 @@ def stss(
     x: torch.Tensor,
     window: Sequence[int] = (5, 9, 9),
     dilation: Sequence[int] = (1, 1),
-):
+) -> torch.Tensor:
     """Self-similarity of ``x`` over an ``(L, U, V)`` space-time window.
 
     ``local_correlation(x, None, range(-(L//2), L//2 + 1), (U, V),
@@ -673,7 +706,7 @@ def local_correlation_reference(
     temporal_offsets: Sequence[int] = (-2, -1, 0, 1, 2),
     window: Sequence[int] = (9, 9),
     dilation: Sequence[int] = (1, 1),
-):
+) -> torch.Tensor:
     """:func:`local_correlation` by its definition: per offset
     ``(o, u, v)`` the channel sum of ``query`` times ``key`` shifted by
     ``(o, (u - U//2) * dy, (v - V//2) * dx)`` in zero-padded ``key``. Same
@@ -710,7 +743,7 @@ def stss_reference(
     x: torch.Tensor,
     window: Sequence[int] = (5, 9, 9),
     dilation: Sequence[int] = (1, 1),
-):
+) -> torch.Tensor:
     """:func:`stss` by the definition (:func:`local_correlation_reference`
     with offsets ``-L//2..L//2``)."""
     if len(window) != 3 or any(int(s) < 1 or int(s) % 2 != 1 for s in window):

@@ -2,7 +2,7 @@
 temporal convolution and temporal differences, in the ``(N*T, C, H, W)``
 layout."""
 
-from typing import Literal, Optional, Sequence
+from typing import Literal, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -18,7 +18,7 @@ def temporal_difference(
     num_segments: int,
     step: int = 1,
     neighbour: Optional[torch.Tensor] = None,
-):
+) -> torch.Tensor:
     """``D_t = y_{t+step} - x_t`` with zeros where ``t+step`` leaves the clip.
 
     Args:
@@ -83,7 +83,7 @@ class TemporalConv1d(nn.Conv1d):
         channels: int,
         num_segments: int,
         kernel_size: int = 3,
-        init='shift',
+        init: Union[str, Sequence[float]] = 'shift',
         fractions: Sequence[float] = (0.125, 0.125),
         learnable: bool = True,
         dilation: int = 1,
@@ -128,7 +128,7 @@ class TemporalConv1d(nn.Conv1d):
         self.weight.requires_grad_(learnable)
         self.init_weights()
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         w = torch.zeros_like(self.weight)
         centre = self.kernel_size[0] // 2
         if not isinstance(self.init, str):
@@ -144,7 +144,7 @@ class TemporalConv1d(nn.Conv1d):
         with torch.no_grad():
             self.weight.copy_(w)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         nt, c, h, w = x.shape
         x5 = to_ntchw(x, self.num_segments, type(self).__name__)
         n = x5.shape[0]
@@ -221,12 +221,12 @@ class TemporalDifferenceUnit(nn.Module):
             bias=False,
         )
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         kaiming_init(self.reduce.conv, mode='fan_out')
         constant_init(self.reduce.bn, 1, 0)
         kaiming_init(self.neighbour_conv, mode='fan_out')
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         f = self.reduce(x)
         g = self.neighbour_conv(f)
         return tuple(

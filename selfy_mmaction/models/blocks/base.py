@@ -27,14 +27,14 @@ class MotionBlock(BaseModule):
             replaces :meth:`default_init`. Defaults to None.
     """
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         """:meth:`default_init`, or ``init_cfg`` when it is given."""
         if self.init_cfg is None:
             self.default_init()
         else:
             initialize(self, copy.deepcopy(self.init_cfg))
 
-    def default_init(self):
+    def default_init(self) -> None:
         """The block's own initialisation."""
         raise NotImplementedError(
             f'{type(self).__name__} must implement default_init()'

@@ -19,7 +19,7 @@ multiply-adds of filtering every frame.
 """
 
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -115,14 +115,14 @@ class MotionBandPass(MotionBlock):
         )
         self.log_init = log_kernel(self.sigma, kernel_size)
 
-    def default_init(self):
+    def default_init(self) -> None:
         self.temporal.init_weights()
         with torch.no_grad():
             self.spatial.weight.copy_(
                 self.log_init.expand_as(self.spatial.weight)
             )
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         pad = self.kernel_size // 2
         if min(x.shape[-2:]) <= pad:
             raise ValueError(
@@ -190,13 +190,15 @@ class BusyQuietLateral(MotionBlock):
             act_cfg=None,
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         self.band_pass.init_weights()
         for lateral in (self.to_quiet, self.to_busy):
             kaiming_init(lateral.conv, mode='fan_out')
             constant_init(lateral.bn, 0, 0)
 
-    def forward(self, quiet, busy):
+    def forward(
+        self, quiet: torch.Tensor, busy: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         return (
             quiet + self.to_quiet(busy),
             busy + self.to_busy(self.band_pass(quiet)),

@@ -37,6 +37,7 @@ from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
+from mmcv.cnn import ConvModule
 from mmengine.model.weight_init import normal_init
 
 from ...ops.factorised import shared_kernel_views
@@ -54,7 +55,7 @@ class CoSTConv(MotionBlock):
     """CoST(a) or CoST(b) around a ResNet's 3x3 ``ConvModule``.
 
     Args:
-        net (nn.Module): ``ConvModule`` with an ``nn.Conv2d`` ``k x k`` conv
+        net (ConvModule): ``ConvModule`` with an ``nn.Conv2d`` ``k x k`` conv
             (2D layout) or an ``nn.Conv3d`` ``1 x k x k`` conv (3D layout),
             no bias, groups 1, "same" padding, then its norm and activation;
             filled in by the backbone. Its weight is the shared kernel.
@@ -73,7 +74,7 @@ class CoSTConv(MotionBlock):
 
     def __init__(
         self,
-        net: nn.Module,
+        net: ConvModule,
         num_segments: Optional[int] = None,
         variant: str = 'a',
         init_logits: Sequence[float] = (0.7, -0.7, -0.7),
@@ -141,7 +142,7 @@ class CoSTConv(MotionBlock):
             self.channel_fc = nn.Linear(channels, channels, bias=False)
             self.view_fc = nn.Linear(3, 3, bias=False)
 
-    def default_init(self):
+    def default_init(self) -> None:
         """CoST(a): ``P`` rows to ``init_logits``; CoST(b): FCs N(0, std).
         ``net`` keeps its weights."""
         if self.variant == 'a':
@@ -153,7 +154,7 @@ class CoSTConv(MotionBlock):
             normal_init(self.channel_fc, std=self.fc_init_std)
             normal_init(self.view_fc, std=self.fc_init_std)
 
-    def view_coefficients(self, views):
+    def view_coefficients(self, views: Sequence[torch.Tensor]) -> torch.Tensor:
         """``(3, N or 1, C_out)`` view weights, summing to 1 over views."""
         if self.variant == 'a':
             logits = self.view_logits.weight.view(3, 1, -1)
@@ -163,12 +164,13 @@ class CoSTConv(MotionBlock):
             logits = self.view_fc(logits.permute(1, 2, 0)).permute(2, 0, 1)
         return logits.softmax(dim=0)
 
-    def forward(self, x):
-        x5 = (
-            x
-            if self.is_3d
-            else to_5d(x, self.num_segments, type(self).__name__)
-        )
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.is_3d:
+            x5 = x
+        else:
+            # the 2D layout's T, required in __init__
+            assert self.num_segments is not None
+            x5 = to_5d(x, self.num_segments, type(self).__name__)
         views = shared_kernel_views(
             x5, self.net.conv.weight, self.stride, VIEWS
         )

@@ -31,7 +31,7 @@ with the ImageNet mean/std, as the official ``test_models.py``; its
 """
 
 import math
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -76,7 +76,7 @@ class _ResidualUnit3d(nn.Module):
             )
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.layers(x)
 
 
@@ -158,7 +158,7 @@ class EANLatentMotionCode(MotionBlock):
             bias=False,
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         kaiming_init(self.embed, mode='fan_out')
         for m in self.residual_units.modules():
             if isinstance(m, nn.Conv3d):
@@ -169,7 +169,9 @@ class EANLatentMotionCode(MotionBlock):
         with torch.no_grad():
             self.project.weight.mul_(self.out_init_scale)
 
-    def _differences(self, snippets, grid):
+    def _differences(
+        self, snippets: torch.Tensor, grid: Tuple[int, int]
+    ) -> torch.Tensor:
         """Half-resolution frame differences, zero-padded to the patch grid:
         ``(B, L-1, C, gh * P, gw * P)``."""
         b, length, c, h, w = snippets.shape
@@ -192,7 +194,9 @@ class EANLatentMotionCode(MotionBlock):
             diffs, (0, cols - diffs.shape[-1], 0, rows - diffs.shape[-2])
         )
 
-    def forward(self, snippets: torch.Tensor, out_size: Sequence[int]):
+    def forward(
+        self, snippets: torch.Tensor, out_size: Sequence[int]
+    ) -> torch.Tensor:
         if snippets.dim() != 5 or snippets.shape[1:3] != (
             self.snippet_len,
             self.in_channels,

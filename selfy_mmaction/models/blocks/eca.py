@@ -20,6 +20,7 @@ one ``blocks`` entry per stage with its ``kernel_size``
 import math
 from typing import List, Optional, Sequence
 
+import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
@@ -100,12 +101,12 @@ class ECA(MotionBlock):
             1, 1, kernel_size, padding=kernel_size // 2, bias=False
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         """PyTorch's default Conv1d init, as the released model (the ResNet
         init loop never reaches this Conv1d): U(-1/sqrt(k), 1/sqrt(k))."""
         self.conv.reset_parameters()
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f'ECA expects (B, {self.in_channels}, H, W), '

@@ -137,14 +137,14 @@ class MotionSqueezeBlock(MotionBlock):
             'window_dx', offsets.repeat(size), persistent=False
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 kaiming_init(m, mode='fan_out')
             elif isinstance(m, nn.BatchNorm2d):
                 constant_init(m, 1, 0)
 
-    def flow(self, x):
+    def flow(self, x: torch.Tensor) -> torch.Tensor:
         """``(N*T, C, H, W)`` -> ``(N*T, 3, H, W)``: ``(u, v, confidence)``
         from frame ``t`` to ``t+1``, the last pair repeated."""
         t = self.num_segments
@@ -177,5 +177,5 @@ class MotionSqueezeBlock(MotionBlock):
         flow = torch.cat([flow, flow[:, -1:]], dim=1)
         return flow.reshape(n * t, 3, h, w)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.refine(self.flow(x))

@@ -31,9 +31,10 @@ temporal max-pooling before res3/res4/res5) is not implemented.
 
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
-from mmcv.cnn import build_norm_layer
+from mmcv.cnn import ConvModule, build_norm_layer
 from mmengine.model.weight_init import constant_init
 
 from ...ops.factorised import TemporalConv
@@ -92,7 +93,7 @@ class P3DBlock(MotionBlock):
     """A P3D block around a ResNet's 3x3 ``ConvModule``.
 
     Args:
-        net (nn.Module): The 3x3 ``ConvModule`` (conv, BN, optional ReLU);
+        net (ConvModule): The 3x3 ``ConvModule`` (conv, BN, optional ReLU);
             filled in by the backbone.
         num_segments (int): ``T``; filled in by the backbone.
         block_type (str): ``'A'``, ``'B'`` or ``'C'``.
@@ -108,7 +109,7 @@ class P3DBlock(MotionBlock):
 
     def __init__(
         self,
-        net: nn.Module,
+        net: ConvModule,
         num_segments: int,
         block_type: str = 'A',
         temporal_kernel_size: int = 3,
@@ -179,17 +180,17 @@ class P3DBlock(MotionBlock):
         if a_inner_norm:
             self.temporal_act = nn.ReLU(inplace=True)
 
-    def default_init(self):
+    def default_init(self) -> None:
         """T: identity (A) or Kaiming (B, C); BN_T: gamma 1 for
         ``a_inner_norm``, else gamma = beta = 0. ``net`` keeps its weights."""
         self.temporal.init_weights()
         if hasattr(self, 'temporal_norm'):
             constant_init(self.temporal_norm, 1 if self.a_inner_norm else 0)
 
-    def _activate(self, x):
+    def _activate(self, x: torch.Tensor) -> torch.Tensor:
         return self.net.activate(x) if self.net.with_activation else x
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.block_type == 'A':
             if self.a_inner_norm:
                 y = self.temporal_norm(self.temporal(self.net(x)))

@@ -18,6 +18,7 @@ Use ``position='wrap_conv2'`` (``wrap_conv1`` for basic blocks) of
 
 from typing import Optional, Union
 
+import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
@@ -80,9 +81,9 @@ class R2Plus1DConv(MotionBlock):
                 init='identity',
             )
 
-    def default_init(self):
+    def default_init(self) -> None:
         """T starts as the identity; ``net`` keeps its weights."""
         self.temporal.init_weights()
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.temporal(self.net(x))

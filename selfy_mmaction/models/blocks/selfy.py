@@ -91,7 +91,7 @@ _MAP_NORMS = (
 )
 
 
-def _check_window(window, where):
+def _check_window(window: Sequence[int], where: str) -> Tuple[int, ...]:
     window = tuple(int(s) for s in window)
     if len(window) != 3 or any(s < 1 or s % 2 != 1 for s in window):
         raise ValueError(
@@ -101,7 +101,7 @@ def _check_window(window, where):
     return window
 
 
-def _check_impl(impl, where):
+def _check_impl(impl: str, where: str) -> str:
     if impl not in IMPLEMENTATIONS:
         raise ValueError(
             f'{where}: impl must be one of {IMPLEMENTATIONS}, got {impl!r}'
@@ -217,10 +217,10 @@ class STSSTransformation(BaseModule):
             act_cfg=act_cfg,
         )
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         _init_convs_and_norms(self)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = to_ntchw(
             self.downsample(x), self.num_segments, type(self).__name__
         )  # (N, T, C', H', W')
@@ -304,7 +304,8 @@ class STSSExtraction(BaseModule):
                     f'STSSExtraction: need {len(channels) - 1} strides for '
                     f'{len(channels)} conv layers, got {tuple(strides)}'
                 )
-            size, in_ch = (u, v), 1
+            size: Tuple[int, ...] = (u, v)
+            in_ch = 1
             for i, (out_ch, stride) in enumerate(zip(channels, strides)):
                 self._add_layer(
                     f'conv{i}',
@@ -359,7 +360,7 @@ class STSSExtraction(BaseModule):
             )
         self.num_layers = len(self.layer_names)
 
-    def _add_layer(self, name, layer):
+    def _add_layer(self, name: str, layer: nn.Module) -> None:
         self.add_module(name, layer)
         self.layer_names.append(name)
 
@@ -368,10 +369,10 @@ class STSSExtraction(BaseModule):
         """The ConvModules in order (``conv*`` or ``fc*``)."""
         return [getattr(self, name) for name in self.layer_names]
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         _init_convs_and_norms(self)
 
-    def forward(self, similarity: torch.Tensor):
+    def forward(self, similarity: torch.Tensor) -> torch.Tensor:
         n, t, offsets, u, v, h, w = similarity.shape
         if (offsets, u, v) != self.window:
             raise ValueError(
@@ -397,7 +398,7 @@ class STSSExtraction(BaseModule):
         )  # (M, C_F) -> per position
         return feats.permute(0, 1, 4, 5, 2, 3).contiguous()
 
-    def _apply_layers(self, maps):
+    def _apply_layers(self, maps: torch.Tensor) -> torch.Tensor:
         """The layers on ``(M, 1, U, V)`` maps (``'conv'``) or ``(M, U*V,
         1, 1)`` vectors (``'mlp'``); returns ``(M, C_F)``."""
         _, u, v = self.window
@@ -410,7 +411,7 @@ class STSSExtraction(BaseModule):
             x = layer(x)
         return x.flatten(1)  # the last layer's output is 1x1
 
-    def _softargmax(self, maps):
+    def _softargmax(self, maps: torch.Tensor) -> torch.Tensor:
         _, u, v = self.window
         score = maps
         if self.gaussian_sigma is not None:
@@ -509,7 +510,7 @@ class STSSIntegration(BaseModule):
             act_cfg=None,
         )
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         _init_convs_and_norms(self)
 
     def forward(
@@ -517,7 +518,7 @@ class STSSIntegration(BaseModule):
         feats: torch.Tensor,
         output_size: Tuple[int, int],
         identity: Optional[torch.Tensor] = None,
-    ):
+    ) -> torch.Tensor:
         """The residual ``(N*T, out_channels, H, W)``, or with ``identity``
         (the block input, that shape) ``relu(identity + residual)``."""
         n, t, length, c, h, w = feats.shape
@@ -548,7 +549,9 @@ class STSSIntegration(BaseModule):
         residual = self._upsample(x, (out_h, out_w))
         return residual if identity is None else F.relu(identity + residual)
 
-    def _upsample(self, x, output_size):
+    def _upsample(
+        self, x: torch.Tensor, output_size: Sequence[int]
+    ) -> torch.Tensor:
         """The transposed conv (``(H'-1)*s+1`` rows and columns) with the
         zero rows and columns that reach ``output_size`` (the official
         ``output_padding``), then its norm."""
@@ -656,7 +659,7 @@ class SELFYBlock(BaseModule):
         )
         self.init_weights()
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         """Official init; the last layer (upsampling norm) starts at 0."""
         _init_convs_and_norms(self)
         if self.zero_init_last:
@@ -667,7 +670,7 @@ class SELFYBlock(BaseModule):
             else:
                 constant_init(upsample.conv, 0)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f'SELFYBlock: expected input (N*T, {self.in_channels}, H, W), '

@@ -131,7 +131,7 @@ class SpaceTimeAttention(MotionBlock):
             else None
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         """``torch.nn.MultiheadAttention``'s own init (Xavier in-projection,
         zero biases), the temporal position embedding trunc normal 0.02, the
         temporal output projection zero if ``zero_init_temporal``."""
@@ -142,7 +142,7 @@ class SpaceTimeAttention(MotionBlock):
         if self.zero_init_temporal:
             constant_init(self.attn_t.attn.out_proj, 0, 0)
 
-    def _check(self, x):
+    def _check(self, x: torch.Tensor) -> None:
         if (
             x.dim() != 4
             or x.shape[1] != self.num_frames
@@ -153,14 +153,14 @@ class SpaceTimeAttention(MotionBlock):
                 f'D={self.embed_dims}) tokens, got shape {tuple(x.shape)}'
             )
 
-    def spatial(self, x):
+    def spatial(self, x: torch.Tensor) -> torch.Tensor:
         """Attention among the ``S`` tokens of each frame (plus residual)."""
         self._check(x)
         n, t, s, d = x.shape
         x = x.reshape(n * t, s, d)
         return self.attn_s(self.norm_s(x), identity=x).view(n, t, s, d)
 
-    def temporal(self, x):
+    def temporal(self, x: torch.Tensor) -> torch.Tensor:
         """Attention among the ``T`` tokens of each index (plus residual)."""
         self._check(x)
         n, t, s, d = x.shape
@@ -173,7 +173,7 @@ class SpaceTimeAttention(MotionBlock):
         )
         return out.view(n, s, t, d).transpose(1, 2)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.temporal(self.spatial(x))
 
 
@@ -235,7 +235,7 @@ class STABlock(MotionBlock):
         )
         self.up = nn.Linear(self.embed_dims, in_channels)
 
-    def default_init(self):
+    def default_init(self) -> None:
         """``W_down`` trunc normal (std 0.02, zero bias), the attention as
         :meth:`SpaceTimeAttention.init_weights`, ``W_up`` zero."""
         trunc_normal_(self.down.weight, std=0.02)
@@ -243,7 +243,7 @@ class STABlock(MotionBlock):
         self.sta.init_weights()
         constant_init(self.up, 0, 0)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f'STABlock expects (N*T, {self.in_channels}, '

@@ -19,6 +19,7 @@ Nothing is zero-initialised: the block is not the identity at init.
 
 from typing import Optional, Sequence
 
+import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.model.weight_init import kaiming_init
@@ -99,13 +100,13 @@ class STMBlock(MotionBlock):
             else nn.Identity()
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         """Initialise the new layers only; ``net`` keeps its weights."""
         self.temporal_conv.init_weights()
         self.difference.init_weights()
         kaiming_init(self.expand, mode='fan_out')
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         spatiotemporal = self.net(self.temporal_conv(x))
         (difference,) = self.difference(x)
         return spatiotemporal + self.pool(self.expand(difference))

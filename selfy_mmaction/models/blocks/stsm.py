@@ -23,8 +23,9 @@ counters report 0 for the shift (memory moves only).
 """
 
 import copy
-from typing import Optional
+from typing import List, Optional, Tuple
 
+import torch
 import torch.nn as nn
 from mmaction.models.backbones.resnet_tsm import TemporalShift
 from mmaction.registry import MODELS
@@ -71,11 +72,11 @@ class SpatioTemporalShift(TemporalShift, MotionBlock):
         self.init_cfg = copy.deepcopy(init_cfg)
         self.spatial_div = spatial_div
 
-    def default_init(self):
+    def default_init(self) -> None:
         """Nothing of its own to initialise (a shift); ``net`` keeps its
         weights."""
 
-    def groups(self, channels: int):
+    def groups(self, channels: int) -> List[Tuple[int, Tuple[int, int, int]]]:
         """``(channels, (dt, dh, dw))`` per shifted group, in channel order."""
         fold = channels // self.shift_div
         groups = [(fold, (1, 0, 0)), (fold, (-1, 0, 0))]
@@ -89,6 +90,6 @@ class SpatioTemporalShift(TemporalShift, MotionBlock):
             ]
         return groups
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = spatiotemporal_shift(x, self.num_segments, self.groups(x.shape[1]))
         return self.net(x)

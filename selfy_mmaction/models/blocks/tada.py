@@ -19,9 +19,11 @@ wrapped conv + BN + ReLU.
 
 from typing import Optional, Sequence
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
+from mmcv.cnn import ConvModule
 from mmengine.model.weight_init import constant_init, kaiming_init
 
 from ...ops.layout import to_4d, to_5d
@@ -75,13 +77,13 @@ class TAdaRouting(MotionBlock):
             bias=False,
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         kaiming_init(self.global_proj, mode='fan_out')
         kaiming_init(self.reduce, mode='fan_out')
         constant_init(self.bn, 1, 0)
         constant_init(self.expand, 0)  # alpha = 1 at init
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         frames = x.mean(dim=(3, 4))  # (N, C, T)
         context = frames + self.global_proj(frames.mean(2, keepdim=True))
         return 1 + self.expand(self.relu(self.bn(self.reduce(context))))
@@ -93,7 +95,7 @@ class TAda2DBlock(MotionBlock):
     ``ConvModule`` (conv + BN + ReLU).
 
     Args:
-        net (nn.Module): The original 3x3 ``ConvModule``; filled in by the
+        net (ConvModule): The original 3x3 ``ConvModule``; filled in by the
             backbone.
         num_segments (int): ``T``; filled in by the backbone.
         route_reduction (int): Routing hidden-channel reduction. Defaults to 4.
@@ -109,7 +111,7 @@ class TAda2DBlock(MotionBlock):
 
     def __init__(
         self,
-        net: nn.Module,
+        net: ConvModule,
         num_segments: int,
         route_reduction: int = 4,
         route_kernel_sizes: Sequence[int] = (3, 3),
@@ -141,12 +143,12 @@ class TAda2DBlock(MotionBlock):
         self.pool_kernel_size = pool_kernel_size
         self.temporal_bn = nn.BatchNorm2d(conv.out_channels)
 
-    def default_init(self):
+    def default_init(self) -> None:
         """Initialise routing and BN2 only; ``net`` keeps its weights."""
         self.routing.init_weights()
         constant_init(self.temporal_bn, 0, 0)
 
-    def temporal_pool(self, y):
+    def temporal_pool(self, y: torch.Tensor) -> torch.Tensor:
         """Mean over ``pool_kernel_size`` frames around each frame, zero
         padded (zeros counted): ``(N, C, T, H, W)`` -> same shape."""
         k = self.pool_kernel_size
@@ -154,7 +156,7 @@ class TAda2DBlock(MotionBlock):
         # avg_pool3d, not unfold: ONNX exports it (unfold after pad fails)
         return F.avg_pool3d(padded, (k, 1, 1), stride=1)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         t = self.num_segments
         x5 = to_5d(x, t, type(self).__name__)
         alpha = self.routing(x5)[..., None, None]  # (N, C, T, 1, 1)

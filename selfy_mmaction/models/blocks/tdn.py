@@ -87,10 +87,10 @@ class TDNShortTermTDM(MotionBlock):
         )
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
 
-    def default_init(self):
+    def default_init(self) -> None:
         _init_conv_modules(self)
 
-    def forward(self, snippets):
+    def forward(self, snippets: torch.Tensor) -> torch.Tensor:
         expected = (self.snippet_len, self.in_channels)
         if snippets.dim() != 5 or tuple(snippets.shape[1:3]) != expected:
             raise ValueError(
@@ -166,11 +166,11 @@ class TDNLongTermTDM(MotionBlock):
             channels, in_channels, 1, bias=False, norm_cfg=bn, act_cfg=None
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         self.difference.init_weights()
         _init_conv_modules(self)
 
-    def _gate(self, difference):
+    def _gate(self, difference: torch.Tensor) -> torch.Tensor:
         coarse = self.coarse_conv(self.pool(difference))
         coarse = F.interpolate(
             coarse, size=difference.shape[-2:], mode='nearest'
@@ -178,7 +178,7 @@ class TDNLongTermTDM(MotionBlock):
         multi_scale = (difference + coarse + self.fine_conv(difference)) / 3
         return torch.sigmoid(self.expand(multi_scale)) - 0.5
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or min(x.shape[-2:]) < 2:
             raise ValueError(
                 f'TDNLongTermTDM needs (N*T, C, H, W) with H, W '
@@ -224,9 +224,9 @@ class TDNLearnableShift(TemporalConv1d, MotionBlock):
         # nn.Conv1d's constructor reached BaseModule's without it
         self.init_cfg = copy.deepcopy(init_cfg)
 
-    def init_weights(self):
+    def init_weights(self) -> None:
         MotionBlock.init_weights(self)
 
-    def default_init(self):
+    def default_init(self) -> None:
         """TSM's shift pattern (:class:`TemporalConv1d`'s init)."""
         TemporalConv1d.init_weights(self)

@@ -19,7 +19,7 @@ TEA replaces every bottleneck of a Res2Net-50 (26w x 4s) with
 Nothing is zero-initialised: the block is not the identity at init.
 """
 
-from typing import Optional
+from typing import Iterable, List, Optional, cast
 
 import torch
 import torch.nn as nn
@@ -72,12 +72,12 @@ class TEAMotionExcitation(MotionBlock):
             act_cfg=None,
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         self.difference.init_weights()
         kaiming_init(self.expand.conv, mode='fan_out')
         constant_init(self.expand.bn, 1, 0)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         (difference,) = self.difference(x)
         squeezed = difference.mean(dim=(2, 3), keepdim=True)
         gate = torch.sigmoid(self.expand(squeezed)) - 0.5
@@ -214,16 +214,18 @@ class TEABottleneck(MotionBlock):
         self.downsample = downsample
         self.relu = nn.ReLU(inplace=True)
 
-    def default_init(self):
+    def default_init(self) -> None:
         """Initialise the TEA layers (ME and temporal convs) only."""
         self.me.init_weights()
-        for temporal_conv in self.temporal_convs:
+        for temporal_conv in cast(
+            Iterable[TemporalConv1d], self.temporal_convs
+        ):
             temporal_conv.init_weights()
 
-    def _aggregate(self, x):
+    def _aggregate(self, x: torch.Tensor) -> torch.Tensor:
         """MTA on the excited map ``x``: ``(N*T, scale*width, H, W)``."""
         fragments = torch.split(x, self.width, dim=1)
-        outs = []
+        outs: List[torch.Tensor] = []
         for j, conv in enumerate(self.convs):
             u = fragments[j]
             if j > 0 and not self.first_in_stage:
@@ -232,9 +234,9 @@ class TEABottleneck(MotionBlock):
         outs.append(self.pool(self.temporal_convs[-1](fragments[-1])))
         return torch.cat(outs, dim=1)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
 
-        def _inner_forward(x):
+        def _inner_forward(x: torch.Tensor) -> torch.Tensor:
             out = self.conv3(self._aggregate(self.me(self.conv1(x))))
             identity = x if self.downsample is None else self.downsample(x)
             return out + identity

@@ -50,7 +50,7 @@ With both, a TSI ResNet-50 starts as the plain ImageNet ResNet-50 (TSN).
 """
 
 import math
-from typing import Optional, Sequence, Tuple
+from typing import Iterable, Optional, Sequence, Tuple, cast
 
 import torch
 import torch.nn as nn
@@ -70,7 +70,7 @@ def global_soft_alignment(
     num_segments: int,
     scale: torch.Tensor,
     window: int = 3,
-):
+) -> torch.Tensor:
     """Align frame ``t+1`` to frame ``t`` by one soft global translation.
 
     ``cost_t(d) = mean_p <f_t(p), f_{t+1}(p + d)>`` on L2-normalised
@@ -180,7 +180,7 @@ class TSIMotionExcitation(MotionBlock):
             act_cfg=None,
         )
 
-    def default_init(self):
+    def default_init(self) -> None:
         kaiming_init(self.reduce.conv, mode='fan_out')
         constant_init(self.reduce.bn, 1, 0)
         with torch.no_grad():
@@ -190,7 +190,7 @@ class TSIMotionExcitation(MotionBlock):
         kaiming_init(self.gate.conv, mode='fan_out')
         constant_init(self.gate.bn, 0, 0)  # A = 0: the identity at init
 
-    def motion(self, x):
+    def motion(self, x: torch.Tensor) -> torch.Tensor:
         """``(N*T, C, H, W)`` -> pyramid motion features
         ``(N*T, C/r, H, W)``."""
         f = self.reduce(x)
@@ -217,7 +217,7 @@ class TSIMotionExcitation(MotionBlock):
             )
         return sum(levels) / len(levels)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         excitation = torch.sigmoid(self.gate(self.motion(x))) - 0.5
         return x + x * excitation
 
@@ -282,14 +282,14 @@ class TSITemporalIntegration(MotionBlock):
         )
         self.net = net
 
-    def default_init(self):
+    def default_init(self) -> None:
         """Initialise the new layers only; ``net`` keeps its weights."""
-        for branch in self.branches:
+        for branch in cast(Iterable[TemporalConv1d], self.branches):
             branch.init_weights()
         kaiming_init(self.attention[0], mode='fan_out')
         constant_init(self.attention[2], 0)
 
-    def integrate(self, x):
+    def integrate(self, x: torch.Tensor) -> torch.Tensor:
         """The attention-weighted sum of the branches, ``(N*T, C, H, W)``."""
         ys = torch.stack(
             [to_ntchw(b(x), self.num_segments) for b in self.branches], 1
@@ -299,5 +299,5 @@ class TSITemporalIntegration(MotionBlock):
         weights = torch.softmax(self.attention(squeezed).view(n, k, c), 1)
         return (ys * weights.view(n, k, 1, c, 1, 1)).sum(1).view_as(x)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.integrate(x))
