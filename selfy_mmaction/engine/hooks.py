@@ -1,11 +1,12 @@
-"""Hooks for exact resume and for reporting skipped samples.
+"""Hooks for exact resume, for reporting skipped samples and throughput.
 
-Add them to a config with
-``custom_hooks = [dict(type='RNGStateHook'), dict(type='CorruptSampleHook')]``
+Add them to a config with ``custom_hooks = [dict(type='RNGStateHook'),
+dict(type='CorruptSampleHook'), dict(type='ThroughputHook')]``
 (``configs/_base_/motion_runtime.py`` does).
 """
 
-from typing import Iterator
+import time
+from typing import Iterator, Optional
 
 from mmaction.registry import HOOKS
 from mmengine.dist import get_world_size
@@ -150,3 +151,58 @@ class CorruptSampleHook(Hook):
                 f'{len(corrupt)} corrupt training samples skipped so far: '
                 f'{listed}' + (f' and {more} more' if more > 0 else '')
             )
+
+
+@HOOKS.register_module()
+class ThroughputHook(Hook):
+    """Log training throughput in clips per second, over all processes.
+
+    Every iteration puts ``train/clips_per_s`` (the batch's clips, times the
+    world size, over the wall time since the previous iteration ended: data
+    loading included) into the message hub, so MMEngine's log lines show it
+    averaged over the logging interval. After every epoch it logs the
+    epoch's clips, wall time and clips per second.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self) -> None:
+        self._iter_start: Optional[float] = None
+        self._epoch_start = 0.0
+        self._epoch_clips = 0
+
+    def before_train_epoch(self, runner) -> None:
+        self._epoch_start = self._iter_start = time.perf_counter()
+        self._epoch_clips = 0
+
+    def after_train_iter(
+        self, runner, batch_idx: int, data_batch=None, outputs=None
+    ) -> None:
+        now = time.perf_counter()
+        clips = _batch_clips(data_batch) * get_world_size()
+        if self._iter_start is not None and now > self._iter_start:
+            runner.message_hub.update_scalar(
+                'train/clips_per_s', clips / (now - self._iter_start)
+            )
+        self._iter_start = now
+        self._epoch_clips += clips
+
+    def after_train_epoch(self, runner) -> None:
+        elapsed = time.perf_counter() - self._epoch_start
+        runner.message_hub.update_info(
+            'train/epoch_clips_per_s', self._epoch_clips / elapsed
+        )
+        runner.logger.info(
+            f'Epoch {runner.epoch}: {self._epoch_clips} training clips in '
+            f'{elapsed:.1f} s, {self._epoch_clips / elapsed:.2f} clips/s'
+        )
+
+
+def _batch_clips(data_batch) -> int:
+    """Samples in a batch of MMAction2's collate (``dict(inputs=[...])`` or a
+    stacked tensor); 0 if there is no batch."""
+    if isinstance(data_batch, dict):
+        data_batch = data_batch.get('inputs')
+    if data_batch is None:
+        return 0
+    return len(data_batch)

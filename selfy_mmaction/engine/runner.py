@@ -9,6 +9,7 @@ MMAction2's ``tools/train.py``/``test.py`` and ours build the runner from
 """
 
 import os
+from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
@@ -17,6 +18,14 @@ from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
 from mmengine.registry import MODEL_WRAPPERS
 from mmengine.runner import Runner
+
+from .cpu_budget import (
+    CPUBudget,
+    available_cores,
+    cap_workers,
+    local_processes,
+    resolve_cpu_budget,
+)
 
 
 def _set_env_from(variables: dict) -> None:
@@ -96,7 +105,26 @@ class CPUDistributedRunner(Runner):
     - the model is wrapped in DDP without ``device_ids`` (DDP refuses device
       ids for CPU modules, which MMEngine always passes); a
       ``model_wrapper_cfg`` is built the same way.
+
+    Without CUDA it also sizes intra-op threads and data workers from the
+    machine's cores (``env_cfg.cpu_budget``, see
+    :mod:`selfy_mmaction.engine.cpu_budget`), so that they do not compete for
+    the same cores, and logs the budget. An ``OMP_NUM_THREADS`` set before
+    the run is kept as the thread count.
     """
+
+    cpu_budget: Optional[CPUBudget] = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.cpu_budget is not None:
+            budget = self.cpu_budget
+            self.logger.info(
+                f'CPU budget (env_cfg.cpu_budget): {budget.cores} cores, '
+                f'{budget.processes} process(es) on this machine; '
+                f'{torch.get_num_threads()} intra-op threads, data workers '
+                f'per loader at most {budget.workers or "as configured"}'
+            )
 
     def setup_env(self, env_cfg: dict) -> None:
         if (
@@ -105,7 +133,40 @@ class CPUDistributedRunner(Runner):
             and not torch.cuda.is_available()
         ):
             init_cpu_dist(self.launcher, **env_cfg.get('dist_cfg', {}))
+        # MMEngine may set OMP_NUM_THREADS for distributed runs: read the
+        # user's value first
+        user_threads = os.environ.get('OMP_NUM_THREADS')
         super().setup_env(env_cfg)
+        budget_cfg = env_cfg.get('cpu_budget')
+        if budget_cfg is not None and not torch.cuda.is_available():
+            budget_cfg = dict(budget_cfg)
+            if user_threads and budget_cfg.get('threads') == 'auto':
+                budget_cfg['threads'] = None  # the user's OMP_NUM_THREADS
+            self._apply_cpu_budget(budget_cfg)
+
+    def _apply_cpu_budget(self, budget_cfg: dict) -> None:
+        unknown = set(budget_cfg) - {'threads', 'workers', 'cores'}
+        if unknown:
+            raise KeyError(
+                f'env_cfg.cpu_budget: unknown keys {sorted(unknown)} '
+                "(expected 'threads', 'workers', 'cores')"
+            )
+        cores = budget_cfg.pop('cores', None) or available_cores()
+        budget = resolve_cpu_budget(
+            cores, local_processes(self.distributed), **budget_cfg
+        )
+        if budget.threads:
+            torch.set_num_threads(budget.threads)
+        self._train_dataloader = cap_workers(
+            self._train_dataloader, budget.workers
+        )
+        self._val_dataloader = cap_workers(
+            self._val_dataloader, budget.workers
+        )
+        self._test_dataloader = cap_workers(
+            self._test_dataloader, budget.workers
+        )
+        self.cpu_budget = budget
 
     def wrap_model(self, model_wrapper_cfg, model):
         if (

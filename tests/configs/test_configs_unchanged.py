@@ -61,10 +61,13 @@ def differences(recorded, now, prefix=''):
     return [] if recorded == now else [(prefix, recorded, now)]
 
 
-# Top-level variables a base defines for its own pipelines, that configs
-# deriving from it may now carry although nothing reads them (the pipelines
-# that use them are compared): name -> why.
-INHERITED_HELPERS = {
+# Keys a config may now carry that were absent when it was recorded, because
+# they do not change the recipe: name -> why. Top-level variables a base
+# defines for its own pipelines (the pipelines that use them are compared),
+# and runtime settings of configs/_base_/default_runtime.py.
+ADDED_KEYS = {
+    'default_hooks.throughput': 'ThroughputHook logs clips/s',
+    'env_cfg.cpu_budget': "the CPU runner's threads and workers (no CUDA)",
     'sthv2_flip_label_map': "the sthv2 base's flip map, inherited by the Diving-48 and Gym99 bases "
     'built on it (their Flip has no map)',
     'tcp_head': 'the TCP head of _base_/models/tcp_head.py that the TCP configs put in '
@@ -73,11 +76,12 @@ INHERITED_HELPERS = {
 
 
 def recipe_differences(recorded, now):
-    """``differences`` without a helper variable that only became present."""
+    """``differences`` without a key of ``ADDED_KEYS`` that only became
+    present."""
     return [
         (key, a, b)
         for key, a, b in differences(recorded, now)
-        if not (key in INHERITED_HELPERS and a == '<absent>')
+        if not (key in ADDED_KEYS and a == '<absent>')
     ]
 
 
