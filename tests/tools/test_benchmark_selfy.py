@@ -17,6 +17,8 @@ RATIO_ROWS = (
     'SELFY block fwd+bwd / TSM-R18 backbone fwd+bwd (one clip)',
     'SELFYNet-TSM-R18 / TSM-R18 training step, batch 1',
     'SELFYNet-TSM-R18 / TSM-R18 inference, batch 1',
+    'SELFYNet-TSM-R18 / TSM-R18 backbone fwd+bwd, batch 1',
+    'SELFYNet-TSM-R18 / TSM-R18 backbone inference, batch 1',
 )
 
 

@@ -24,13 +24,16 @@ Sections (one run, same machine, same settings):
   weights not loaded, 8 x 224 x 224 clips, batch 1 and 4: a training step
   (``model.train_step``: preprocessing, loss, backward, the config's SGD
   with gradient clipping) and an inference step (eval, ``model.test_step``
-  without gradients), and one clip's forward + backward through each
-  backbone and through the SELFY block alone; TSM and SELFYNet (and the
-  block) are timed in alternation, median of 5 rounds after one warm-up
-  round, so that drifts of a shared machine hit both alike.
-* **Ratios** against the targets of issue #12: op speed-up over unfold and
-  its memory; block forward + backward over TSM-R50 backbone forward +
-  backward (one clip); SELFYNet over TSM training step and inference.
+  without gradients); each backbone alone at batch 1 and 4 (forward +
+  backward in train mode, and inference); one clip's forward + backward
+  through the TSM backbone and through the SELFY block alone. TSM and
+  SELFYNet (and the block) are timed in alternation, median of 5 rounds
+  after one warm-up round, so that drifts of a shared machine hit both alike.
+* **Ratios** against the targets of issues #12 and #22: op speed-up over
+  unfold and its memory; block forward + backward over TSM-R50 backbone
+  forward + backward (one clip); SELFYNet over TSM training step and
+  inference; SELFYNet-TSM-R50 over TSM-R50 backbone forward + backward and
+  inference, batch 1 and 4.
 
 Other times are medians of up to 3 runs after one warm-up (fewer for runs
 over ``--max-seconds``), wall clock by default (``--clock cpu``: CPU time of
@@ -68,9 +71,16 @@ TSM_CONFIG = osp.join(
     'tsm',
     'tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py',
 )
-# issue #12: measured ratio must be <= target (>= for the op's speed-up)
+# issues #12 and #22: measured ratio must be <= target (>= for the op's
+# speed-up); backbone_*: SELFYNet-TSM-R50 / TSM-R50 backbone alone
 TARGETS = dict(
-    stss_speedup=50.0, stss_memory=1.5, block=0.16, train=1.15, inference=1.12
+    stss_speedup=50.0,
+    stss_memory=1.5,
+    block=0.16,
+    train=1.15,
+    inference=1.12,
+    backbone_train=1.12,
+    backbone_inference=1.10,
 )
 MB = 1 / 2**20
 
@@ -288,8 +298,9 @@ def _clip_data(batch, settings, device, num_classes):
 def network_section(settings, device, clock):
     """TSM and SELFYNet timed in alternation (see
     ``benchmark_stss.time_interleaved``). Returns ``{model: {batch: (train
-    ms, inference ms, peak train MB, peak inference MB)}}`` and ``{name: ms}``
-    of one clip's forward + backward through each backbone and through the
+    ms, inference ms, peak train MB, peak inference MB)}}``, ``{model:
+    {batch: (backbone fwd+bwd ms, backbone eval ms)}}`` and ``{name: ms}`` of
+    one clip's forward + backward through the TSM backbone and through the
     SELFY block alone."""
     names = [f'TSM-R{settings.depth}', f'SELFYNet-TSM-R{settings.depth}']
     models = [
@@ -324,20 +335,42 @@ def network_section(settings, device, clock):
                 bs.peak_bytes(train_step, device) * MB,
                 bs.peak_bytes(inference, device) * MB,
             )
+    backbones = {name: {} for name in names}
+    for batch in settings.batches:
+        frames = torch.randn(
+            8 * batch,
+            3,
+            settings.resolution,
+            settings.resolution,
+            device=device,
+        )
+        fns = [
+            _forward_backward(model.backbone, frames) for model, _ in models
+        ]
+        fns += [
+            _backbone_inference(model.backbone, frames) for model, _ in models
+        ]
+        times = _interleaved(fns, device, clock, settings.net_repeats)
+        for k, name in enumerate(names):
+            backbones[name][batch] = (times[k], times[k + 2])
+    block = _selfy_block(settings, device)
+    block_input = torch.randn(*settings.block_input, device=device)
+    first = models[0][0].backbone
     frames = torch.randn(
         8, 3, settings.resolution, settings.resolution, device=device
     )
-    block = _selfy_block(settings, device)
-    block_input = torch.randn(*settings.block_input, device=device)
-    fns = [
-        _forward_backward(model.train().backbone, frames)
-        for model, _ in models
-    ]
-    fns.append(_forward_backward(block, block_input))
-    per_clip = _interleaved(fns, device, clock, settings.net_repeats)
+    tsm_ms, block_ms = _interleaved(
+        [
+            _forward_backward(first, frames),
+            _forward_backward(block, block_input),
+        ],
+        device,
+        clock,
+        settings.net_repeats,
+    )
     for model, optim_wrapper in models:
         optim_wrapper.zero_grad()
-    return rows, dict(zip(names + ['SELFY block'], per_clip))
+    return rows, backbones, {names[0]: tsm_ms, 'SELFY block': block_ms}
 
 
 def _train_step(model, optim_wrapper, data):
@@ -362,8 +395,19 @@ def _inference(model, data):
 def _forward_backward(module, x):
 
     def step():
+        module.train()
         out = module(x.detach().requires_grad_())
         out.backward(torch.ones_like(out))
+
+    return step
+
+
+def _backbone_inference(module, x):
+
+    def step():
+        module.eval()
+        with torch.no_grad():
+            module(x)
 
     return step
 
@@ -375,7 +419,7 @@ def _interleaved(fns, device, clock, repeats):
     ]
 
 
-def ratios(stss_rows, block_rows, net_rows, backbone):
+def ratios(stss_rows, block_rows, net_rows, backbones, backbone):
     """``(label, measured, target, met)`` rows."""
     out = []
     ours, unfold = stss_rows[0]['ours'], stss_rows[0]['unfold']
@@ -428,6 +472,19 @@ def ratios(stss_rows, block_rows, net_rows, backbone):
                 '<=',
             )
         )
+    for k, (what, target) in enumerate(
+        (('fwd+bwd', 'backbone_train'), ('inference', 'backbone_inference'))
+    ):
+        for batch in backbones[names[0]]:
+            tsm, selfy = backbones[names[0]][batch], backbones[names[1]][batch]
+            out.append(
+                (
+                    f'{names[1]} / {names[0]} backbone {what}, batch {batch}',
+                    selfy[k] / tsm[k],
+                    TARGETS[target],
+                    '<=',
+                )
+            )
     return [
         (
             label,
@@ -446,7 +503,9 @@ def ratios(stss_rows, block_rows, net_rows, backbone):
     ]
 
 
-def report(device, settings, stss_rows, block_rows, net_rows, backbone):
+def report(
+    device, settings, stss_rows, block_rows, net_rows, backbones, backbone
+):
     lines = [f'### {bs.device_name(device)} (torch {torch.__version__})', '']
     size = settings.stss_size
     lines += [
@@ -497,6 +556,17 @@ def report(device, settings, stss_rows, block_rows, net_rows, backbone):
             )
     lines += [
         '',
+        'Backbones alone, timed in alternation (fwd+bwd: train mode, '
+        'gradient into the frames; inference: eval, no gradients)',
+        '',
+        '| backbone | clips | fwd+bwd ms | inference ms |',
+        '|---|---|---|---|',
+    ]
+    for name, per_batch in backbones.items():
+        for batch, (fb, infer) in per_batch.items():
+            lines.append(f'| {name} | {batch} | {fb:.0f} | {infer:.0f} |')
+    lines += [
+        '',
         "One clip's forward + backward, timed in alternation: "
         + ', '.join(
             f'{name} {"" if name == "SELFY block" else "backbone "}{ms:.0f} ms'
@@ -512,7 +582,7 @@ def report(device, settings, stss_rows, block_rows, net_rows, backbone):
         )
         lines.insert(-2, '')
     for label, value, target, met, sign in ratios(
-        stss_rows, block_rows, net_rows, backbone
+        stss_rows, block_rows, net_rows, backbones, backbone
     ):
         lines.append(
             f'| {label} | {_fmt(value, ".3f")} | {sign} {target} | {met} |'
@@ -594,9 +664,19 @@ def main(argv=None):
         block_rows = block_section(
             settings, device, args.clock, args.max_seconds
         )
-        net_rows, backbone = network_section(settings, device, args.clock)
+        net_rows, backbones, backbone = network_section(
+            settings, device, args.clock
+        )
         sections.append(
-            report(device, settings, stss_rows, block_rows, net_rows, backbone)
+            report(
+                device,
+                settings,
+                stss_rows,
+                block_rows,
+                net_rows,
+                backbones,
+                backbone,
+            )
         )
         print(sections[-1] + '\n', flush=True)
         if args.profile:
