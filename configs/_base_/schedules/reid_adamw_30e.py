@@ -1,31 +1,18 @@
 # Re-ID from scratch on a 2-core CPU: 30 epochs of the generated tracklet set
 # (9 P x K batches an epoch, 270 iterations), AdamW with a 20-iteration
 # warm-up and a per-iteration cosine decay; validation (mAP, CMC) every 10
-# epochs.
-max_epochs = 30
-train_cfg = dict(
-    type='EpochBasedTrainLoop',
-    max_epochs=max_epochs,
-    val_begin=1,
-    val_interval=10,
-)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+# epochs. The motion schedule with more epochs, a gradient-norm clip of 5 and
+# the P x K batch of 32.
+_base_ = './motion_adamw_4e.py'
 
+max_epochs = 30
+train_cfg = dict(max_epochs=max_epochs, val_interval=10)
+# the cosine decay over the 30 epochs
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=0,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-        convert_to_iter_based=True,
-    ),
+    dict(step, T_max=max_epochs, end=max_epochs)
+    if step.type == 'CosineAnnealingLR'
+    else step
+    for step in _base_.param_scheduler
 ]
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
-    clip_grad=dict(max_norm=5, norm_type=2),
-)
-auto_scale_lr = dict(enable=False, base_batch_size=32)
+optim_wrapper = dict(clip_grad=dict(max_norm=5))
+auto_scale_lr = dict(base_batch_size=32)
