@@ -87,22 +87,11 @@ test_dataloader = val_dataloader
 
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=5)
+# the recognition schedule's warm-up and cosine decay over the 12 epochs
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True,
-    ),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=0,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs,
-    ),
+    dict(step, T_max=max_epochs, end=max_epochs)
+    if step.type == 'CosineAnnealingLR'
+    else step
+    for step in _base_.param_scheduler
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=8)
