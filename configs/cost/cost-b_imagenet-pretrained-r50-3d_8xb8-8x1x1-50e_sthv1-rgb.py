@@ -9,10 +9,14 @@
 # of the 2D models' 1x1x8 sampling); otherwise the official SELFY recipe
 # (shared SSv1 data settings and SGD 50e schedule). The authors trained
 # on Kinetics/MiT with 8x8x1 clips, 160 epochs.
-_base_ = ['../_base_/datasets/sthv1_rgb_8f.py', '../_base_/selfy_recipe.py']
+_base_ = [
+    '../_base_/models/recognizer3d_i3d.py',
+    '../_base_/datasets/sthv1_rgb_8f.py',
+    '../_base_/selfy_recipe.py',
+]
 
+# the 3D recognizer (I3DHead, NCTHW input) with the CoST backbone
 model = dict(
-    type='Recognizer3D',
     backbone=dict(
         type='ResNet3dCoST',
         depth=50,
@@ -26,26 +30,9 @@ model = dict(
         norm_eval=False,
         zero_init_residual=False,
     ),
-    cls_head=dict(
-        type='I3DHead',
-        num_classes=174,
-        in_channels=2048,
-        spatial_type='avg',
-        dropout_ratio=0.5,
-        init_std=0.01,
-        average_clips='prob',
-    ),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW',
-    ),
+    cls_head=dict(num_classes=174, in_channels=2048),
 )
 
-# The data base's pipelines with one 3D clip (NCTHW) of 8 frames sampled
-# uniformly (set again in the dataloaders: a child's pipeline variables do
-# not reach the base's dataloaders).
 train_pipeline, val_pipeline = (
     [
         dict(

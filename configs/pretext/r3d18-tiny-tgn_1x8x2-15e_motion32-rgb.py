@@ -5,6 +5,7 @@
 # (tools/pretext_vs_scratch.py); the pretrained variant differs only by
 # `load_from`.
 _base_ = [
+    '../_base_/models/recognizer3d_i3d.py',
     '../_base_/datasets/motion_videos.py',
     '../_base_/schedules/motion_adamw_4e.py',
     '../_base_/motion_runtime.py',
@@ -36,24 +37,10 @@ backbone = dict(
         requires_grad=True,
     ),
 )
+# the 3D recognizer (I3DHead, NCTHW input) with this backbone
 model = dict(
-    type='Recognizer3D',
     backbone=backbone,
-    cls_head=dict(
-        type='I3DHead',
-        num_classes=8,
-        in_channels=8 * base_channels,
-        spatial_type='avg',
-        dropout_ratio=0.5,
-        init_std=0.01,
-        average_clips='prob',
-    ),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW',
-    ),
+    cls_head=dict(num_classes=8, in_channels=8 * base_channels),
 )
 
 data_root = 'data/motion32/videos'
