@@ -6,15 +6,12 @@
 # outputs are concatenated per frame (192-d) and TSNHead averages the frames.
 # Temporal patch shuffling is not used: it would break the time-reversal
 # pairs of the motion classes.
-_base_ = [
-    '../_base_/datasets/motion_tiny.py',
-    '../_base_/schedules/motion_adamw_4e.py',
-    '../_base_/motion_runtime.py',
-]
+_base_ = ['../_base_/models/tsm_r18_motion.py', '../_base_/motion.py']
 
+# the motion model base's recognizer and input, with MSTAT and TSNHead
 model = dict(
-    type='Recognizer2D',
     backbone=dict(
+        _delete_=True,
         type='MSTAT',
         num_segments=8,
         img_size=48,
@@ -30,6 +27,7 @@ model = dict(
         pretrained=None,
     ),
     cls_head=dict(
+        _delete_=True,
         type='TSNHead',
         num_classes=8,
         in_channels=192,
@@ -38,11 +36,5 @@ model = dict(
         dropout_ratio=0.3,
         init_std=0.01,
         average_clips='prob',
-    ),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCHW',
     ),
 )

@@ -8,12 +8,13 @@
 # ImageNet ViT weights: --cfg-options model.backbone.pretrained=PATH_OR_URL
 # (timm vit_base_patch16_224 keys; see selfy_mmaction/models/backbones/mstat.py)
 _base_ = [
+    '../_base_/models/reid_bnneck.py',
     '../_base_/datasets/mars_rawframes.py',
+    '../_base_/schedules/reid_adamw_30e.py',
     '../_base_/motion_runtime.py',
 ]
 
 model = dict(
-    type='VideoReID',
     backbone=dict(
         type='MSTAT',
         num_segments=8,
@@ -26,31 +27,13 @@ model = dict(
         drop_path_rate=0.1,
         pretrained=None,
     ),
-    cls_head=dict(
-        type='BNNeckHead',
-        in_channels=3 * 768,
-        num_classes=625,
-        num_segments=8,
-        label_smoothing=0.1,
-        loss_triplet=dict(type='BatchHardTripletLoss', margin=0.3),
-    ),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW',
-    ),
+    cls_head=dict(in_channels=3 * 768, num_classes=625, num_segments=8),
 )
 
+# the re-ID schedule's loops and gradient clip with 120 epochs, validation
+# every 10 from epoch 10, and SGD with a 5-epoch warm-up
 max_epochs = 120
-train_cfg = dict(
-    type='EpochBasedTrainLoop',
-    max_epochs=max_epochs,
-    val_begin=10,
-    val_interval=10,
-)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_epochs=max_epochs, val_begin=10)
 param_scheduler = [
     dict(
         type='LinearLR',
@@ -71,10 +54,10 @@ param_scheduler = [
     ),
 ]
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
-    clip_grad=dict(max_norm=5, norm_type=2),
+    optimizer=dict(
+        _delete_=True, type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4
+    )
 )
-auto_scale_lr = dict(enable=False, base_batch_size=32)
 default_hooks = dict(
     checkpoint=dict(
         interval=10, max_keep_ckpts=2, save_best='reid/mAP', rule='greater'

@@ -5,6 +5,7 @@
 # same BNNeck head and losses (ID cross-entropy with label smoothing 0.1 +
 # batch-hard triplet, margin 0.3).
 _base_ = [
+    '../_base_/models/reid_bnneck.py',
     '../_base_/datasets/reid_tracklets.py',
     '../_base_/schedules/reid_adamw_30e.py',
     '../_base_/motion_runtime.py',
@@ -12,7 +13,6 @@ _base_ = [
 
 embed_dims = 64
 model = dict(
-    type='VideoReID',
     backbone=dict(
         type='TimeSformer',
         num_frames=8,
@@ -23,19 +23,7 @@ model = dict(
         num_transformer_layers=3,
         attention_type='space_only',
     ),
-    cls_head=dict(
-        type='BNNeckHead',
-        in_channels=embed_dims,
-        num_classes=48,
-        label_smoothing=0.1,
-        loss_triplet=dict(type='BatchHardTripletLoss', margin=0.3),
-    ),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW',
-    ),
+    cls_head=dict(in_channels=embed_dims, num_classes=48),
 )
 default_hooks = dict(
     checkpoint=dict(
