@@ -18,25 +18,16 @@ model = dict(
         # kernel_size=None would use the paper's adaptive rule (5, 5, 5, 7)
         blocks=[
             dict(
-                cfg=dict(type='ECA', kernel_size=3),
+                cfg=dict(type='ECA', kernel_size=kernel_size),
                 position='after_conv3',
-                layers=('layer1',),
-            ),
-            dict(
-                cfg=dict(type='ECA', kernel_size=5),
-                position='after_conv3',
-                layers=('layer2',),
-            ),
-            dict(
-                cfg=dict(type='ECA', kernel_size=5),
-                position='after_conv3',
-                layers=('layer3',),
-            ),
-            dict(
-                cfg=dict(type='ECA', kernel_size=7),
-                position='after_conv3',
-                layers=('layer4',),
-            ),
+                layers=(layer,),
+            )
+            for layer, kernel_size in (
+                ('layer1', 3),
+                ('layer2', 5),
+                ('layer3', 5),
+                ('layer4', 7),
+            )
         ],
     ),
     cls_head=dict(num_classes=174, num_segments=8),

@@ -18,40 +18,23 @@ model = dict(
     backbone=dict(
         type='ResNetWithBlocks',
         num_segments=8,
+        # one entry per block type: the bottlenecks it replaces
+        # (1 = this type), per stage
         blocks=[
             dict(
-                cfg=dict(type='P3DBlock', block_type='A'),
+                cfg=dict(type='P3DBlock', block_type=block_type),
                 position='wrap_conv2',
                 layers=p3d_layers,
-                indices=(
-                    (1, 0, 0),
-                    (1, 0, 0, 1),
-                    (0, 0, 1, 0, 0, 1),
-                    (0, 0, 0),
+                indices=indices,
+            )
+            for block_type, indices in zip(
+                'ABC',
+                (
+                    ((1, 0, 0), (1, 0, 0, 1), (0, 0, 1, 0, 0, 1), (0, 0, 0)),
+                    ((0, 1, 0), (0, 1, 0, 0), (1, 0, 0, 1, 0, 0), (0, 0, 0)),
+                    ((0, 0, 1), (0, 0, 1, 0), (0, 1, 0, 0, 1, 0), (0, 0, 0)),
                 ),
-            ),
-            dict(
-                cfg=dict(type='P3DBlock', block_type='B'),
-                position='wrap_conv2',
-                layers=p3d_layers,
-                indices=(
-                    (0, 1, 0),
-                    (0, 1, 0, 0),
-                    (1, 0, 0, 1, 0, 0),
-                    (0, 0, 0),
-                ),
-            ),
-            dict(
-                cfg=dict(type='P3DBlock', block_type='C'),
-                position='wrap_conv2',
-                layers=p3d_layers,
-                indices=(
-                    (0, 0, 1),
-                    (0, 0, 1, 0),
-                    (0, 1, 0, 0, 1, 0),
-                    (0, 0, 0),
-                ),
-            ),
+            )
         ],
     ),
     cls_head=dict(num_classes=174, num_segments=8),

@@ -11,23 +11,19 @@ model = dict(
         is_shift=False,
         blocks=[
             dict(
-                cfg=dict(type='P3DBlock', block_type='A'),
+                cfg=dict(type='P3DBlock', block_type=block_type),
                 position='wrap_conv1',
                 layers=p3d_layers,
-                indices=((1, 0), (0, 1), (0, 0), (0, 0)),
-            ),
-            dict(
-                cfg=dict(type='P3DBlock', block_type='B'),
-                position='wrap_conv1',
-                layers=p3d_layers,
-                indices=((0, 1), (0, 0), (1, 0), (0, 0)),
-            ),
-            dict(
-                cfg=dict(type='P3DBlock', block_type='C'),
-                position='wrap_conv1',
-                layers=p3d_layers,
-                indices=((0, 0), (1, 0), (0, 1), (0, 0)),
-            ),
+                indices=indices,
+            )
+            for block_type, indices in zip(
+                'ABC',
+                (
+                    ((1, 0), (0, 1), (0, 0), (0, 0)),
+                    ((0, 1), (0, 0), (1, 0), (0, 0)),
+                    ((0, 0), (1, 0), (0, 1), (0, 0)),
+                ),
+            )
         ],
     )
 )
