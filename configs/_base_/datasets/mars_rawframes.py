@@ -27,12 +27,11 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs', meta_keys=reid_meta_keys),
 ]
+# test: the training steps without the flip, sampling in test mode
 test_pipeline = [
-    dict(type='UniformSample', clip_len=num_frames, test_mode=True),
-    dict(type='RawFrameDecode'),
-    dict(type='Resize', scale=(128, 256), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=reid_meta_keys),
+    dict(step, test_mode=True) if step['type'] == 'UniformSample' else step
+    for step in train_pipeline
+    if step['type'] != 'Flip'
 ]
 
 train_dataloader = dict(

@@ -30,19 +30,12 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs'),
 ]
+# val and test: the training steps without the random crop, sampling in
+# test mode
 val_pipeline = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=8,
-        test_mode=True,
-    ),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(48, 48), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs'),
+    dict(step, test_mode=True) if step['type'] == 'SampleFrames' else step
+    for step in train_pipeline
+    if step['type'] != 'RandomResizedCrop'
 ]
 test_pipeline = val_pipeline
 

@@ -30,13 +30,12 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs', meta_keys=reid_meta_keys),
 ]
+# test: the training steps without the random crop and flip, sampling in
+# test mode
 test_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=num_frames, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(48, 48), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=reid_meta_keys),
+    dict(step, test_mode=True) if step['type'] == 'UniformSample' else step
+    for step in train_pipeline
+    if step['type'] not in ('RandomResizedCrop', 'Flip')
 ]
 
 train_dataloader = dict(
