@@ -3,22 +3,22 @@
 # and TCPHead reducing 512 -> 128 -> 64 (64x64 covariance over the 8x4x4
 # positions of the clip, 2080-d fc input). The head trains at lr x5, as in
 # the TCP recipe.
-_base_ = ['../tsm/tsm_r18_1x1x8-4e_motion-rgb.py']
+_base_ = [
+    '../tsm/tsm_r18_1x1x8-4e_motion-rgb.py',
+    '../_base_/models/tcp_head.py',
+]
 
 model = dict(
     backbone=dict(strides=(1, 2, 2, 1)),
+    # the R50 configs' TCPHead at the R18 width, the motion classes and
+    # dropout
     cls_head=dict(
+        _base_.tcp_head,
         _delete_=True,
-        type='TCPHead',
         num_classes=8,
         in_channels=512,
-        num_segments=8,
         reduce_channels=(128, 64),
-        level='video',
-        num_iters=3,
         dropout_ratio=0.3,
-        init_std=0.001,
-        average_clips='prob',
     ),
 )
 
