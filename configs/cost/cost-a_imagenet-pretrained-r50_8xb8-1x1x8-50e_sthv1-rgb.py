@@ -9,13 +9,13 @@
 # The authors' own form (Recognizer3D, ResNet3dCoST) is
 # cost-b_imagenet-pretrained-r50-3d_8xb8-8x1x1-50e_sthv1-rgb.py.
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='ResNetWithBlocks',
-        num_segments=8,
         blocks=[
             dict(
                 cfg=dict(type='CoSTConv', variant='a'),
@@ -31,5 +31,4 @@ model = dict(
             )
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

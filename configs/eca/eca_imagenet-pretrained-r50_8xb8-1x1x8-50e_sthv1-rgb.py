@@ -7,13 +7,13 @@
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule): the
 # TSM baseline with identical settings is
 # configs/tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py.
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='ResNetTSMWithBlocks',
-        num_segments=8,
         # one entry per stage: in_channels is filled in by the backbone;
         # kernel_size=None would use the paper's adaptive rule (5, 5, 5, 7)
         blocks=[
@@ -30,5 +30,4 @@ model = dict(
             )
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

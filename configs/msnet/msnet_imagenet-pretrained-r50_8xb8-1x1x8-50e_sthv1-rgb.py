@@ -8,13 +8,13 @@
 # 23.58 M parameters per 8x224x224 clip (backbone). TSN sampling.
 # Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
 # schedule); the MSNet authors' released scripts are for ResNet-18.
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='ResNetTSMWithBlocks',
-        num_segments=8,
         # in_channels (512 after layer2) and num_segments are filled in by
         # the backbone
         blocks=[
@@ -31,5 +31,4 @@ model = dict(
             )
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

@@ -8,8 +8,9 @@
 # (A: identity T, B/C: zero-gamma BN after T); see
 # selfy_mmaction/models/blocks/p3d.py.
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 # the A -> B -> C cycle over the 13 bottlenecks of res2-res4
 # (selfy_mmaction.models.blocks.p3d.p3d_blocks((3, 4, 6, 3)))
@@ -17,7 +18,6 @@ p3d_layers = ('layer1', 'layer2', 'layer3')
 model = dict(
     backbone=dict(
         type='ResNetWithBlocks',
-        num_segments=8,
         # one entry per block type: the bottlenecks it replaces
         # (1 = this type), per stage
         blocks=[
@@ -37,5 +37,4 @@ model = dict(
             )
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

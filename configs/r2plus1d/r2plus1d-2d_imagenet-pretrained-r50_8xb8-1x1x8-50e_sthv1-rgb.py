@@ -6,13 +6,13 @@
 # (selfy_mmaction/models/blocks/r2plus1d.py). MMAction2's own ResNet2Plus1d
 # cannot load ImageNet 2D weights (pretrained2d=False), hence this form.
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='ResNetWithBlocks',
-        num_segments=8,
         blocks=[
             dict(
                 cfg=dict(type='R2Plus1DConv'),
@@ -21,5 +21,4 @@ model = dict(
             )
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

@@ -9,13 +9,13 @@
 # schedule) so that it compares with SELFY/TSM under identical settings; STM
 # has no official code or recipe. The paper's SSv1 numbers are 30-view
 # (10 clips x 3 crops) results, this config tests 1 clip x 1 centre crop.
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='ResNetWithBlocks',  # plain ResNet-50, ImageNet weights
-        num_segments=8,
         # `net` (the 3x3 ConvModule) and num_segments are filled in by the
         # backbone
         blocks=[
@@ -26,5 +26,4 @@ model = dict(
             )
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

@@ -7,13 +7,13 @@
 # our choices (selfy_mmaction/models/blocks/stsm.py). No parameters and no
 # FLOPs beyond the ResNet-50.
 # Official SELFY recipe (shared SSv1 data base and SGD 50e schedule).
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='ResNetTSMWithBlocks',
-        num_segments=8,
         # STSM replaces TSM's own shift (which would also wrap conv1.conv)
         is_shift=False,
         blocks=[
@@ -26,5 +26,4 @@ model = dict(
             )
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

@@ -9,13 +9,13 @@
 # Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
 # schedule); the TAda authors' recipe differs (lr 0.48 @ 128, cosine 64
 # epochs, warm-up, test 2 clips x 3 crops at 256) and has no SSv1 setting.
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='ResNetWithBlocks',  # plain ResNet-50, ImageNet weights
-        num_segments=8,
         stem_pool=False,
         blocks=[
             dict(
@@ -30,5 +30,4 @@ model = dict(
             )
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

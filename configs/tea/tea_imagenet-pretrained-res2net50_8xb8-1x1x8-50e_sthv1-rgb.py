@@ -7,8 +7,9 @@
 # Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
 # schedule) so that it compares with SELFY/TSM under identical settings; the
 # TEA authors' recipe differs (lr 0.02 at batch 64, steps 30/40/45).
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
@@ -25,5 +26,4 @@ model = dict(
         pretrained='checkpoints/res2net50_26w_4s-06e79181.pth',
         norm_eval=False,
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )

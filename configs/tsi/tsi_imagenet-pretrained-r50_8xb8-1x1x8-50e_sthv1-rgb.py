@@ -8,13 +8,13 @@
 # init (zero excitation BN, identity temporal branches).
 # Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
 # schedule) so that it compares with SELFY/TSM under identical settings.
-# the TSM-R50 SSv1 baseline (data, recipe, head) with the block(s) below
-_base_ = '../tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='ResNetWithBlocks',  # plain ResNet-50, ImageNet weights
-        num_segments=8,
         # in_channels, num_segments and `net` are filled in by the backbone
         blocks=[
             dict(
@@ -40,5 +40,4 @@ model = dict(
             ),
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )
