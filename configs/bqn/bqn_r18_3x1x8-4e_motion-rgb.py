@@ -4,16 +4,13 @@
 # feature LoG): 64 px gives 4x4.
 _base_ = ['./bqn-busy_r18_3x1x8-4e_motion-rgb.py']
 
+# the busy network's backbone settings (depth 18, shift 1/8, 8 segments, no
+# pretraining) as BQNResNet, without the blocks list it does not take
 model = dict(
     backbone=dict(
+        {k: v for k, v in _base_.model.backbone.items() if k != 'blocks'},
         _delete_=True,
         type='BQNResNet',
-        depth=18,
-        num_segments=8,
-        shift_div=8,
-        pretrained=None,
-        pretrained2d=False,
-        norm_eval=False,
         lateral_kernel_sizes=(7, 7, 7, 3),
     )
 )

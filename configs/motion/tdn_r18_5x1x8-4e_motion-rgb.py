@@ -5,17 +5,19 @@
 # end repeat the last one); everything else is the TSM-R18 motion recipe.
 _base_ = ['../_base_/models/tsm_r18_motion.py', '../_base_/motion_snippets.py']
 
+# the motion model's backbone settings (depth 18, 8 segments, no
+# pretraining) as TDNResNet, without the TSM shift and the blocks list
 model = dict(
     backbone=dict(
+        {
+            k: v
+            for k, v in _base_.model.backbone.items()
+            if k not in ('blocks', 'shift_div')
+        },
         _delete_=True,
         type='TDNResNet',
-        depth=18,
-        num_segments=8,
         snippet_len=5,
         fusion_weights=(0.5, 0.5),
-        pretrained=None,
-        pretrained2d=False,
-        norm_eval=False,
     ),
     cls_head=dict(type='TDNHead', num_segments=8, snippet_len=5),
 )
