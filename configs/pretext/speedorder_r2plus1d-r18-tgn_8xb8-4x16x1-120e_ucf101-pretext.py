@@ -42,21 +42,15 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs'),
 ]
+# validation: the training steps with a centre crop and no flip, in test mode
 val_pipeline = [
-    dict(type='DecordInit'),
-    dict(
-        type='PlaybackSpeedSampleFrames',
-        clip_len=clip_len,
-        speeds=speeds,
-        num_clips=num_clips,
-        out_of_bound_opt='skip',
-        test_mode=True,
-    ),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 128)),
-    dict(type='CenterCrop', crop_size=112),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(step, test_mode=True)
+    if step['type'] == 'PlaybackSpeedSampleFrames'
+    else dict(type='CenterCrop', crop_size=112)
+    if step['type'] == 'RandomCrop'
+    else step
+    for step in train_pipeline
+    if step['type'] != 'Flip'
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(

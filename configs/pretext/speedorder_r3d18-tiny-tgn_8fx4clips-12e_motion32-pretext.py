@@ -47,24 +47,14 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs'),
 ]
+# validation: the training steps without the random crop and flip, in test
+# mode, and an error (no other video) when a video is too short
 val_pipeline = [
-    dict(type='DecordInit'),
-    dict(
-        type='PlaybackSpeedSampleFrames',
-        clip_len=_base_.clip_len,
-        speeds=speeds,
-        num_clips=num_clips,
-        out_of_bound_opt='error',
-        test_mode=True,
-    ),
-    dict(type='DecordDecode'),
-    dict(
-        type='Resize',
-        scale=(_base_.img_size, _base_.img_size),
-        keep_ratio=False,
-    ),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
+    dict(step, out_of_bound_opt='error', test_mode=True)
+    if step['type'] == 'PlaybackSpeedSampleFrames'
+    else step
+    for step in train_pipeline
+    if step['type'] not in ('RandomResizedCrop', 'Flip')
 ]
 # every epoch visits each training video 4 times (new clips each time)
 train_dataloader = dict(
