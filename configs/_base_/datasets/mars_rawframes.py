@@ -6,6 +6,9 @@
 # segments), 256x128 input, P=8 x K=4 batches. Test: the MARS protocol
 # (1980 queries, the whole test set as gallery, pid -1 junk, same identity
 # and camera junk), all frames' features of the 8-frame clip averaged.
+# Frames, P x K batches, meta keys and metric: reid_pk.py.
+_base_ = './reid_pk.py'
+
 dataset_type = 'TrackletDataset'
 data_root = 'data/mars/tracklets'
 ann_file_train = 'data/mars/mars_train_list_rawframes.txt'
@@ -15,17 +18,14 @@ prepare = dict(
     'MARS_DOWNLOAD',
     prepare_doc='docs/reid.md',
 )
-num_frames = 8
-num_identities, num_instances = 8, 4  # P x K
-reid_meta_keys = ('pid', 'camid', 'is_query')
 
 train_pipeline = [
-    dict(type='UniformSample', clip_len=num_frames),
+    dict(type='UniformSample', clip_len=_base_.num_frames),
     dict(type='RawFrameDecode'),
     dict(type='Resize', scale=(128, 256), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=reid_meta_keys),
+    dict(type='PackActionInputs', meta_keys=_base_.reid_meta_keys),
 ]
 # test: the training steps without the flip, sampling in test mode
 test_pipeline = [
@@ -34,41 +34,23 @@ test_pipeline = [
     if step['type'] != 'Flip'
 ]
 
-train_dataloader = dict(
-    batch_size=num_identities * num_instances,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(
-        type='IdentityBatchSampler',
-        num_identities=num_identities,
-        num_instances=num_instances,
-    ),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_train,
-        data_type='rawframes',
-        relabel=True,
-        data_prefix=dict(img=data_root),
-        pipeline=train_pipeline,
-        **prepare,
-    ),
+# the frame folders, 8 workers; 32 tracklets per test batch
+train_dataloader, val_dataloader = (
+    dict(
+        num_workers=8,
+        dataset=dict(
+            type=dataset_type,
+            ann_file=ann_file,
+            data_type='rawframes',
+            data_prefix=dict(img=data_root),
+            pipeline=pipeline,
+            **prepare,
+        ),
+    )
+    for ann_file, pipeline in (
+        (ann_file_train, train_pipeline),
+        (ann_file_test, test_pipeline),
+    )
 )
-val_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_test,
-        data_type='rawframes',
-        data_prefix=dict(img=data_root),
-        pipeline=test_pipeline,
-        test_mode=True,
-        **prepare,
-    ),
-)
+val_dataloader['batch_size'] = 32
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='ReIDMetric', distance='euclidean')
-test_evaluator = val_evaluator

@@ -7,18 +7,18 @@
 # Training batches: P=8 identities x K=4 tracklets (IdentityBatchSampler).
 # Test: MARS protocol (queries = the first tracklet of each identity in each
 # camera; the gallery is the whole test set; same identity and camera is junk).
+# Frames, P x K batches, meta keys and metric: reid_pk.py.
+_base_ = './reid_pk.py'
+
 dataset_type = 'GeneratedTrackletDataset'
 data_root = 'data/reid_tracklets/videos'
 ann_file_train = 'data/reid_tracklets/tracklets_train.txt'
 ann_file_test = 'data/reid_tracklets/tracklets_test.txt'
 tracklet_spec = dict(seed=0)  # TrackletDatasetSpec fields (one root)
-num_frames = 8
-num_identities, num_instances = 8, 4  # P x K
-reid_meta_keys = ('pid', 'camid', 'is_query')
 
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=num_frames),
+    dict(type='UniformSample', clip_len=_base_.num_frames),
     dict(type='DecordDecode'),
     dict(
         type='RandomResizedCrop',
@@ -28,7 +28,7 @@ train_pipeline = [
     dict(type='Resize', scale=(48, 48), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', meta_keys=reid_meta_keys),
+    dict(type='PackActionInputs', meta_keys=_base_.reid_meta_keys),
 ]
 # test: the training steps without the random crop and flip, sampling in
 # test mode
@@ -38,39 +38,22 @@ test_pipeline = [
     if step['type'] not in ('RandomResizedCrop', 'Flip')
 ]
 
-train_dataloader = dict(
-    batch_size=num_identities * num_instances,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(
-        type='IdentityBatchSampler',
-        num_identities=num_identities,
-        num_instances=num_instances,
-    ),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_train,
-        spec=tracklet_spec,
-        relabel=True,
-        data_prefix=dict(video=data_root),
-        pipeline=train_pipeline,
-    ),
+# the files (one root, one spec), 2 workers; 16 tracklets per test batch
+train_dataloader, val_dataloader = (
+    dict(
+        num_workers=2,
+        dataset=dict(
+            type=dataset_type,
+            ann_file=ann_file,
+            spec=tracklet_spec,
+            data_prefix=dict(video=data_root),
+            pipeline=pipeline,
+        ),
+    )
+    for ann_file, pipeline in (
+        (ann_file_train, train_pipeline),
+        (ann_file_test, test_pipeline),
+    )
 )
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_test,
-        spec=tracklet_spec,
-        data_prefix=dict(video=data_root),
-        pipeline=test_pipeline,
-        test_mode=True,
-    ),
-)
+val_dataloader['batch_size'] = 16
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='ReIDMetric', distance='euclidean')
-test_evaluator = val_evaluator
