@@ -15,10 +15,8 @@ _base_ = './cost-a_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py'
 model = dict(
     backbone=dict(
         blocks=[
-            dict(
-                _base_.model.backbone.blocks[0],
-                cfg=dict(_base_.model.backbone.blocks[0].cfg, variant='b'),
-            )
+            dict(block, cfg=dict(block.cfg, variant='b'))
+            for block in _base_.model.backbone.blocks
         ]
     )
 )

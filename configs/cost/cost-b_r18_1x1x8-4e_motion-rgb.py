@@ -12,10 +12,8 @@ _base_ = './cost-a_r18_1x1x8-4e_motion-rgb.py'
 model = dict(
     backbone=dict(
         blocks=[
-            dict(
-                _base_.model.backbone.blocks[0],
-                cfg=dict(_base_.model.backbone.blocks[0].cfg, variant='b'),
-            )
+            dict(block, cfg=dict(block.cfg, variant='b'))
+            for block in _base_.model.backbone.blocks
         ]
     )
 )

@@ -12,12 +12,8 @@ _base_ = './selfy_imagenet-pretrained-r50_8xb8-1x1x16-50e_sthv2-rgb.py'
 model = dict(
     backbone=dict(
         blocks=[
-            dict(
-                _base_.model.backbone.blocks[0],
-                cfg=dict(
-                    _base_.model.backbone.blocks[0].cfg, window=(9, 9, 9)
-                ),
-            )
+            dict(block, cfg=dict(block.cfg, window=(9, 9, 9)))
+            for block in _base_.model.backbone.blocks
         ]
     )
 )
