@@ -13,7 +13,6 @@ _base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
-        type='ResNetTSMWithBlocks',
         # one entry per stage: in_channels is filled in by the backbone;
         # kernel_size=None would use the paper's adaptive rule (5, 5, 5, 7)
         blocks=[

@@ -14,7 +14,6 @@ _base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
-        type='ResNetTSMWithBlocks',
         # in_channels (512 after layer2) and num_segments are filled in by
         # the backbone
         blocks=[

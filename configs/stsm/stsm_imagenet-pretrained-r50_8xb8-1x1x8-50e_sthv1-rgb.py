@@ -13,7 +13,6 @@ _base_ = '../_base_/r50_blocks_sthv1.py'
 
 model = dict(
     backbone=dict(
-        type='ResNetTSMWithBlocks',
         # STSM replaces TSM's own shift (which would also wrap conv1.conv)
         is_shift=False,
         blocks=[
