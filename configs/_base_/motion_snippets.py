@@ -2,20 +2,13 @@
 # of 5 consecutive frames (frames past the end repeat the last one), for the
 # models that see frame differences inside a segment (TDN, EAN, BQN's busy
 # network). A model base goes beside it.
-_base_ = './motion.py'
+_base_ = ['./motion.py', './datasets/snippet_5x1x8.py']
 
-snippet_sampling = dict(
-    type='SampleFrames',
-    clip_len=5,
-    frame_interval=1,
-    num_clips=8,
-    out_of_bound_opt='repeat_last',
-)
 # the motion pipelines with snippets at 64 px (set again in the dataloaders:
 # a child's pipeline variables do not reach the base's dataloaders)
 train_pipeline, val_pipeline = (
     [
-        dict(step, **snippet_sampling)
+        dict(step, **_base_.snippet_sampling)
         if step.type == 'SampleFrames'
         else dict(step, scale=(64, 64))
         if step.type == 'Resize'

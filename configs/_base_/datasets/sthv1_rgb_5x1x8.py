@@ -1,20 +1,15 @@
 # Something-Something V1, 8 segments x a snippet of 5 consecutive frames
 # (TDN, EAN); frames past the end repeat the last one, as TDN's loader.
 # Everything else as the 8-frame base.
-_base_ = './sthv1_rgb_8f.py'
+_base_ = ['./sthv1_rgb_8f.py', './snippet_5x1x8.py']
 
-snippet_sampling = dict(
-    type='SampleFrames',
-    clip_len=5,
-    frame_interval=1,
-    num_clips=8,
-    out_of_bound_opt='repeat_last',
-)
 # the base's pipelines with snippets (a child's pipeline variables do not
 # reach the base's dataloaders: they are set again below)
 train_pipeline, val_pipeline, test_pipeline_2x3 = (
     [
-        dict(step, **snippet_sampling) if step.type == 'SampleFrames' else step
+        dict(step, **_base_.snippet_sampling)
+        if step.type == 'SampleFrames'
+        else step
         for step in pipeline
     ]
     for pipeline in (
