@@ -11,16 +11,15 @@
 # two pathways' logits (dropout: one mask for the mean).
 _base_ = ['./bqn-busy_imagenet-pretrained-r50_8xb8-3x1x8-50e_sthv1-rgb.py']
 
+# the busy network's backbone settings (ImageNet ResNet-50, shift 1/8, 8
+# segments) as BQNResNet: its band-pass becomes the input MBPM's, plus the
+# laterals; ImageNet weights are loaded into both pathways
 model = dict(
     backbone=dict(
+        {k: v for k, v in _base_.model.backbone.items() if k != 'band_pass'},
         _delete_=True,
         type='BQNResNet',
-        depth=50,
-        num_segments=8,
-        pretrained='torchvision://resnet50',  # loaded into both pathways
-        norm_eval=False,
-        shift_div=8,
-        input_band_pass=dict(sigma=1.1, kernel_size=9),
+        input_band_pass=_base_.model.backbone.band_pass,
         lateral_sigma=0.9,
         lateral_kernel_sizes=(7, 7, 7, 3),
     )
