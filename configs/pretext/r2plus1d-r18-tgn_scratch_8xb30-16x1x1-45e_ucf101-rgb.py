@@ -38,24 +38,17 @@ backbone = dict(
     temporal_strides=(1, 2, 2, 2),
     zero_init_residual=False,
 )
+# the C3D config's model with this backbone, its head averaging the 512
+# channels and ImageNet input normalisation (no train_cfg/test_cfg)
 model = dict(
     _delete_=True,
     type='Recognizer3D',
     backbone=backbone,
-    cls_head=dict(
-        type='I3DHead',
-        num_classes=101,
-        in_channels=512,
-        spatial_type='avg',
-        dropout_ratio=0.5,
-        init_std=0.01,
-        average_clips='prob',
-    ),
+    cls_head=dict(_base_.model.cls_head, in_channels=512, spatial_type='avg'),
     data_preprocessor=dict(
-        type='ActionDataPreprocessor',
+        _base_.model.data_preprocessor,
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
-        format_shape='NCTHW',
     ),
 )
 
