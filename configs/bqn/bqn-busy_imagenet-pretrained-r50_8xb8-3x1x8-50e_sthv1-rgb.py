@@ -7,22 +7,15 @@
 # Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
 # schedule); BQN's own SSv1 recipe differs (16 segments, lr 0.12, wd 8e-4,
 # dropout 0.8, cosine 50 e with 7 warm-up epochs, label smoothing).
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_5x1x8.py',
-    '../_base_/selfy_recipe.py',
-]
+_base_ = '../_base_/r50_snippets_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='BusyResNetTSM',  # ResNetTSM (shift 1/8) on the MBPM output
-        num_segments=8,
         band_pass=dict(sigma=1.1, kernel_size=9),
     ),
-    # TSMHead that counts the 3 frames of a segment as one segment
-    cls_head=dict(
-        type='TDNHead', num_classes=174, num_segments=8, snippet_len=3
-    ),
+    # TDNHead counting the 3 frames of a segment as one segment
+    cls_head=dict(snippet_len=3),
 )
 
 # the snippet base with 3 consecutive frames per segment

@@ -8,23 +8,14 @@
 # shift, relation blocks, sparse-transformer head) is not included.
 # Trained with the official SELFY recipe (shared SSv1 data base and SGD 50e
 # schedule); EAN's own recipe differs (70 epochs, steps 41/51/61, wd 5e-4).
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_5x1x8.py',
-    '../_base_/selfy_recipe.py',
-]
+_base_ = '../_base_/r50_snippets_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='EANResNet',  # ResNetTSM (shift 1/8) + the LMC after the stem
-        num_segments=8,
         snippet_len=5,
         motion_code=dict(
             patch_size=16, embed_channels=256, groups=16, out_init_scale=0.01
         ),
-    ),
-    # TSMHead that counts the 5 frames of a snippet as one segment
-    cls_head=dict(
-        type='TDNHead', num_classes=174, num_segments=8, snippet_len=5
     ),
 )

@@ -6,22 +6,13 @@
 # 24.03 M parameters per 8x5x224x224 clip (backbone).
 # Trained with the official SELFY recipe (shared SSv1 snippet data base and SGD 50e
 # schedule); TDN's own recipe differs (60 epochs, steps 30/45/55).
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_5x1x8.py',
-    '../_base_/selfy_recipe.py',
-]
+_base_ = '../_base_/r50_snippets_sthv1.py'
 
 model = dict(
     backbone=dict(
         type='TDNResNet',
-        num_segments=8,
         snippet_len=5,
         # (rgb, difference) weights of the fusions; (0.75, 0.25) for 16
         fusion_weights=(0.5, 0.5),
-    ),
-    # TSMHead that counts the 5 frames of a snippet as one segment
-    cls_head=dict(
-        type='TDNHead', num_classes=174, num_segments=8, snippet_len=5
     ),
 )
