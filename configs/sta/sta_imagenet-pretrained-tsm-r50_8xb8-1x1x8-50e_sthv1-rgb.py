@@ -9,21 +9,15 @@
 # default optimiser constructor: TSMOptimWrapperConstructor rejects the
 # LayerNorm layers); the TSM baseline with identical settings is
 # configs/tsm/tsm_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py.
-_base_ = [
-    '../_base_/models/tsm_r50.py',
-    '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/schedules/selfy_sgd_50e.py',
-    '../_base_/default_runtime.py',
-]
+# the TSM-R50 SSv1 baseline (data, recipe, head; 8 segments in backbone
+# and head) with the block(s) below
+_base_ = '../_base_/r50_blocks_sthv1.py'
 
 custom_imports = dict(imports=['selfy_mmaction'], allow_failed_imports=False)
 default_scope = 'mmaction'
-default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
 
 model = dict(
     backbone=dict(
-        type='ResNetTSMWithBlocks',
-        num_segments=8,
         # in_channels and num_segments are filled in by the backbone
         blocks=[
             dict(
@@ -33,5 +27,4 @@ model = dict(
             ),
         ],
     ),
-    cls_head=dict(num_classes=174, num_segments=8),
 )
