@@ -10,16 +10,11 @@
 _base_ = [
     'mmaction::_base_/models/tsn_r50.py',
     '../_base_/datasets/sthv1_rgb_8f.py',
-    '../_base_/selfy_recipe.py',
-    '../_base_/models/tcp_head.py',
+    '../_base_/tcp_recipe.py',
 ]
 
 num_segments = 8
 model = dict(
     backbone=dict(strides=(1, 2, 2, 1)),
     cls_head=dict(_base_.tcp_head, _delete_=True),
-)
-
-optim_wrapper = dict(
-    paramwise_cfg=dict(custom_keys={'cls_head': dict(lr_mult=5)})
 )
