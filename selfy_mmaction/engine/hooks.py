@@ -193,7 +193,7 @@ class ThroughputHook(Hook):
             'train/epoch_clips_per_s', self._epoch_clips / elapsed
         )
         runner.logger.info(
-            f'Epoch {runner.epoch}: {self._epoch_clips} training clips in '
+            f'Epoch {runner.epoch + 1}: {self._epoch_clips} training clips in '
             f'{elapsed:.1f} s, {self._epoch_clips / elapsed:.2f} clips/s'
         )
 

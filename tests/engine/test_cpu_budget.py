@@ -162,6 +162,6 @@ def test_throughput_hook_counts_clips(monkeypatch, caplog):
     hook.after_train_iter(runner, 1, batch)  # 4 clips in 1 s
     assert hub.get_scalar('train/clips_per_s').current() == pytest.approx(4)
     with caplog.at_level(logging.INFO, logger='test_throughput'):
-        hook.after_train_epoch(runner)  # 8 clips in 1.5 s
+        hook.after_train_epoch(runner)  # 8 clips in 1.5 s (epoch 3 counts from 0)
     assert hub.get_info('train/epoch_clips_per_s') == pytest.approx(8 / 1.5)
-    assert 'Epoch 3: 8 training clips in 1.5 s, 5.33 clips/s' in caplog.text
+    assert 'Epoch 4: 8 training clips in 1.5 s, 5.33 clips/s' in caplog.text
