@@ -22,6 +22,7 @@ from mmengine.runner import Runner
 from .cpu_budget import (
     CPUBudget,
     available_cores,
+    busy_cores,
     cap_workers,
     local_processes,
     resolve_cpu_budget,
@@ -114,6 +115,7 @@ class CPUDistributedRunner(Runner):
     """
 
     cpu_budget: Optional[CPUBudget] = None
+    _busy_cores = 0.0
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -121,7 +123,8 @@ class CPUDistributedRunner(Runner):
             budget = self.cpu_budget
             self.logger.info(
                 f'CPU budget (env_cfg.cpu_budget): {budget.cores} cores, '
-                f'{budget.processes} process(es) on this machine; '
+                f'{budget.processes} process(es) on this machine, '
+                f'{self._busy_cores:.1f} busy with other programs; '
                 f'{torch.get_num_threads()} intra-op threads, data workers '
                 f'per loader at most {budget.workers or "as configured"}'
             )
@@ -152,9 +155,11 @@ class CPUDistributedRunner(Runner):
                 "(expected 'threads', 'workers', 'cores')"
             )
         cores = budget_cfg.pop('cores', None) or available_cores()
+        busy = busy_cores() if budget_cfg.get('threads') == 'auto' else 0.0
         budget = resolve_cpu_budget(
-            cores, local_processes(self.distributed), **budget_cfg
+            cores, local_processes(self.distributed), busy=busy, **budget_cfg
         )
+        self._busy_cores = busy
         if budget.threads:
             torch.set_num_threads(budget.threads)
         self._train_dataloader = cap_workers(

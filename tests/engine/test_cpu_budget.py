@@ -3,6 +3,7 @@
 
 import glob
 import logging
+import os
 import os.path as osp
 import sys
 from types import SimpleNamespace
@@ -18,7 +19,11 @@ from selfy_mmaction.engine import (
     build_runner,
     resolve_cpu_budget,
 )
-from selfy_mmaction.engine.cpu_budget import cap_workers, local_processes
+from selfy_mmaction.engine.cpu_budget import (
+    busy_cores,
+    cap_workers,
+    local_processes,
+)
 
 sys.path.insert(
     0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'reliability')
@@ -40,6 +45,22 @@ def test_auto_splits_the_cores_among_processes(cores, processes, expected):
     assert resolve_cpu_budget(cores, processes) == CPUBudget(
         cores, processes, *expected
     )
+
+
+@pytest.mark.parametrize(
+    'busy, processes, threads',
+    [(0.4, 1, 2), (0.6, 1, 1), (1.9, 1, 1), (2, 2, 1)],
+)
+def test_auto_threads_leave_the_busy_cores(busy, processes, threads):
+    assert resolve_cpu_budget(2, processes, busy=busy).threads == threads
+    assert resolve_cpu_budget(16, 1, busy=3.2).threads == 13
+    # explicit values are kept whatever the load
+    assert resolve_cpu_budget(2, 1, threads=2, busy=busy).threads == 2
+
+
+def test_busy_cores_reads_the_machine():
+    busy = busy_cores(0.05)
+    assert 0.0 <= busy <= os.cpu_count()
 
 
 def test_explicit_values_and_none():
@@ -96,8 +117,13 @@ def _runner(tmp_path, budget, num_workers=8):
     return build_runner(cfg)
 
 
+@pytest.fixture
+def idle_machine(monkeypatch):
+    monkeypatch.setattr('selfy_mmaction.engine.runner.busy_cores', lambda: 0.0)
+
+
 def test_runner_applies_the_budget_and_logs_it(
-    tmp_path, monkeypatch, threads_restored
+    tmp_path, monkeypatch, threads_restored, idle_machine
 ):
     monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
     torch.set_num_threads(1)
@@ -110,12 +136,22 @@ def test_runner_applies_the_budget_and_logs_it(
     (log,) = glob.glob(osp.join(runner.log_dir, '*.log'))
     with open(log) as f:
         assert 'CPU budget (env_cfg.cpu_budget): 4 cores' in f.read()
+
+
+def test_runner_leaves_the_cores_other_programs_use(
+    tmp_path, monkeypatch, threads_restored
+):
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    monkeypatch.setattr('selfy_mmaction.engine.runner.busy_cores', lambda: 1.2)
+    runner = _runner(tmp_path, dict(cores=4, threads='auto', workers='auto'))
+    assert torch.get_num_threads() == 3
+    assert runner.cpu_budget == CPUBudget(4, 1, 3, 2)
     # the loaders are built with the capped count
     assert runner.train_dataloader.num_workers == 2
 
 
 def test_omp_num_threads_set_by_the_user_is_kept(
-    tmp_path, monkeypatch, threads_restored
+    tmp_path, monkeypatch, threads_restored, idle_machine
 ):
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
     torch.set_num_threads(1)
@@ -126,7 +162,7 @@ def test_omp_num_threads_set_by_the_user_is_kept(
 
 
 def test_no_budget_and_cuda_runs_are_left_as_configured(
-    tmp_path, monkeypatch, threads_restored
+    tmp_path, monkeypatch, threads_restored, idle_machine
 ):
     monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
     torch.set_num_threads(1)
@@ -162,6 +198,8 @@ def test_throughput_hook_counts_clips(monkeypatch, caplog):
     hook.after_train_iter(runner, 1, batch)  # 4 clips in 1 s
     assert hub.get_scalar('train/clips_per_s').current() == pytest.approx(4)
     with caplog.at_level(logging.INFO, logger='test_throughput'):
-        hook.after_train_epoch(runner)  # 8 clips in 1.5 s (epoch 3 counts from 0)
+        hook.after_train_epoch(
+            runner
+        )  # 8 clips in 1.5 s (epoch 3 counts from 0)
     assert hub.get_info('train/epoch_clips_per_s') == pytest.approx(8 / 1.5)
     assert 'Epoch 4: 8 training clips in 1.5 s, 5.33 clips/s' in caplog.text
