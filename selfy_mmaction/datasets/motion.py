@@ -87,8 +87,14 @@ def _background(rng, size):
 
 
 def _polygon(kind, centre, radius, angle):
-    """Vertices of an asymmetric shape (rotation must be visible)."""
-    if kind == 'triangle':
+    """Vertices of an asymmetric shape (rotation must be visible).
+
+    ``kind``: ``'triangle'``, ``'arrow'``, ``'flag'`` or an ``(N, 2)`` array
+    of vertices in units of ``radius`` (the motion suite's random shapes).
+    """
+    if not isinstance(kind, str):
+        rel = kind
+    elif kind == 'triangle':
         rel = [(0, -1.2), (0.8, 0.8), (-0.5, 0.8)]
     elif kind == 'arrow':
         rel = [
