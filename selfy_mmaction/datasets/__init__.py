@@ -15,6 +15,13 @@ from .motion import (
     generate_motion_dataset,
     render_clip,
 )
+from .motion_suite import (
+    SPEED_BINS,
+    SUITE_CLASSES,
+    MotionSuiteDataset,
+    MotionSuiteSpec,
+    generate_motion_suite,
+)
 from .patch_shuffle import TemporalPatchShuffle
 from .samplers import IdentityBatchSampler
 from .tracklets import (
@@ -23,18 +30,23 @@ from .tracklets import (
     TrackletDatasetSpec,
     generate_tracklet_dataset,
 )
-from .transforms import PlaybackSpeedSampleFrames
+from .transforms import MotionCorruption, PlaybackSpeedSampleFrames
 
 __all__ = [
     'MOTION_CLASSES',
     'MOTION_PAIRS',
+    'SPEED_BINS',
+    'SUITE_CLASSES',
     'AnnotationError',
     'CheckedRawframeDataset',
     'CheckedVideoDataset',
     'DatasetNotPreparedError',
     'GeneratedTrackletDataset',
     'IdentityBatchSampler',
+    'MotionCorruption',
     'MotionDatasetSpec',
+    'MotionSuiteDataset',
+    'MotionSuiteSpec',
     'MotionVideoDataset',
     'PlaybackSpeedSampleFrames',
     'SampleLoadError',
@@ -42,6 +54,7 @@ __all__ = [
     'TrackletDataset',
     'TrackletDatasetSpec',
     'generate_motion_dataset',
+    'generate_motion_suite',
     'generate_tracklet_dataset',
     'render_clip',
 ]

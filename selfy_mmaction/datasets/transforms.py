@@ -4,6 +4,10 @@
 speed prediction (Cho et al., IEEE Access 2021): K clips of one video, each
 at its own playback speed and direction, from random starts, shown in a
 random order; the label is that order (an index into the K! permutations).
+
+:class:`MotionCorruption` corrupts decoded frames at a severity 1-5 (in the
+spirit of Hendrycks & Dietterich's common corruptions, ICLR 2019), for
+robustness tests.
 """
 
 import math
@@ -11,6 +15,7 @@ import warnings
 import zlib
 from typing import Optional, Sequence
 
+import cv2
 import numpy as np
 from mmaction.registry import TRANSFORMS
 from mmcv.transforms import BaseTransform
@@ -203,4 +208,132 @@ class PlaybackSpeedSampleFrames(BaseTransform):
             f'speeds={self.speeds}, num_clips={self.num_clips}, '
             f'out_of_bound_opt={self.out_of_bound_opt!r}, '
             f'test_mode={self.test_mode})'
+        )
+
+
+#: ``kind``: per severity 1..5, the corruption's strength (see
+#: :class:`MotionCorruption`).
+CORRUPTION_LEVELS = dict(
+    occlusion=(0.05, 0.1, 0.2, 0.3, 0.4),  # fraction of the frame area
+    motion_blur=(3, 5, 7, 9, 11),  # kernel length, px
+    gaussian_noise=(8, 16, 24, 32, 48),  # sigma, uint8 scale
+    brightness=(0.1, 0.2, 0.3, 0.4, 0.5),  # added, fraction of 255
+    frame_drop=(1, 2, 3, 4, 5),  # frames replaced
+)
+
+
+def motion_blur_kernel(length: int, angle: float) -> np.ndarray:
+    """``(length, length)`` float32 kernel summing to 1: ``length`` samples
+    along a line through the centre at ``angle`` (radians)."""
+    kernel = np.zeros((length, length), np.float32)
+    half = (length - 1) / 2
+    t = np.linspace(-half, half, length)
+    cols = np.rint(half + t * math.cos(angle)).astype(int)
+    rows = np.rint(half + t * math.sin(angle)).astype(int)
+    np.add.at(kernel, (rows, cols), 1.0)
+    return kernel / kernel.sum()
+
+
+@TRANSFORMS.register_module()
+class MotionCorruption(BaseTransform):
+    """Corrupt the decoded frames of a clip, deterministically per clip.
+
+    Per ``kind``, severity 1..5 (:data:`CORRUPTION_LEVELS`):
+
+    * ``'occlusion'``: one static rectangle of a random grey covering
+      5/10/20/30/40% of the frame area, at a random place and aspect;
+    * ``'motion_blur'``: a linear kernel of length 3/5/7/9/11 px at a random
+      angle (the same for all frames), ``cv2.filter2D`` on every frame;
+    * ``'gaussian_noise'``: sigma 8/16/24/32/48, clipped to uint8;
+    * ``'brightness'``: ``round(0.1/0.2/0.3/0.4/0.5 * 255)`` added, clipped;
+    * ``'frame_drop'``: 1/2/3/4/5 frames (never the first; at most all the
+      others) replaced by the previous kept frame; the count is unchanged.
+
+    The random draws come from ``default_rng([seed, crc32(filename)])``, so
+    a clip is corrupted the same way in every run and worker.
+
+    Required keys: ``imgs`` (list of ``(H, W, 3)`` uint8 frames, after
+    ``DecordDecode``, before ``Resize``/``FormatShape``), ``filename`` (or
+    ``frame_dir``). Modified keys: ``imgs`` (new arrays).
+
+    Args:
+        kind (str): One of :data:`CORRUPTION_LEVELS`.
+        severity (int): 1..5.
+        seed (int): Seed combined with the file name. Defaults to 0.
+    """
+
+    def __init__(self, kind: str, severity: int, seed: int = 0):
+        if kind not in CORRUPTION_LEVELS:
+            raise ValueError(
+                f'kind must be one of {tuple(CORRUPTION_LEVELS)}, got {kind!r}'
+            )
+        if (
+            isinstance(severity, bool)
+            or not isinstance(severity, (int, np.integer))
+            or not 1 <= severity <= 5
+        ):
+            raise ValueError(
+                f'severity must be an int in 1..5, got {severity!r}'
+            )
+        self.kind = kind
+        self.severity = int(severity)
+        self.seed = int(seed)
+
+    def _rng(self, results: dict) -> np.random.Generator:
+        name = str(results.get('filename', results.get('frame_dir', '')))
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    def transform(self, results: dict) -> dict:
+        imgs = [np.asarray(img) for img in results['imgs']]
+        rng = self._rng(results)
+        level = CORRUPTION_LEVELS[self.kind][self.severity - 1]
+        getattr(self, f'_{self.kind}')(imgs, rng, level)
+        results['imgs'] = imgs
+        return results
+
+    @staticmethod
+    def _occlusion(imgs, rng, fraction):
+        h, w = imgs[0].shape[:2]
+        area = fraction * h * w
+        aspect = math.exp(rng.uniform(math.log(0.5), math.log(2.0)))
+        rh = int(np.clip(round(math.sqrt(area * aspect)), 1, h))
+        rw = int(np.clip(round(area / rh), 1, w))
+        y0 = int(rng.integers(0, h - rh + 1))
+        x0 = int(rng.integers(0, w - rw + 1))
+        grey = int(rng.integers(0, 256))
+        for i, img in enumerate(imgs):
+            imgs[i] = img.copy()
+            imgs[i][y0 : y0 + rh, x0 : x0 + rw] = grey
+
+    @staticmethod
+    def _motion_blur(imgs, rng, length):
+        kernel = motion_blur_kernel(length, rng.uniform(0, math.pi))
+        for i, img in enumerate(imgs):
+            imgs[i] = cv2.filter2D(img, -1, kernel)
+
+    @staticmethod
+    def _gaussian_noise(imgs, rng, sigma):
+        for i, img in enumerate(imgs):
+            noisy = img + rng.normal(0, sigma, img.shape)
+            imgs[i] = np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+    @staticmethod
+    def _brightness(imgs, rng, delta):
+        offset = int(round(delta * 255))
+        for i, img in enumerate(imgs):
+            imgs[i] = np.clip(img.astype(np.int16) + offset, 0, 255).astype(
+                np.uint8
+            )
+
+    @staticmethod
+    def _frame_drop(imgs, rng, count):
+        count = min(count, len(imgs) - 1)
+        dropped = set((1 + rng.permutation(len(imgs) - 1)[:count]).tolist())
+        for i in sorted(dropped):
+            imgs[i] = imgs[i - 1].copy()
+
+    def __repr__(self) -> str:
+        return (
+            f'{type(self).__name__}(kind={self.kind!r}, '
+            f'severity={self.severity}, seed={self.seed})'
         )
