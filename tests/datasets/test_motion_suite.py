@@ -261,3 +261,13 @@ def test_dataset_builds_and_carries_speed_bin_and_task(tmp_path):
     os.remove(meta_path)
     with pytest.raises(DatasetNotPreparedError, match='suite_test_meta.json'):
         DATASETS.build(test_cfg)
+
+
+def test_class_strip_shows_the_first_train_clip_of_every_class(tmp_path):
+    from selfy_mmaction.visualization.strips import draw_suite_strip
+
+    spec = MotionSuiteSpec(**TINY)
+    path = tmp_path / 'strip.png'
+    strip = draw_suite_strip(str(path), spec)
+    assert strip.shape == (11, 8, 32, 32, 3) and path.stat().st_size > 0
+    assert np.array_equal(strip[9], suite_clip(spec, 'train', 9)[0][..., ::-1])
