@@ -227,7 +227,7 @@ def apply_recipe(cfg, recipe: dict, work_dir: str, seed: int):
     from mmengine.config import Config
 
     schedule = Config.fromfile(recipe['schedule'])
-    data = Config.fromfile(DATA_BASE)
+    data = Config.fromfile(recipe.get('data_base', DATA_BASE))
     for key in (
         'train_cfg',
         'test_cfg',
@@ -248,9 +248,16 @@ def apply_recipe(cfg, recipe: dict, work_dir: str, seed: int):
         cfg.merge_from_dict(recipe['cfg_options'])
     spec = recipe['spec']
     ann = {
-        'train': osp.join(recipe['data_root'], 'motion_train_list_videos.txt'),
-        'test': osp.join(recipe['data_root'], 'motion_val_list_videos.txt'),
+        'train': osp.join(
+            recipe['data_root'], osp.basename(data.ann_file_train)
+        ),
+        'test': osp.join(
+            recipe['data_root'],
+            osp.basename(data.get('ann_file_test', data.ann_file_val)),
+        ),
     }
+    if data.get('num_classes'):
+        cfg.model.cls_head['num_classes'] = data.num_classes
     for split, base_key in (
         ('train', 'train_dataloader'),
         ('test', 'test_dataloader'),
@@ -272,10 +279,7 @@ def apply_recipe(cfg, recipe: dict, work_dir: str, seed: int):
     # no validation while training: the test below is the only evaluation
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.train_cfg['val_interval'] = epochs + 1
-    cfg.test_evaluator = [
-        dict(type='AccMetric'),
-        dict(type='MotionPairMetric'),
-    ]
+    cfg.test_evaluator = copy.deepcopy(data.test_evaluator)
     cfg.default_hooks['checkpoint'] = dict(
         type='CheckpointHook', interval=-1, save_last=True
     )
@@ -369,10 +373,13 @@ def run_one(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
         config=osp.relpath(config, REPO),
         name=display_name(config),
         seed=seed,
+        recipe=recipe,
         top1=float(metrics['acc/top1']),
         top5=float(metrics['acc/top5']),
-        pair_acc=float(metrics['motion/pair_acc']),
-        direction_acc=float(metrics['motion/direction_acc']),
+        pair_acc=_float(metrics.get('motion/pair_acc')),
+        direction_acc=_float(metrics.get('motion/direction_acc')),
+        metrics={k: float(v) for k, v in metrics.items()},
+        corrupted=_corrupted_metrics(runner, cfg, recipe),
         num_test=len(runner.test_dataloader.dataset),
         train_seconds=train_s,
         train_clips_per_s=timer.clips / timer.seconds
@@ -385,6 +392,33 @@ def run_one(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
     with open(osp.join(work_dir, 'result.json'), 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def _float(value) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+def _corrupted_metrics(runner, cfg, recipe: dict) -> Dict[str, dict]:
+    """The test metrics again for every ``(kind, severity)`` of
+    ``recipe['corruptions']``: a ``MotionCorruption`` transform after the
+    frame decoding of the test pipeline; keyed ``'<kind>:<severity>'``."""
+    from mmengine.runner import TestLoop
+
+    out = {}
+    for kind, severity in recipe.get('corruptions') or []:
+        loader = copy.deepcopy(cfg.test_dataloader)
+        pipeline = loader['dataset']['pipeline']
+        decode = next(
+            i for i, t in enumerate(pipeline) if t['type'].endswith('Decode')
+        )
+        pipeline.insert(
+            decode + 1,
+            dict(type='MotionCorruption', kind=kind, severity=severity),
+        )
+        loop = TestLoop(runner, loader, copy.deepcopy(cfg.test_evaluator))
+        metrics = loop.run()
+        out[f'{kind}:{severity}'] = {k: float(v) for k, v in metrics.items()}
+    return out
 
 
 def _final_loss(runner) -> Optional[float]:
@@ -436,6 +470,14 @@ def _run_dir(work_dir: str, config: str, seed: int) -> str:
 def _spawn(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
     run_dir = _run_dir(work_dir, config, seed)
     os.makedirs(run_dir, exist_ok=True)
+    result_path = osp.join(run_dir, 'result.json')
+    if osp.exists(result_path):
+        with open(result_path) as f:
+            done = json.load(f)
+        if done.get('recipe') == json.loads(json.dumps(recipe)):  # reuse
+            done.setdefault('wall_seconds', done['train_seconds'])
+            done['reused'] = True
+            return done
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     start = time.perf_counter()
     with open(osp.join(run_dir, 'stdout.log'), 'w') as log:
@@ -455,7 +497,6 @@ def _spawn(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
             cwd=REPO,
         )
     wall = time.perf_counter() - start
-    result_path = osp.join(run_dir, 'result.json')
     if proc.returncode != 0 or not osp.exists(result_path):
         with open(osp.join(run_dir, 'stdout.log')) as f:
             tail = f.read()[-2000:]
@@ -471,6 +512,8 @@ def _spawn(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
     with open(result_path) as f:
         result = json.load(f)
     result['wall_seconds'] = wall
+    with open(result_path, 'w') as f:
+        json.dump(result, f, indent=1)
     return result
 
 
@@ -482,10 +525,15 @@ def _summary_line(r: dict, done: int, total: int) -> str:
             f'{_run_dir(".", r["config"], r["seed"])}; last log lines:\n'
             + '\n'.join(r['log_tail'].splitlines()[-8:])
         )
+    motion = (
+        f' (pair {100 * r["pair_acc"]:.0f}%, direction '
+        f'{100 * r["direction_acc"]:.0f}%)'
+        if r.get('pair_acc') is not None
+        else ''
+    )
     return (
-        f'{head}: top-1 {100 * r["top1"]:.1f}% (pair '
-        f'{100 * r["pair_acc"]:.0f}%, direction '
-        f'{100 * r["direction_acc"]:.0f}%), '
+        f'{head}: top-1 {100 * r["top1"]:.1f}%{motion}'
+        f'{" (finished before: reused)" if r.get("reused") else ""}, '
         f'{r["train_clips_per_s"]:.1f} clips/s, '
         f'{r["peak_rss_mb"]:.0f} MB, {r["latency_ms"]:.1f} ms/clip, '
         f'{r["wall_seconds"]:.0f} s'
@@ -681,15 +729,19 @@ def _loadavg():
 
 
 def _prepare_data(recipe: dict):
-    from selfy_mmaction.datasets.motion import (
-        MotionDatasetSpec,
-        generate_motion_dataset,
-    )
+    """Generate the recipe's dataset (the motion dataset, or the motion
+    suite where ``recipe['generator'] == 'suite'``) unless it is there."""
+    from selfy_mmaction.datasets import motion, motion_suite
 
     os.makedirs(recipe['data_root'], exist_ok=True)
-    generate_motion_dataset(
-        recipe['data_root'], MotionDatasetSpec(**recipe['spec'])
-    )
+    if recipe.get('generator') == 'suite':
+        motion_suite.generate_motion_suite(
+            recipe['data_root'], motion_suite.MotionSuiteSpec(**recipe['spec'])
+        )
+    else:
+        motion.generate_motion_dataset(
+            recipe['data_root'], motion.MotionDatasetSpec(**recipe['spec'])
+        )
 
 
 def benchmark(args) -> List[dict]:
