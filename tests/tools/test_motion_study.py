@@ -1,0 +1,45 @@
+"""tools/motion_study.py --quick end to end (what CI runs): a tiny suite,
+one epoch, SELFY-TSM trained, tested clean and under one corruption, the
+report written; a second invocation reuses the finished run."""
+
+import json
+import os.path as osp
+import subprocess
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _study(work):
+    return subprocess.run(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools', 'motion_study.py'),
+            '--quick',
+            '--variants',
+            'SELFY-TSM',
+            '--work-dir',
+            str(work),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=400,
+        cwd=REPO,
+    )
+
+
+def test_quick_study_trains_tests_corrupts_and_resumes(tmp_path):
+    work = tmp_path / 'study'
+    proc = _study(work)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    payload = json.loads((work / 'study.json').read_text())
+    (run,) = payload['runs']
+    assert run['variant'] == 'SELFY-TSM' and not run.get('failed')
+    assert 0 <= run['metrics']['acc/top1'] <= 1
+    assert 'suite/speed0_top1' in run['metrics']
+    assert set(run['corrupted']) == {'frame_drop:3'}
+    assert '| SELFY-TSM | 1 |' in (work / 'study.md').read_text()
+    assert (work / 'study_speed.png').read_bytes()[:4] == b'\x89PNG'
+    again = _study(work)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert 'finished before: reused' in again.stdout
