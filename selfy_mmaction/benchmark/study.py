@@ -527,22 +527,14 @@ def _plot_speed(path, summary, bins, chance):
 def _plot_window(path, summary, bins, chance):
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), dpi=110, sharey=True)
-    _speed_lines(
-        axes[0],
-        summary,
-        ['SELFY-TSM L=1', 'SELFY-TSM L=3', 'SELFY-TSM'],
-        bins,
-        chance,
-    )
-    axes[0].set_title('window length L (U = V = 9); SELFY-TSM: L = 5')
-    _speed_lines(
-        axes[1],
-        summary,
-        ['SELFY-TSM U=V=3', 'SELFY-TSM U=V=5', 'SELFY-TSM'],
-        bins,
-        chance,
-    )
-    axes[1].set_title('spatial window U = V (L = 5); SELFY-TSM: 9')
+    panels = [
+        ('L', 'window length L (U = V = 9); SELFY-TSM: L = 5'),
+        ('U=V', 'spatial window U = V (L = 5); SELFY-TSM: 9'),
+    ]
+    for ax, (key, title) in zip(axes, panels):
+        names = [n for n in EXPERIMENTS['neighbourhood'] if f' {key}=' in n]
+        _speed_lines(ax, summary, names + ['SELFY-TSM'], bins, chance)
+        ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

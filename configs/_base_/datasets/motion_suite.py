@@ -3,7 +3,10 @@
 # (4 directions x slow/fast, pass, bounce, push), 8 frames of 64x64 px seen
 # whole (no crop: a crop would rescale the speeds), on textured panning
 # backgrounds with distractors and moving occluders; the test split is drawn
-# from a held-out generator seed (new shapes, textures, speeds).
+# from a held-out generator seed (new shapes, textures, speeds). The loaders
+# are the motion dataset's (motion_videos.py) with this dataset.
+_base_ = './motion_videos.py'
+
 dataset_type = 'MotionSuiteDataset'
 data_root = 'data/motion_suite/videos'
 ann_file_train = 'data/motion_suite/suite_train_list_videos.txt'
@@ -31,28 +34,18 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+suite_dataset = dict(
+    type=dataset_type,
+    spec=dict(suite_spec, _delete_=True),
+    data_prefix=dict(video=data_root),
+)
 train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_train,
-        spec=suite_spec,
-        data_prefix=dict(video=data_root),
-        pipeline=train_pipeline,
-    ),
+        suite_dataset, ann_file=ann_file_train, pipeline=train_pipeline
+    )
 )
 val_dataloader = dict(
-    train_dataloader,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        train_dataloader['dataset'],
-        ann_file=ann_file_val,
-        pipeline=val_pipeline,
-        test_mode=True,
-    ),
+    dataset=dict(suite_dataset, ann_file=ann_file_val, pipeline=val_pipeline)
 )
 test_dataloader = val_dataloader
 
