@@ -497,10 +497,11 @@ def _speed_lines(ax, summary, names, bins, chance):
     ax.axhline(chance, color='grey', lw=0.8, ls=':')
     ax.annotate(
         f'chance {chance:.1f} %',
-        (0, chance),
+        (1, chance),
         xycoords=('axes fraction', 'data'),
-        xytext=(4, 3),
+        xytext=(-4, 3),
         textcoords='offset points',
+        ha='right',
         fontsize=7,
         color='grey',
     )
@@ -511,12 +512,18 @@ def _speed_lines(ax, summary, names, bins, chance):
     ax.set_ylabel('top-1 (%), mean ± sd over seeds')
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc='lower left')
+    ax.legend(
+        fontsize=7,
+        loc='upper center',
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=3,
+        frameon=False,
+    )
 
 
 def _plot_speed(path, summary, bins, chance):
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=110)
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=110)
     _speed_lines(ax, summary, EXPERIMENTS['complementarity'], bins, chance)
     ax.set_title('Accuracy by motion speed: complementarity')
     fig.tight_layout()
@@ -526,7 +533,7 @@ def _plot_speed(path, summary, bins, chance):
 
 def _plot_window(path, summary, bins, chance):
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), dpi=110, sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), dpi=110, sharey=True)
     panels = [
         ('L', 'window length L (U = V = 9); SELFY-TSM: L = 5'),
         ('U=V', 'spatial window U = V (L = 5); SELFY-TSM: 9'),
