@@ -12,12 +12,10 @@ at random), camera jitter and a static occluder. Clips are written as mp4
 (``<relative path> <label>``), deterministically from a seed.
 """
 
-import fcntl
-import json
 import math
 import os
 import os.path as osp
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
 import cv2
@@ -26,6 +24,7 @@ from mmaction.registry import DATASETS
 from mmengine.utils import ProgressBar
 
 from .checked import CheckedVideoDataset
+from .generated import generate_on_first_use, spec_is_current, write_spec
 
 #: (forward, reversed) class names; label 2k = forward, 2k+1 = reversed.
 MOTION_PAIRS: List[Tuple[str, str]] = [
@@ -253,12 +252,8 @@ def generate_motion_dataset(
         val_list=osp.join(root, 'motion_val_list_videos.txt'),
         classes=osp.join(root, 'classes.txt'),
     )
-    spec_path = osp.join(root, 'spec.json')
-    wanted = json.loads(json.dumps(asdict(spec)))
-    if not force and osp.exists(spec_path):
-        with open(spec_path) as f:
-            if json.load(f) == wanted:
-                return paths
+    if not force and spec_is_current(root, spec):
+        return paths
     num_classes = len(spec.classes)
     if num_classes % 2 or num_classes > len(MOTION_CLASSES):
         raise ValueError(
@@ -289,8 +284,7 @@ def generate_motion_dataset(
             f.writelines(lines)
     with open(paths['classes'], 'w') as f:
         f.writelines(f'{name}\n' for name in spec.classes)
-    with open(spec_path, 'w') as f:
-        json.dump(wanted, f, indent=1)
+    write_spec(root, spec)
     print()
     return paths
 
@@ -308,9 +302,9 @@ class MotionVideoDataset(CheckedVideoDataset):
     """
 
     def __init__(self, ann_file: str, spec: dict = None, **kwargs):
-        root = osp.dirname(ann_file) or '.'
-        os.makedirs(root, exist_ok=True)
-        with open(osp.join(root, '.lock'), 'w') as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            generate_motion_dataset(root, MotionDatasetSpec(**(spec or {})))
+        generate_on_first_use(
+            ann_file,
+            generate_motion_dataset,
+            MotionDatasetSpec(**(spec or {})),
+        )
         super().__init__(ann_file, **kwargs)

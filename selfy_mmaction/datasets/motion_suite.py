@@ -20,12 +20,11 @@ nuisances of every clip), deterministically from the spec.
 """
 
 import colorsys
-import fcntl
 import json
 import math
 import os
 import os.path as osp
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
 import cv2
@@ -38,6 +37,7 @@ from .checked import (
     CheckedVideoDataset,
     DatasetNotPreparedError,
 )
+from .generated import generate_on_first_use, spec_is_current, write_spec
 from .motion import _background, _draw, _polygon, _split_labels, write_video
 
 SUITE_CLASSES: List[str] = [
@@ -473,12 +473,8 @@ def generate_motion_suite(
         )
         paths[f'{split}_meta'] = osp.join(root, f'suite_{split}_meta.json')
     paths['classes'] = osp.join(root, 'classes.txt')
-    spec_path = osp.join(root, 'spec.json')
-    wanted = json.loads(json.dumps(asdict(spec)))
-    if not force and osp.exists(spec_path):
-        with open(spec_path) as f:
-            if json.load(f) == wanted:
-                return paths
+    if not force and spec_is_current(root, spec):
+        return paths
     num_classes = len(spec.classes)
     counts = dict(train=spec.num_train_per_class, test=spec.num_test_per_class)
     total = num_classes * sum(counts.values())
@@ -499,8 +495,7 @@ def generate_motion_suite(
         _write_meta(paths[f'{split}_meta'], anns)
     with open(paths['classes'], 'w') as f:
         f.writelines(f'{name}\n' for name in spec.classes)
-    with open(spec_path, 'w') as f:
-        json.dump(wanted, f, indent=1)
+    write_spec(root, spec)
     print()
     return paths
 
@@ -530,11 +525,9 @@ class MotionSuiteDataset(CheckedVideoDataset):
     """
 
     def __init__(self, ann_file: str, spec: dict = None, **kwargs):
-        root = osp.dirname(ann_file) or '.'
-        os.makedirs(root, exist_ok=True)
-        with open(osp.join(root, '.lock'), 'w') as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            generate_motion_suite(root, MotionSuiteSpec(**(spec or {})))
+        root = generate_on_first_use(
+            ann_file, generate_motion_suite, MotionSuiteSpec(**(spec or {}))
+        )
         kwargs.setdefault('data_prefix', dict(video=osp.join(root, 'videos')))
         super().__init__(ann_file, **kwargs)
 

@@ -19,12 +19,10 @@ background, brightness, colour cast, scale and walking direction. Training and
 test identities are disjoint.
 """
 
-import fcntl
-import json
 import math
 import os
 import os.path as osp
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 import cv2
@@ -35,6 +33,7 @@ from mmengine.fileio import list_from_file
 from mmengine.utils import ProgressBar
 
 from .checked import _CheckedMixin, _int_field
+from .generated import generate_on_first_use, spec_is_current, write_spec
 from .motion import write_video
 
 
@@ -372,12 +371,8 @@ def generate_tracklet_dataset(
         train_list=osp.join(root, 'tracklets_train.txt'),
         test_list=osp.join(root, 'tracklets_test.txt'),
     )
-    spec_path = osp.join(root, 'spec.json')
-    wanted = json.loads(json.dumps(asdict(spec)))
-    if not force and osp.exists(spec_path):
-        with open(spec_path) as f:
-            if json.load(f) == wanted:
-                return paths
+    if not force and spec_is_current(root, spec):
+        return paths
     rng = np.random.default_rng([spec.seed, 0])
     cameras = [_camera(rng, spec.size) for _ in range(spec.num_cameras)]
     splits = dict(
@@ -414,8 +409,7 @@ def generate_tracklet_dataset(
         first_pid += len(people)
         with open(paths[f'{split}_list'], 'w') as f:
             f.writelines(lines)
-    with open(spec_path, 'w') as f:
-        json.dump(wanted, f, indent=1)
+    write_spec(root, spec)
     print()
     return paths
 
@@ -432,13 +426,11 @@ class GeneratedTrackletDataset(TrackletDataset):
     """
 
     def __init__(self, ann_file: str, spec: dict = None, **kwargs):
-        root = osp.dirname(ann_file) or '.'
-        os.makedirs(root, exist_ok=True)
-        with open(osp.join(root, '.lock'), 'w') as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            generate_tracklet_dataset(
-                root, TrackletDatasetSpec(**(spec or {}))
-            )
+        generate_on_first_use(
+            ann_file,
+            generate_tracklet_dataset,
+            TrackletDatasetSpec(**(spec or {})),
+        )
         super().__init__(ann_file, **kwargs)
 
 
