@@ -254,17 +254,14 @@ def run_study(args) -> dict:
             variant_recipe(recipe, name),
             _variant_dir(args.work_dir, name),
         )
-        result['variant'] = name
-        return result
+        return dict(result, variant=name)
 
     done = 0
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for result in pool.map(one, tasks):
             done += 1
-            line = zoo._summary_line(result, done, len(tasks))
-            print(
-                line.replace(result['name'], result['variant'], 1), flush=True
-            )
+            named = dict(result, name=result['variant'])
+            print(zoo._summary_line(named, done, len(tasks)), flush=True)
     machine = dict(
         cpus=os.cpu_count(),
         jobs=args.jobs,
@@ -282,19 +279,12 @@ def collect_runs(work_dir: str, recipe: dict) -> List[dict]:
     for name in VARIANTS:
         want = variant_recipe(recipe, name)
         for seed in recipe['seeds']:
-            path = osp.join(
-                zoo._run_dir(
-                    _variant_dir(work_dir, name), VARIANTS[name][0], seed
-                ),
-                'result.json',
+            run_dir = zoo._run_dir(
+                _variant_dir(work_dir, name), VARIANTS[name][0], seed
             )
-            if not osp.exists(path):
-                continue
-            with open(path) as f:
-                result = json.load(f)
-            if result.get('recipe') == want:
-                result['variant'] = name
-                runs.append(result)
+            result = zoo.finished_result(run_dir, want)
+            if result is not None:
+                runs.append(dict(result, variant=name))
     return runs
 
 

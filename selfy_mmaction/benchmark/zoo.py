@@ -467,17 +467,25 @@ def _run_dir(work_dir: str, config: str, seed: int) -> str:
     return osp.join(work_dir, stem, f'seed{seed}')
 
 
+def finished_result(run_dir: str, recipe: dict) -> Optional[dict]:
+    """``run_dir/result.json`` if that run finished with ``recipe``."""
+    path = osp.join(run_dir, 'result.json')
+    if not osp.exists(path):
+        return None
+    with open(path) as f:
+        result = json.load(f)
+    same = result.get('recipe') == json.loads(json.dumps(recipe))
+    return result if same else None
+
+
 def _spawn(config: str, seed: int, recipe: dict, work_dir: str) -> dict:
     run_dir = _run_dir(work_dir, config, seed)
     os.makedirs(run_dir, exist_ok=True)
     result_path = osp.join(run_dir, 'result.json')
-    if osp.exists(result_path):
-        with open(result_path) as f:
-            done = json.load(f)
-        if done.get('recipe') == json.loads(json.dumps(recipe)):  # reuse
-            done.setdefault('wall_seconds', done['train_seconds'])
-            done['reused'] = True
-            return done
+    done = finished_result(run_dir, recipe)
+    if done is not None:  # a parent killed before it wrote the wall time
+        done.setdefault('wall_seconds', done['train_seconds'])
+        return dict(done, reused=True)
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     start = time.perf_counter()
     with open(osp.join(run_dir, 'stdout.log'), 'w') as log:
