@@ -225,9 +225,11 @@ def run_comparison(args) -> dict:
             rescaled = osp.join(pre_dir, 'rescaled_to_init.pth')
             row = dict(seed=seed, pretext_seed=pre_seed)
             for arm in args.arms:
-                work = osp.join(
-                    args.work_dir, f'{videos}videos', f'{arm}_seed{seed}'
-                )
+                # the pretext run an arm starts from is part of its name
+                name = f'{arm}_seed{seed}'
+                if arm != 'scratch':
+                    name += f'_pretext{pre_seed}'
+                work = osp.join(args.work_dir, f'{videos}videos', name)
                 row[arm] = train(
                     SCRATCH,
                     work,
