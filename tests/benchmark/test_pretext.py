@@ -123,3 +123,17 @@ def test_report_tables_every_arm():
     assert '| 1 | 0.5000 | 0.6500 |' in text
     assert '| mean (sd) | 0.5500 (0.0700) | 0.6750 (0.0350) |' in text
     assert 'median 0.500' in text
+
+
+def test_tool_lists_the_arms():
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, 'tools/pretext_vs_scratch.py', '--help'],
+        capture_output=True,
+        text=True,
+        cwd=pretext.REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '{scratch,finetune,rescaled,probe}' in proc.stdout
