@@ -4,7 +4,7 @@ weights, from them rescaled to their init norms, and as a linear probe, on
 the 32-frame motion dataset (generated on first use into data/motion32).
 
     python tools/pretext_vs_scratch.py [--seeds 0 1 2] [--work-dir DIR]
-        [--pretrain-per-seed] [--pretext-epochs E]
+        [--shared-pretext] [--pretext-epochs E]
         [--protocols VIDEOS:EPOCHS ...] [--arms scratch finetune ...]
 
 The arms and what they test: :mod:`selfy_mmaction.benchmark.pretext`.
@@ -22,9 +22,10 @@ def main():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--work-dir', default='work_dirs/pretext_vs_scratch')
     parser.add_argument(
-        '--pretrain-per-seed',
+        '--shared-pretext',
         action='store_true',
-        help='one pretext run per seed (default: the first seed for all)',
+        help='one pretext run (the first seed) for every seed; by default '
+        'each seed pretrains its own, so the pretext run varies with it',
     )
     parser.add_argument('--pretext-epochs', type=int, default=12)
     parser.add_argument(

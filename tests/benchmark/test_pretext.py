@@ -137,3 +137,42 @@ def test_tool_lists_the_arms():
     )
     assert proc.returncode == 0, proc.stderr
     assert '{scratch,finetune,rescaled,probe}' in proc.stdout
+
+
+@pytest.mark.parametrize('shared', [False, True])
+def test_each_seed_starts_from_its_own_pretext_run(
+    tmp_path, monkeypatch, shared
+):
+    import argparse
+
+    calls = []
+
+    def fake_train(config, work_dir, seed, epochs, *options):
+        calls.append((config, work_dir, seed, options))
+        return {'acc/top1': 0.5}
+
+    monkeypatch.setattr(pretext, 'train', fake_train)
+    monkeypatch.setattr(pretext, 'write_rescaled', lambda *a, **k: {'w': 0.9})
+    args = argparse.Namespace(
+        seeds=[0, 1],
+        work_dir=str(tmp_path),
+        shared_pretext=shared,
+        pretext_epochs=12,
+        protocols=['40:100'],
+        arms=['scratch', 'finetune', 'rescaled'],
+    )
+    summary = pretext.run_comparison(args)
+    pretrained = [
+        seed for config, _, seed, _ in calls if config == pretext.PRETEXT
+    ]
+    assert pretrained == ([0] if shared else [0, 1])
+    finetune_seed1 = [
+        (work, options)
+        for config, work, seed, options in calls
+        if seed == 1 and 'finetune' in work
+    ]
+    ((work, options),) = finetune_seed1
+    source = 0 if shared else 1
+    assert work.endswith(f'finetune_seed1_pretext{source}')
+    assert f'load_from={tmp_path}/pretext_seed{source}/epoch_12.pth' in options
+    assert summary['protocols']['40:100']['rescaled'][0] == 0.5
