@@ -72,7 +72,7 @@ def plot_curves(
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=110)
     colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
     for i, (label, paths) in enumerate(groups.items()):
         for j, path in enumerate(paths):
@@ -91,16 +91,18 @@ def plot_curves(
             hline_label,
             (1, hline),
             xycoords=('axes fraction', 'data'),
-            xytext=(-4, 3),
+            xytext=(-4, -3),
             textcoords='offset points',
             ha='right',
+            va='top',
             color='grey',
         )
     ax.set_xlabel('epoch')
     ax.set_ylabel(f'{key} (mean over the epoch)')
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False)
+    # below the axes, so it never covers a curve or the reference label
+    ax.legend(frameon=False, loc='upper center', bbox_to_anchor=(0.5, -0.16))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out)
