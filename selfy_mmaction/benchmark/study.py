@@ -350,10 +350,13 @@ def summarise(runs: List[dict], recipe: dict) -> Dict[str, dict]:
 
 
 def _cell(stat: Optional[dict], pct: bool = True, spread: bool = False) -> str:
-    """``mean ± sd`` (and ``(min–max)``) of a :func:`_stats` dict."""
+    """``mean ± sd`` (and ``(min–max)``) of a :func:`_stats` dict; one
+    seed's value alone (it has no sd)."""
     if not stat:
         return '-'
     f = 100 if pct else 1
+    if stat['n'] == 1:
+        return f'{f * stat["mean"]:.1f}'
     text = f'{f * stat["mean"]:.1f} ± {f * stat["sd"]:.1f}'
     if spread:
         text += f' ({f * stat["min"]:.1f}–{f * stat["max"]:.1f})'

@@ -162,3 +162,11 @@ def test_unknown_variant_is_named(tmp_path):
 
     with pytest.raises(ValueError, match="unknown variants \\['SELFY-TSN'\\]"):
         study.run_study(Args)
+
+
+def test_cells_show_no_sd_for_one_seed():
+    one = study._stats([0.745])
+    three = study._stats([0.7, 0.8, 0.75])
+    assert study._cell(one, spread=True) == '74.5'
+    assert study._cell(three, spread=True) == '75.0 ± 5.0 (70.0–80.0)'
+    assert study._cell(None) == '-'
