@@ -56,45 +56,24 @@ def test_find_scalars_takes_the_newest_run(tmp_path):
     assert epoch_means(find_scalars(old), 'loss') == {1: 1.0}
 
 
+def _plot_curves(*args):
+    """Run tools/analysis/plot_curves.py with ``args``."""
+    tool = osp.join(REPO, 'tools', 'analysis', 'plot_curves.py')
+    return subprocess.run(
+        [sys.executable, tool, *args], capture_output=True, text=True, cwd=REPO
+    )
+
+
 def test_tool_draws_groups(tmp_path):
     a = _run_dir(tmp_path / 'a', {1: [2.0], 2: [1.0]})
     b = _run_dir(tmp_path / 'b', {1: [2.1], 2: [1.5]})
-    out = tmp_path / 'curves.png'
-    proc = subprocess.run(
-        [
-            sys.executable,
-            osp.join(REPO, 'tools', 'analysis', 'plot_curves.py'),
-            '--group',
-            'TCP',
-            a,
-            b,
-            '--group',
-            'TSM',
-            a,
-            '--hline',
-            '2.079',
-            '--hline-label',
-            'chance (ln 8)',
-            '--out',
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    out = str(tmp_path / 'curves.png')
+    proc = _plot_curves(
+        '--group', 'TCP', a, b, '--group', 'TSM', a,
+        '--hline', '2.079', '--hline-label', 'chance (ln 8)', '--out', out,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    proc = subprocess.run(
-        [
-            sys.executable,
-            osp.join(REPO, 'tools', 'analysis', 'plot_curves.py'),
-            '--group',
-            'TCP',
-            '--out',
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    with open(out, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    proc = _plot_curves('--group', 'TCP', '--out', out)
     assert proc.returncode == 2 and '--group TCP names no run' in proc.stderr
