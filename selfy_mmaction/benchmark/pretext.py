@@ -195,13 +195,15 @@ def arm_options(arm: str, checkpoint: str, rescaled: str) -> List[str]:
 def run_comparison(args) -> dict:
     """Pretrain once per seed (or once for all with ``shared_pretext``),
     then every protocol x seed x arm; ``args``: ``seeds``, ``work_dir``,
-    ``shared_pretext``, ``pretext_epochs``, ``protocols``, ``arms``. Writes and returns
-    ``WORK_DIR/summary.json``."""
+    ``shared_pretext``, ``pretext_epochs``, ``protocols``, ``arms``. Writes
+    and returns ``WORK_DIR/summary.json``."""
+    # seed -> the seed of the pretext run it starts from
+    pre_seeds = {
+        seed: args.seeds[0] if args.shared_pretext else seed
+        for seed in args.seeds
+    }
     pretext, scales = {}, {}
-    for seed in args.seeds:
-        pre_seed = args.seeds[0] if args.shared_pretext else seed
-        if pre_seed in pretext:
-            continue
+    for pre_seed in dict.fromkeys(pre_seeds.values()):
         work = osp.join(args.work_dir, f'pretext_seed{pre_seed}')
         pretext[pre_seed] = train(
             PRETEXT, work, pre_seed, args.pretext_epochs
@@ -222,7 +224,7 @@ def run_comparison(args) -> dict:
         videos, epochs = (int(v) for v in protocol.split(':'))
         rows = []
         for seed in args.seeds:
-            pre_seed = args.seeds[0] if args.shared_pretext else seed
+            pre_seed = pre_seeds[seed]
             pre_dir = osp.join(args.work_dir, f'pretext_seed{pre_seed}')
             ckpt = osp.join(pre_dir, f'epoch_{args.pretext_epochs}.pth')
             rescaled = osp.join(pre_dir, 'rescaled_to_init.pth')
