@@ -363,6 +363,27 @@ def _cell(stat: Optional[dict], pct: bool = True, spread: bool = False) -> str:
     return text
 
 
+def _time_line(runs: List[dict], jobs: int, seeds: int) -> str:
+    """What the finished runs cost, whichever invocations ran them: the sum
+    of their wall times (training, test and corrupted test passes of one
+    single-threaded process each), and the full study estimated from each
+    variant's fastest run (the least disturbed by other load) times
+    ``seeds``, both spread over ``jobs`` runs side by side."""
+    seconds = sum(r.get('wall_seconds') or 0.0 for r in runs)
+    fastest: Dict[str, float] = {}
+    for r in runs:
+        if r.get('wall_seconds'):
+            name = r['variant']
+            fastest[name] = min(fastest.get(name, math.inf), r['wall_seconds'])
+    estimate = sum(fastest.values()) * seeds
+    return (
+        f'All {len(runs)} finished runs together: {seconds / 3600:.2f} h of run '
+        f'wall time, {seconds / 3600 / jobs:.2f} h with {jobs} side by side; '
+        f"{len(fastest)} variants x {seeds} seeds at each variant's fastest run: "
+        f'{estimate / 3600 / jobs:.2f} h with {jobs} side by side.'
+    )
+
+
 def write_report(work_dir: str, recipe: dict, machine: dict) -> dict:
     """``study.json``, ``study.md`` and the plots from the finished runs."""
     from selfy_mmaction.datasets.motion_suite import SPEED_BINS, SUITE_CLASSES
@@ -401,6 +422,8 @@ def write_report(work_dir: str, recipe: dict, machine: dict) -> dict:
         f'{machine.get("jobs")} runs side by side; load average at start '
         f'{machine.get("load_start")}, at end {machine.get("load_end")}; wall time of '
         f'this invocation {machine.get("wall_seconds", 0) / 60:.1f} min.',
+        '',
+        _time_line(runs, machine.get('jobs') or 1, len(recipe['seeds'])),
     ]
     for experiment, names in EXPERIMENTS.items():
         names = [n for n in names if n in summary]

@@ -81,7 +81,15 @@ def test_only_the_robustness_variants_are_tested_under_corruptions(recipe):
     assert study.variant_recipe(recipe, 'SELFY-TSM L=1')['corruptions'] == []
 
 
-def _fake_run(work_dir, recipe, name, seed, top1, corrupted_top1=None):
+def _fake_run(
+    work_dir,
+    recipe,
+    name,
+    seed,
+    top1,
+    corrupted_top1=None,
+    wall_seconds=1200.0,
+):
     run_dir = zoo._run_dir(
         study._variant_dir(work_dir, name), study.VARIANTS[name][0], seed
     )
@@ -108,6 +116,7 @@ def _fake_run(work_dir, recipe, name, seed, top1, corrupted_top1=None):
         else {'frame_drop:3': {'acc/top1': corrupted_top1}},
         train_seconds=10.0,
         train_clips_per_s=5.0,
+        wall_seconds=wall_seconds,
     )
     with open(osp.join(run_dir, 'result.json'), 'w') as f:
         json.dump(result, f)
@@ -117,7 +126,9 @@ def _fake_run(work_dir, recipe, name, seed, top1, corrupted_top1=None):
 def test_report_from_finished_runs_only_with_this_recipe(tmp_path):
     recipe = study.study_recipe(True, str(tmp_path), seeds=[0, 1])
     _fake_run(tmp_path, recipe, 'TSN', 0, 0.5, corrupted_top1=0.25)
-    _fake_run(tmp_path, recipe, 'TSN', 1, 0.7, corrupted_top1=0.7)
+    _fake_run(
+        tmp_path, recipe, 'TSN', 1, 0.7, corrupted_top1=0.7, wall_seconds=600.0
+    )
     _fake_run(tmp_path, recipe, 'SELFY-TSM', 0, 0.9)
     stale = dict(recipe, epochs=recipe['epochs'] + 1)
     _fake_run(tmp_path, stale, 'TSM', 0, 0.9)  # another recipe: ignored
@@ -134,8 +145,15 @@ def test_report_from_finished_runs_only_with_this_recipe(tmp_path):
     rel = summary['TSN']['relative']['frame_drop:3']
     assert rel['mean'] == pytest.approx(0.75) and rel['n'] == 2
     assert 'TSM' not in summary
-    study.write_report(str(tmp_path), recipe, dict(processor='cpu'))
+    study.write_report(str(tmp_path), recipe, dict(processor='cpu', jobs=2))
     table = (tmp_path / 'study.md').read_text()
+    # runs of 20 + 10 + 20 min (the stale one does not count), 2 side by
+    # side; the estimate: 2 seeds x (TSN's fastest 10 + SELFY-TSM's 20 min)
+    assert (
+        'All 3 finished runs together: 0.83 h of run wall time, 0.42 h with 2 '
+        "side by side; 2 variants x 2 seeds at each variant's fastest run: "
+        '0.50 h with 2 side by side.'
+    ) in table
     assert '| TSN | 2 | 60.0 ± 14.1 (50.0–70.0) |' in table
     assert '| TSN | 75.0 ± 35.4 |' in table  # robustness: relative to clean
     for png in (
