@@ -368,7 +368,8 @@ def _time_line(runs: List[dict], jobs: int, seeds: int) -> str:
     of their wall times (training, test and corrupted test passes of one
     single-threaded process each), and the full study estimated from each
     variant's fastest run (the least disturbed by other load) times
-    ``seeds``, both spread over ``jobs`` runs side by side."""
+    ``seeds``, both spread over ``jobs`` runs side by side (the command's
+    default: one per core)."""
     seconds = sum(r.get('wall_seconds') or 0.0 for r in runs)
     fastest: Dict[str, float] = {}
     for r in runs:
@@ -423,7 +424,7 @@ def write_report(work_dir: str, recipe: dict, machine: dict) -> dict:
         f'{machine.get("load_start")}, at end {machine.get("load_end")}; wall time of '
         f'this invocation {machine.get("wall_seconds", 0) / 60:.1f} min.',
         '',
-        _time_line(runs, machine.get('jobs') or 1, len(recipe['seeds'])),
+        _time_line(runs, machine.get('cpus') or 1, len(recipe['seeds'])),
     ]
     for experiment, names in EXPERIMENTS.items():
         names = [n for n in names if n in summary]

@@ -145,7 +145,9 @@ def test_report_from_finished_runs_only_with_this_recipe(tmp_path):
     rel = summary['TSN']['relative']['frame_drop:3']
     assert rel['mean'] == pytest.approx(0.75) and rel['n'] == 2
     assert 'TSM' not in summary
-    study.write_report(str(tmp_path), recipe, dict(processor='cpu', jobs=2))
+    study.write_report(
+        str(tmp_path), recipe, dict(processor='cpu', cpus=2, jobs=1)
+    )
     table = (tmp_path / 'study.md').read_text()
     # runs of 20 + 10 + 20 min (the stale one does not count), 2 side by
     # side; the estimate: 2 seeds x (TSN's fastest 10 + SELFY-TSM's 20 min)
