@@ -419,7 +419,8 @@ def write_report(work_dir: str, recipe: dict, machine: dict) -> dict:
         'finished seeds (top-1 also min–max); speed columns: top-1 of the clips whose '
         f'mover has that speed, in cells per frame. Chance top-1 {chance:.1f} %.',
         '',
-        f'Machine: {machine.get("processor")}, {machine.get("cpus")} CPUs, '
+        'Machine (the last invocation that trained): '
+        f'{machine.get("processor")}, {machine.get("cpus")} CPUs, '
         f'{machine.get("jobs")} runs side by side; load average at start '
         f'{machine.get("load_start")}, at end {machine.get("load_end")}; wall time of '
         f'this invocation {machine.get("wall_seconds", 0) / 60:.1f} min.',
