@@ -50,23 +50,29 @@ TSN = osp.join(CONFIGS, 'tsn', 'tsn_r18_1x1x8-4e_motion-rgb.py')
 TSM = osp.join(CONFIGS, 'tsm', 'tsm_r18_1x1x8-4e_motion-rgb.py')
 
 
-def selfy_block(window=(5, 9, 9), extraction='conv') -> dict:
+def selfy_block(
+    window=(5, 9, 9),
+    extraction='conv',
+    hidden=32,
+    extraction_channels=(4, 8, 16, 16),
+    integration=32,
+) -> dict:
     """SELFY after ResNet-18's layer1 (64 channels), stride 1, scaled to
-    the study's budget: the paper's layers with 32 STSS channels,
-    extraction channels (4, 8, 16, 16) (MLP: 16, 16) and integration
-    channels 32. At 64 px this adds 0.65 GFLOPs to TSM-R18's 1.19 per
-    clip; the paper's sizes (128; 4, 16, 64, 64; 64) on the 16x16 map
-    would add 3.21 (``zoo.complexity_of``)."""
+    the study's budget: the paper's layers with ``hidden`` = 32 STSS
+    channels, extraction channels (4, 8, 16, 16) (MLP: 16, 16) and
+    ``integration`` channels 32. At 64 px this adds 0.65 GFLOPs to
+    TSM-R18's 1.19 per clip; the paper's sizes (128; 4, 16, 64, 64; 64) on
+    the 16x16 map would add 3.21 (``zoo.complexity_of``)."""
     return dict(
         cfg=dict(
             type='SELFYBlock',
-            hidden_channels=32,
+            hidden_channels=hidden,
             window=window,
             stride=1,
             extraction=extraction,
-            extraction_channels=(4, 8, 16, 16),
+            extraction_channels=extraction_channels,
             extraction_cfg=dict(mlp_channels=(16, 16)),
-            integration_channels=(32, 32, 32, 32),
+            integration_channels=(integration,) * 4,
         ),
         position='after_stage',
         layers=('layer1',),
@@ -91,6 +97,16 @@ VARIANTS: Dict[str, tuple] = {
     'SELFY-TSM soft-argmax': (
         TSM,
         _blocks(selfy_block(extraction='softargmax')),
+    ),
+    # the full window at the other modules' cost: +0.07 GFLOPs (MSNet +0.03,
+    # TDN +0.17)
+    'SELFY-TSM small': (
+        TSM,
+        _blocks(
+            selfy_block(
+                hidden=8, extraction_channels=(2, 2, 2, 2), integration=8
+            )
+        ),
     ),
     'MSNet-TSM': (
         TSM,
@@ -129,7 +145,15 @@ EXPERIMENTS: Dict[str, List[str]] = {
         'SELFY-TSM U=V=5',
     ],
     'extraction': ['SELFY-TSM', 'SELFY-TSM MLP', 'SELFY-TSM soft-argmax'],
-    'baselines': ['TSM', 'SELFY-TSM', 'MSNet-TSM', 'TEA', 'TDN', 'TAda2D'],
+    'baselines': [
+        'TSM',
+        'SELFY-TSM',
+        'SELFY-TSM small',
+        'MSNet-TSM',
+        'TEA',
+        'TDN',
+        'TAda2D',
+    ],
 }
 #: Variants also tested under every corruption.
 ROBUSTNESS = [

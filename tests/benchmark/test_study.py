@@ -70,6 +70,10 @@ def test_selfy_variants_differ_only_in_what_the_experiment_varies(recipe):
         assert {k: v for k, v in other.items() if k != key} == {
             k: v for k, v in base.items() if k != key
         }
+    small = block('SELFY-TSM small')
+    assert (small.hidden_channels, small.extraction_channels) == (8, [2] * 4)
+    assert small.integration_channels == [8] * 4
+    assert small.window == base.window and small.extraction == 'conv'
     tsn = _built_model_cfg('TSN+SELFY', recipe).model.backbone
     assert tsn.is_shift is False and tsn.blocks[0].cfg == base
 
