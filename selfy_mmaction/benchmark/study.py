@@ -394,12 +394,12 @@ def _time_line(runs: List[dict], jobs: int, seeds: int) -> str:
     variant's fastest run (the least disturbed by other load) times
     ``seeds``, both spread over ``jobs`` runs side by side (the command's
     default: one per core)."""
-    seconds = sum(r.get('wall_seconds') or 0.0 for r in runs)
+    timed = [r for r in runs if r.get('wall_seconds')]
+    seconds = sum(r['wall_seconds'] for r in timed)
     fastest: Dict[str, float] = {}
-    for r in runs:
-        if r.get('wall_seconds'):
-            name = r['variant']
-            fastest[name] = min(fastest.get(name, math.inf), r['wall_seconds'])
+    for r in timed:
+        name = r['variant']
+        fastest[name] = min(fastest.get(name, math.inf), r['wall_seconds'])
     estimate = sum(fastest.values()) * seeds
     return (
         f'All {len(runs)} finished runs together: {seconds / 3600:.2f} h of run '
