@@ -70,10 +70,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    path = osp.join(args.work_dir, 'study.json')
+    if args.report_only and not osp.exists(path):
+        raise SystemExit(
+            f'motion study: no {path}: --report-only redraws a study that '
+            'has run; run `python tools/motion_study.py` with this '
+            '--work-dir first'
+        )
     from selfy_mmaction.benchmark import study
 
     if args.report_only:
-        with open(osp.join(args.work_dir, 'study.json')) as f:
+        with open(path) as f:
             old = json.load(f)
         study.write_report(args.work_dir, old['recipe'], old['machine'])
     else:

@@ -43,3 +43,21 @@ def test_quick_study_trains_tests_corrupts_and_resumes(tmp_path):
     again = _study(work)
     assert again.returncode == 0, again.stderr[-3000:]
     assert 'finished before: reused' in again.stdout
+
+
+def test_report_only_names_the_missing_study(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            osp.join(REPO, 'tools', 'motion_study.py'),
+            '--report-only',
+            '--work-dir',
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.returncode == 1
+    assert f'no {tmp_path / "study.json"}' in proc.stderr
+    assert 'Traceback' not in proc.stderr
