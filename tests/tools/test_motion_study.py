@@ -10,21 +10,21 @@ import sys
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def _study(work):
+def _motion_study(*args):
+    """Run tools/motion_study.py with ``args``."""
+    tool = osp.join(REPO, 'tools', 'motion_study.py')
     return subprocess.run(
-        [
-            sys.executable,
-            osp.join(REPO, 'tools', 'motion_study.py'),
-            '--quick',
-            '--variants',
-            'SELFY-TSM',
-            '--work-dir',
-            str(work),
-        ],
+        [sys.executable, tool, *args],
         capture_output=True,
         text=True,
         timeout=400,
         cwd=REPO,
+    )
+
+
+def _study(work):
+    return _motion_study(
+        '--quick', '--variants', 'SELFY-TSM', '--work-dir', str(work)
     )
 
 
@@ -46,18 +46,7 @@ def test_quick_study_trains_tests_corrupts_and_resumes(tmp_path):
 
 
 def test_report_only_names_the_missing_study(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            osp.join(REPO, 'tools', 'motion_study.py'),
-            '--report-only',
-            '--work-dir',
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    proc = _motion_study('--report-only', '--work-dir', str(tmp_path))
     assert proc.returncode == 1
     assert f'no {tmp_path / "study.json"}' in proc.stderr
     assert 'Traceback' not in proc.stderr
